@@ -1,0 +1,17 @@
+"""Causal SCM data augmentation and synthetic-ratio fine-tuning of tabular foundation models.
+
+The package follows the CausalMixFT recipe (Bühler, Purucker & Hutter, 2026): learn a causal graph of a
+table, fit structural causal models (SCMs) on DAGs sampled from it, draw synthetic labelled rows, and
+fine-tune a tabular foundation model on real rows mixed with a ``synthetic_ratio`` share of synthetic ones.
+
+Public estimators are re-exported here; everything else lives in the stage sub-packages
+:mod:`~sklearn_causalmix.augment`, :mod:`~sklearn_causalmix.backbones`, :mod:`~sklearn_causalmix.prior`,
+:mod:`~sklearn_causalmix.finetune`, :mod:`~sklearn_causalmix.evaluation`,
+:mod:`~sklearn_causalmix.datasets` and :mod:`~sklearn_causalmix.study`.
+"""
+
+__version__ = "0.1.0.dev0"
+
+from sklearn_causalmix.augment import CausalSCMAugmenter
+
+__all__ = ["CausalSCMAugmenter", "__version__"]
