@@ -1,0 +1,554 @@
+"""Table schema shared by every stage: column kinds, categories, encode and decode.
+
+A :class:`TableSchema` is inferred once from a training table with :meth:`TableSchema.from_data`.
+It validates the table (clear errors for infinite values, all-missing columns and unsupported
+dtypes), turns any table into a ``float64`` matrix with :meth:`TableSchema.encode` (categorical
+and boolean columns become integer codes, missing values stay ``NaN``), and turns such a matrix
+back into a table with the original column names and dtypes with :meth:`TableSchema.decode`.
+
+Column kinds
+------------
+``"numeric"``
+    Floating-point columns (and object columns holding only real numbers).
+``"integer"``
+    Integer columns (numpy ``int``/``uint`` and pandas nullable ``Int``/``UInt``). Decoding rounds
+    and clips to the range observed by :meth:`TableSchema.from_data`.
+``"boolean"``
+    ``bool`` and pandas ``boolean`` columns; coded like a categorical with the observed levels.
+``"categorical"``
+    ``object`` columns of strings, pandas ``string``/``str`` and ``category`` columns, and numpy
+    arrays of strings. Codes follow the sorted observed levels stored in
+    :attr:`ColumnSpec.categories`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ColumnSpec", "TableSchema"]
+
+_KINDS = ("numeric", "integer", "boolean", "categorical")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """Description of one column of a table.
+
+    Parameters
+    ----------
+    name : hashable
+        Column label (a string for DataFrames with string columns, ``"x0"``, ``"x1"``, ... for
+        arrays).
+    kind : {"numeric", "integer", "boolean", "categorical"}
+        How the column is encoded.
+    dtype : numpy dtype or pandas extension dtype
+        The original dtype, restored by :meth:`TableSchema.decode`.
+    categories : tuple or None
+        Sorted observed levels of a categorical or boolean column, ``None`` otherwise.
+    bounds : tuple of float or None, default=None
+        Observed ``(min, max)`` of a numeric or integer column, ``None`` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix._tabular import ColumnSpec
+    >>> spec = ColumnSpec("colour", "categorical", np.dtype(object), ("blue", "red"))
+    >>> spec.kind, spec.categories
+    ('categorical', ('blue', 'red'))
+    """
+
+    name: object
+    kind: str
+    dtype: object
+    categories: tuple | None
+    bounds: tuple | None = None
+
+    @property
+    def is_categorical(self):
+        """bool : Whether the column is coded with :attr:`categories`."""
+        return self.kind in ("categorical", "boolean")
+
+
+def _describe(name):
+    return f"Column {name!r}"
+
+
+def _unsupported_dtype_error(name, dtype):
+    kind_fix = {
+        "M": "convert it to numbers (e.g. `X[col].astype('int64')` for a timestamp, or extract "
+        "year/month/day columns) or to strings",
+        "m": "convert it to numbers, e.g. `X[col].dt.total_seconds()`",
+        "c": "split it into real and imaginary parts, e.g. `np.real(X[col])`, `np.imag(X[col])`",
+    }
+    fix = kind_fix.get(
+        getattr(dtype, "kind", None), "convert it to a numeric or a string (categorical) column"
+    )
+    return TypeError(f"{_describe(name)} has unsupported dtype {dtype}; {fix}.")
+
+
+def _is_real_number(v):
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_boolean(v):
+    return isinstance(v, (bool, np.bool_))
+
+
+def _sorted_levels(name, values):
+    levels = pd.unique(values)
+    try:
+        return tuple(sorted(levels.tolist()))
+    except TypeError as exc:
+        raise TypeError(
+            f"{_describe(name)} mixes category values of different types "
+            f"({sorted({type(v).__name__ for v in levels})}); convert it to strings, "
+            f"e.g. `X[col].astype(str)`."
+        ) from exc
+
+
+def _infer_kind(name, series):
+    """Return the kind of ``series`` or raise for unsupported dtypes."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.SparseDtype):
+        raise TypeError(
+            f"{_describe(name)} is sparse; densify it first, e.g. `X.sparse.to_dense()`."
+        )
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "categorical"
+    if isinstance(dtype, (pd.DatetimeTZDtype, pd.PeriodDtype, pd.IntervalDtype)):
+        raise _unsupported_dtype_error(name, dtype)
+    if isinstance(dtype, pd.StringDtype):
+        return "categorical"
+    if isinstance(dtype, pd.BooleanDtype):
+        return "boolean"
+    if pd.api.types.is_extension_array_dtype(dtype):
+        if pd.api.types.is_integer_dtype(dtype):
+            return "integer"
+        if pd.api.types.is_float_dtype(dtype):
+            return "numeric"
+        raise _unsupported_dtype_error(name, dtype)
+    kind = np.dtype(dtype).kind
+    if kind == "b":
+        return "boolean"
+    if kind in "iu":
+        return "integer"
+    if kind == "f":
+        return "numeric"
+    if kind in "US":
+        return "categorical"
+    if kind == "O":
+        values = series.dropna().to_numpy()
+        if len(values) == 0:
+            return "numeric"  # reported as an all-missing column by the caller
+        if all(isinstance(v, str) for v in values):
+            return "categorical"
+        if all(_is_boolean(v) for v in values):
+            return "boolean"
+        if all(_is_real_number(v) for v in values):
+            return "numeric"
+        types = sorted({type(v).__name__ for v in values})
+        raise TypeError(
+            f"{_describe(name)} is an object column holding values of types {types}; "
+            f"only strings (categorical), booleans or numbers are supported. Convert it, e.g. "
+            f"`X[col].astype(str)` for a categorical or `pd.to_numeric(X[col])` for a number."
+        )
+    raise _unsupported_dtype_error(name, dtype)
+
+
+def _column_spec(name, series, dtype, max_categories):
+    kind = _infer_kind(name, series)
+    mask = series.isna().to_numpy()
+    if mask.all():
+        raise ValueError(
+            f"{_describe(name)} contains only missing values; drop it before fitting."
+        )
+    observed = series[~mask]
+    if kind in ("numeric", "integer"):
+        values = np.asarray(observed.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+        if not np.isfinite(values).all():
+            raise ValueError(
+                f"{_describe(name)} contains infinite values; replace them with NaN (missing) "
+                f"or finite numbers before fitting."
+            )
+        return ColumnSpec(name, kind, dtype, None, (float(values.min()), float(values.max())))
+    levels = _sorted_levels(name, observed.to_numpy())
+    if kind == "categorical" and len(levels) > max_categories:
+        raise ValueError(
+            f"{_describe(name)} has {len(levels)} distinct levels, more than "
+            f"max_categories={max_categories}; drop identifier-like columns, group rare levels, "
+            f"or raise max_categories."
+        )
+    return ColumnSpec(name, kind, dtype, levels)
+
+
+def _as_2d_array(X):
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            "Sparse input is not supported; convert it to a dense array with `X.toarray()`."
+        )
+    if isinstance(X, pd.Series):
+        raise ValueError(
+            "Expected a 2D table but got a pandas Series; use `X.to_frame()` for one column."
+        )
+    arr = np.asarray(X)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"Expected a 2D table (n_samples, n_features) but got an array with {arr.ndim} "
+            f"dimension(s); reshape it, e.g. `X.reshape(-1, 1)` for a single feature."
+        )
+    return arr
+
+
+def _array_frame(arr):
+    """Wrap a 2D array in a DataFrame column by column without changing value types."""
+    return pd.DataFrame({j: pd.Series(arr[:, j], dtype=arr.dtype) for j in range(arr.shape[1])})
+
+
+def _int_nullable(dtype):
+    """The pandas nullable integer dtype matching a numpy integer dtype."""
+    dt = np.dtype(dtype)
+    prefix = "UInt" if dt.kind == "u" else "Int"
+    return pd.api.types.pandas_dtype(f"{prefix}{8 * dt.itemsize}")
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """Column kinds, categories and dtypes of a table, with encode/decode.
+
+    Build it with :meth:`from_data`; see the module docstring for the column kinds.
+
+    Parameters
+    ----------
+    columns : tuple of ColumnSpec
+        One entry per column, in order.
+    is_frame : bool
+        Whether the table was a DataFrame (then :meth:`decode` returns a DataFrame) or an array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_causalmix._tabular import TableSchema
+    >>> X = pd.DataFrame({"age": [31, 45, 27], "city": ["Oslo", "Rome", "Oslo"]})
+    >>> schema = TableSchema.from_data(X)
+    >>> schema.names
+    ['age', 'city']
+    >>> schema.encode(X)
+    array([[31.,  0.],
+           [45.,  1.],
+           [27.,  0.]])
+    >>> schema.decode(np.array([[30.4, 0.9], [99.0, -2.0]]))
+       age  city
+    0   30  Rome
+    1   45  Oslo
+    """
+
+    columns: tuple
+    is_frame: bool
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_data(cls, X, *, max_categories=50):
+        """Infer and validate the schema of a table.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The table. Numeric numpy arrays give numeric (float), integer or boolean columns by
+            dtype; arrays of strings or objects give categorical columns (object columns holding
+            only numbers are numeric).
+        max_categories : int, default=50
+            Largest number of distinct levels accepted in a categorical column.
+
+        Returns
+        -------
+        schema : TableSchema
+
+        Raises
+        ------
+        ValueError
+            For infinite values, all-missing columns, categorical columns with more than
+            ``max_categories`` levels, duplicated column names, tables with no row or column, or
+            input that is not 2D.
+        TypeError
+            For unsupported dtypes (datetime, timedelta, complex, sparse, object columns mixing
+            value types).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_causalmix._tabular import TableSchema
+        >>> schema = TableSchema.from_data(np.array([[1.5, 2.0], [0.5, 1.0]]))
+        >>> schema.names, [c.kind for c in schema.columns]
+        (['x0', 'x1'], ['numeric', 'numeric'])
+        """
+        if isinstance(X, pd.DataFrame):
+            frame = X
+            if not frame.columns.is_unique:
+                dup = frame.columns[frame.columns.duplicated()].unique().tolist()
+                raise ValueError(
+                    f"Duplicated column names {dup}; give every column a unique name."
+                )
+            names = list(frame.columns)
+            dtypes = list(frame.dtypes)
+            is_frame = True
+        else:
+            arr = _as_2d_array(X)
+            frame = _array_frame(arr)
+            names = [f"x{j}" for j in range(arr.shape[1])]
+            dtypes = [arr.dtype] * arr.shape[1]
+            is_frame = False
+        if frame.shape[1] == 0:
+            raise ValueError("The table has 0 feature(s); at least one column is required.")
+        if frame.shape[0] == 0:
+            raise ValueError("The table has 0 sample(s); at least one row is required.")
+        columns = tuple(
+            _column_spec(name, frame.iloc[:, j], dtypes[j], max_categories)
+            for j, name in enumerate(names)
+        )
+        return cls(columns=columns, is_frame=is_frame)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def names(self):
+        """list : Column names in order."""
+        return [c.name for c in self.columns]
+
+    @property
+    def categorical_mask(self):
+        """ndarray of bool : True for categorical and boolean columns."""
+        return np.array([c.is_categorical for c in self.columns], dtype=bool)
+
+    @property
+    def n_features(self):
+        """int : Number of columns."""
+        return len(self.columns)
+
+    # ------------------------------------------------------------------ checking
+    def _frame(self, X):
+        """Return ``X`` as a DataFrame whose columns are positionally aligned with the schema."""
+        if isinstance(X, pd.DataFrame):
+            if self.is_frame:
+                cols = list(X.columns)
+                missing = [n for n in self.names if n not in cols]
+                extra = [c for c in cols if c not in self.names]
+                if missing or extra:
+                    raise ValueError(
+                        f"The columns differ from those seen at fit time: missing {missing}, "
+                        f"unexpected {extra}. Pass a table with exactly the columns {self.names}."
+                    )
+                if cols != self.names:
+                    raise ValueError(
+                        f"The columns are in a different order than at fit time; reorder them "
+                        f"with `X[{self.names!r}]`."
+                    )
+                return X
+            if X.shape[1] != self.n_features:
+                raise ValueError(
+                    f"X has {X.shape[1]} features but {self.n_features} were seen at fit time."
+                )
+            return X
+        arr = _as_2d_array(X)
+        if arr.shape[1] != self.n_features:
+            raise ValueError(
+                f"X has {arr.shape[1]} features but {self.n_features} were seen at fit time; "
+                f"pass a table with the same {self.n_features} columns."
+            )
+        return _array_frame(arr)
+
+    def check(self, X, *, allow_unseen=False):
+        """Check that ``X`` has the columns and categories of the schema.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Table to check. A DataFrame must have the same column names in the same order when
+            the schema came from a DataFrame; arrays must have the same number of columns.
+        allow_unseen : bool, default=False
+            Accept categorical levels not seen by :meth:`from_data` (:meth:`encode` maps them to
+            ``NaN``).
+
+        Raises
+        ------
+        ValueError
+            If columns are missing, unexpected or reordered, if a numeric column holds infinite
+            values, or if a categorical column holds unseen levels and ``allow_unseen=False``.
+        TypeError
+            If a numeric column holds values that are not numbers.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn_causalmix._tabular import TableSchema
+        >>> schema = TableSchema.from_data(pd.DataFrame({"c": ["a", "b"]}))
+        >>> schema.check(pd.DataFrame({"c": ["b", "a"]}))
+        >>> schema.check(pd.DataFrame({"c": ["z"]}))
+        Traceback (most recent call last):
+        ...
+        ValueError: Column 'c' has levels not seen at fit time: ['z']...
+        """
+        self._encode_frame(self._frame(X), allow_unseen=allow_unseen)
+
+    # ------------------------------------------------------------------ encode / decode
+    def _encode_frame(self, frame, *, allow_unseen):
+        out = np.empty(frame.shape, dtype=np.float64)
+        for j, spec in enumerate(self.columns):
+            series = frame.iloc[:, j]
+            if spec.is_categorical:
+                codes = pd.Categorical(series.to_numpy(), categories=list(spec.categories)).codes
+                missing = series.isna().to_numpy()
+                unseen = (codes < 0) & ~missing
+                if unseen.any() and not allow_unseen:
+                    levels = pd.unique(series.to_numpy()[unseen]).tolist()[:10]
+                    raise ValueError(
+                        f"{_describe(spec.name)} has levels not seen at fit time: {levels}. "
+                        f"Refit on data that contains them, or map them to a seen level "
+                        f"{list(spec.categories)[:10]} or to NaN (missing) first."
+                    )
+                col = codes.astype(np.float64)
+                col[codes < 0] = np.nan
+            else:
+                try:
+                    col = np.asarray(
+                        pd.to_numeric(series, errors="raise").to_numpy(
+                            dtype=float, na_value=np.nan
+                        ),
+                        dtype=np.float64,
+                    )
+                except (TypeError, ValueError) as exc:
+                    raise TypeError(
+                        f"{_describe(spec.name)} was {spec.kind} at fit time but holds values "
+                        f"that are not numbers ({exc}); convert it with `pd.to_numeric`."
+                    ) from exc
+                if np.isinf(col).any():
+                    raise ValueError(
+                        f"{_describe(spec.name)} contains infinite values; replace them with NaN "
+                        f"(missing) or finite numbers."
+                    )
+            out[:, j] = col
+        return out
+
+    def encode(self, X):
+        """Encode a table as a float matrix.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Table with the columns of the schema (see :meth:`check`).
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_features), dtype float64
+            Numeric columns as floats, categorical and boolean columns as integer codes in the
+            order of :attr:`ColumnSpec.categories`; missing values (and unseen levels) are
+            ``NaN``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn_causalmix._tabular import TableSchema
+        >>> X = pd.DataFrame({"flag": [True, False, None]}, dtype="boolean")
+        >>> TableSchema.from_data(X).encode(X)
+        array([[ 1.],
+               [ 0.],
+               [nan]])
+        """
+        return self._encode_frame(self._frame(X), allow_unseen=True)
+
+    def decode(self, Z):
+        """Turn an encoded matrix back into a table with the original names and dtypes.
+
+        Categorical and boolean codes are rounded and clipped to valid levels; integer columns
+        are rounded and clipped to the observed range; ``NaN`` becomes a missing value. Integer
+        and boolean columns that receive missing values become pandas nullable dtypes
+        (``Int64``, ``boolean``) in a DataFrame and ``float``/``object`` in an array.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_features)
+            Encoded values, e.g. from :meth:`encode` or a generator working on codes.
+
+        Returns
+        -------
+        X : DataFrame or ndarray of shape (n_samples, n_features)
+            A DataFrame when the schema came from a DataFrame; otherwise an array with the
+            original dtype (``object`` when the columns need different dtypes).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_causalmix._tabular import TableSchema
+        >>> schema = TableSchema.from_data(np.array([[1, 5], [3, 7]]))
+        >>> schema.decode(np.array([[1.6, 9.0], [-4.0, 6.2]]))
+        array([[2, 7],
+               [1, 6]])
+        """
+        Z = np.asarray(Z, dtype=np.float64)
+        if Z.ndim != 2 or Z.shape[1] != self.n_features:
+            raise ValueError(
+                f"Expected an encoded matrix with {self.n_features} columns, got shape {Z.shape}."
+            )
+        cols = [self._decode_column(spec, Z[:, j]) for j, spec in enumerate(self.columns)]
+        if self.is_frame:
+            return pd.DataFrame(dict(zip(range(len(cols)), cols))).set_axis(
+                pd.Index(self.names, tupleize_cols=False), axis=1
+            )
+        return self._stack_array(cols)
+
+    def _decode_column(self, spec, z):
+        missing = np.isnan(z)
+        has_missing = bool(missing.any())
+        dtype = spec.dtype
+        if spec.is_categorical:
+            k = len(spec.categories)
+            codes = np.clip(np.rint(np.where(missing, 0, z)), 0, k - 1).astype(np.intp)
+            levels = np.empty(k, dtype=object)
+            levels[:] = list(spec.categories)
+            values = levels[codes]
+            values[missing] = np.nan
+            if isinstance(dtype, pd.CategoricalDtype):
+                return pd.Series(pd.Categorical(values, dtype=dtype))
+            if isinstance(dtype, (pd.StringDtype, pd.BooleanDtype)):
+                return pd.Series(values, dtype=dtype)
+            np_dtype = np.dtype(dtype)
+            if spec.kind == "boolean" and np_dtype.kind == "b":
+                if has_missing:
+                    return pd.Series(values, dtype="boolean" if self.is_frame else object)
+                return pd.Series(values.astype(bool), dtype=bool)
+            if np_dtype.kind in "US":
+                return pd.Series(values.astype(np_dtype.kind), dtype=object)
+            return pd.Series(values, dtype=object)
+        z = z.copy()
+        if spec.kind == "integer":
+            lo, hi = spec.bounds
+            z = np.clip(np.rint(z), lo, hi)
+            if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+                return pd.Series(pd.array(np.where(missing, None, z).tolist(), dtype=dtype))
+            if np.dtype(dtype).kind in "iu":
+                if has_missing:
+                    if self.is_frame:
+                        return pd.Series(
+                            pd.array(np.where(missing, None, z).tolist(), dtype=_int_nullable(dtype))
+                        )
+                    return pd.Series(z, dtype=np.float64)
+                return pd.Series(z.astype(dtype))
+            return pd.Series(z.astype(dtype))
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            return pd.Series(pd.array(np.where(missing, None, z).tolist(), dtype=dtype))
+        return pd.Series(z.astype(dtype))
+
+    def _stack_array(self, cols):
+        dtypes = [c.dtype for c in cols]
+        if all(isinstance(dt, np.dtype) and dt.kind in "biuf" for dt in dtypes):
+            return np.column_stack([c.to_numpy() for c in cols]).astype(np.result_type(*dtypes))
+        original = np.dtype(self.columns[0].dtype)
+        if original.kind in "US" and not any(c.isna().any() for c in cols):
+            return np.column_stack([c.to_numpy().astype(str) for c in cols])
+        out = np.empty((len(cols[0]) if cols else 0, len(cols)), dtype=object)
+        for j, c in enumerate(cols):
+            out[:, j] = c.to_numpy(dtype=object)
+        return out
