@@ -1,0 +1,43 @@
+"""Metrics, scorers, synthetic-data fidelity and domain-shift splitters for the robustness study.
+
+Nothing here imports another stage of the package: metrics and splitters work with any
+scikit-learn estimator.
+"""
+
+import importlib.util
+
+from sklearn_causalmix.evaluation._calibration import (
+    classwise_calibration_error,
+    expected_calibration_error,
+    multiclass_brier_score,
+)
+from sklearn_causalmix.evaluation._gap import validation_test_gap
+from sklearn_causalmix.evaluation._improvement import normalized_improvement
+from sklearn_causalmix.evaluation._scorers import SCORING, ece_scorer, get_scoring
+from sklearn_causalmix.evaluation._splitters import (
+    DomainShiftSplit,
+    LeaveOneDomainOut,
+    QuantileShiftSplit,
+)
+from sklearn_causalmix.evaluation._subsample import LowDataSubsampler
+
+__all__ = [
+    "DomainShiftSplit",
+    "LeaveOneDomainOut",
+    "LowDataSubsampler",
+    "QuantileShiftSplit",
+    "SCORING",
+    "classwise_calibration_error",
+    "ece_scorer",
+    "expected_calibration_error",
+    "get_scoring",
+    "multiclass_brier_score",
+    "normalized_improvement",
+    "validation_test_gap",
+]
+
+# ``synthetic_fidelity`` lives in ``_fidelity.py``, written separately; re-export it once it exists.
+if importlib.util.find_spec("sklearn_causalmix.evaluation._fidelity") is not None:
+    from sklearn_causalmix.evaluation._fidelity import synthetic_fidelity  # noqa: E402
+
+    __all__ += ["synthetic_fidelity"]
