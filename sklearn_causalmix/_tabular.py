@@ -208,6 +208,11 @@ def _array_frame(arr):
     return pd.DataFrame({j: pd.Series(arr[:, j], dtype=arr.dtype) for j in range(arr.shape[1])})
 
 
+def _level_index(categories):
+    """An object Index of the levels, for code lookup with ``get_indexer``."""
+    return pd.Index(list(categories), dtype=object)
+
+
 def _int_nullable(dtype):
     """The pandas nullable integer dtype matching a numpy integer dtype."""
     dt = np.dtype(dtype)
@@ -399,7 +404,7 @@ class TableSchema:
         for j, spec in enumerate(self.columns):
             series = frame.iloc[:, j]
             if spec.is_categorical:
-                codes = pd.Categorical(series.to_numpy(), categories=list(spec.categories)).codes
+                codes = _level_index(spec.categories).get_indexer(series.to_numpy(dtype=object))
                 missing = series.isna().to_numpy()
                 unseen = (codes < 0) & ~missing
                 if unseen.any() and not allow_unseen:

@@ -1,0 +1,213 @@
+"""Fitting DoWhy ``gcm`` structural causal models on sampled DAGs and drawing from them.
+
+Categorical nodes (and the target) reach DoWhy as strings ``"c0"``, ``"c1"``, ... (their codes):
+integer-coded categories would be treated as ordered numbers and produce impossible values.
+Every call runs under :func:`~sklearn_causalmix.augment._rng.global_random_state`, because gcm
+draws from numpy's global random state.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from sklearn_causalmix.augment._rng import global_random_state
+
+__all__ = [
+    "codes_to_labels",
+    "draw",
+    "draw_with_intervention",
+    "fit_scm",
+    "labels_to_codes",
+]
+
+
+def _gcm():
+    """Import ``dowhy.gcm`` without its side effects on the interpreter.
+
+    Importing dowhy runs ``sympy.init_printing()``, which replaces ``sys.displayhook`` (the
+    REPL and doctests then print strings without quotes); the original hook is restored.
+    """
+    hook = sys.displayhook
+    try:
+        from dowhy import gcm
+    except ImportError as exc:  # pragma: no cover - dowhy is a core dependency
+        raise ImportError(
+            "CausalSCMAugmenter needs dowhy; install it with `pip install dowhy`."
+        ) from exc
+    finally:
+        sys.displayhook = hook
+    gcm.config.disable_progress_bars()
+    return gcm
+
+
+def codes_to_labels(codes):
+    """Integer codes -> the string labels given to DoWhy (``2 -> "c2"``).
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.augment._scm import codes_to_labels
+    >>> codes_to_labels([0, 2]).tolist()
+    ['c0', 'c2']
+    """
+    codes = np.asarray(codes, dtype=np.float64).astype(np.int64)
+    return np.char.add("c", codes.astype(str)).astype(object)
+
+
+def labels_to_codes(labels):
+    """String labels from DoWhy -> float codes (``"c2" -> 2.0``).
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.augment._scm import labels_to_codes
+    >>> labels_to_codes(["c0", "c2"]).tolist()
+    [0.0, 2.0]
+    """
+    return np.array([float(str(v)[1:]) for v in labels], dtype=np.float64)
+
+
+def _fast_mechanisms(gcm, scm, categorical_nodes):
+    """Assign quick mechanisms: empirical roots, ridge + additive noise, logistic classifiers."""
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    graph = scm.graph
+    for node in graph.nodes:
+        if graph.in_degree(node) == 0:
+            scm.set_causal_mechanism(node, gcm.EmpiricalDistribution())
+        elif node in categorical_nodes:
+            clf = make_pipeline(StandardScaler(), LogisticRegression(C=10.0, max_iter=500))
+            scm.set_causal_mechanism(
+                node, gcm.ClassifierFCM(gcm.ml.SklearnClassificationModel(clf))
+            )
+        else:
+            reg = make_pipeline(StandardScaler(), Ridge(alpha=1e-3))
+            scm.set_causal_mechanism(
+                node, gcm.AdditiveNoiseModel(gcm.ml.SklearnRegressionModel(reg))
+            )
+
+
+def fit_scm(dag, data, categorical_nodes, mechanisms="fast", seed=0):
+    """Fit a gcm ``StructuralCausalModel`` on a copy of ``dag``.
+
+    Parameters
+    ----------
+    dag : networkx.DiGraph
+        Acyclic graph over the columns of ``data``; copied, never modified.
+    data : DataFrame
+        Training data without missing values; categorical nodes as strings.
+    categorical_nodes : set of str
+        Nodes modelled with a classifier.
+    mechanisms : {"fast", "auto"}, default="fast"
+        ``"fast"``: empirical distribution for roots, standardised ridge regression with
+        additive empirical noise for numeric nodes, standardised logistic regression for
+        categorical nodes (no model selection). ``"auto"``:
+        ``gcm.auto.assign_causal_mechanisms`` with quality GOOD (cross-validated model
+        selection; much slower).
+    seed : int, default=0
+        Seed of numpy's global random state during fitting.
+
+    Returns
+    -------
+    scm : dowhy.gcm.StructuralCausalModel
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_causalmix.augment._scm import fit_scm, draw
+    >>> rng = np.random.RandomState(0)
+    >>> a = rng.normal(size=200)
+    >>> data = pd.DataFrame({"a": a, "b": np.where(a + rng.normal(size=200) > 0, "c1", "c0")})
+    >>> scm = fit_scm(nx.DiGraph([("a", "b")]), data, {"b"})
+    >>> draw(scm, 5, seed=0).shape
+    (5, 2)
+    """
+    gcm = _gcm()
+    scm = gcm.StructuralCausalModel(dag.copy())
+    with global_random_state(seed), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            if mechanisms == "auto":
+                gcm.auto.assign_causal_mechanisms(
+                    scm, data, quality=gcm.auto.AssignmentQuality.GOOD
+                )
+            else:
+                _fast_mechanisms(gcm, scm, categorical_nodes)
+            gcm.fit(scm, data)
+        except Exception as exc:
+            raise RuntimeError(
+                f"Fitting the structural causal model (mechanisms={mechanisms!r}) with DoWhy "
+                f"failed: {type(exc).__name__}: {exc}"
+            ) from exc
+    return scm
+
+
+def draw(scm, n_samples, seed):
+    """Draw ``n_samples`` joint samples from a fitted SCM with a fixed seed.
+
+    Parameters
+    ----------
+    scm : dowhy.gcm.StructuralCausalModel
+        Fitted model.
+    n_samples : int
+        Number of rows.
+    seed : int
+        Seed of numpy's global random state during sampling.
+
+    Returns
+    -------
+    samples : DataFrame of shape (n_samples, n_nodes)
+    """
+    gcm = _gcm()
+    with global_random_state(seed), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return gcm.draw_samples(scm, int(n_samples))
+        except Exception as exc:
+            raise RuntimeError(
+                f"Drawing samples from the structural causal model with DoWhy failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+
+
+def draw_with_intervention(scm, node, value, n_samples, seed):
+    """Draw samples under ``do(node := value)`` (descendants regenerated, ancestors not).
+
+    Parameters
+    ----------
+    scm : dowhy.gcm.StructuralCausalModel
+        Fitted model.
+    node : str
+        Intervened node.
+    value : object
+        Value forced on ``node``.
+    n_samples : int
+        Number of rows.
+    seed : int
+        Seed of numpy's global random state during sampling.
+
+    Returns
+    -------
+    samples : DataFrame of shape (n_samples, n_nodes)
+    """
+    gcm = _gcm()
+    with global_random_state(seed), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            out = gcm.interventional_samples(
+                scm,
+                {node: lambda v: np.full(np.shape(v), value, dtype=object)},
+                num_samples_to_draw=int(n_samples),
+            )
+        except Exception as exc:
+            raise RuntimeError(
+                f"Interventional sampling from the structural causal model with DoWhy failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+    return pd.DataFrame(out)
