@@ -12,6 +12,20 @@ Public estimators are re-exported here; everything else lives in the stage sub-p
 
 __version__ = "0.1.0.dev0"
 
-from sklearn_causalmix.augment import CausalSCMAugmenter
-
 __all__ = ["CausalSCMAugmenter", "__version__"]
+
+# Public estimators are imported on first use (PEP 562), so that ``import sklearn_causalmix.prior`` on a
+# training machine does not pull in causal-learn and DoWhy.
+_LAZY = {"CausalSCMAugmenter": "sklearn_causalmix.augment"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'sklearn_causalmix' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# One device session on a lent H100: pretraining throughput, then pretraining the embedded weights.
+# Run from the repository root; results go to $OUT (or ./.devout when OUT is unset, e.g. a CPU dry run).
+# Usage: bash benchmarks/device/h100_pretrain.sh [MINUTES] [DEVICE]
+set -u
+export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD"
+OUT="${OUT:-$PWD/.devout}"; mkdir -p "$OUT/weights"
+MINUTES="${1:-6}"; DEVICE="${2:-cuda}"
+{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || echo "no nvidia-smi";
+  python -c "import torch, sklearn, safetensors; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'sklearn', sklearn.__version__)"; } > "$OUT/env.txt" 2>&1
+cat "$OUT/env.txt"
+timeout 120 python benchmarks/bench_pretrain.py --device "$DEVICE" --seconds "${BENCH_SECONDS:-24}" --out "$OUT/pretrain_bench.md" 2>&1 | tee "$OUT/bench.log"
+python -m sklearn_causalmix._cli pretrain --device "$DEVICE" --minutes "$MINUTES" --out "$OUT/weights" \
+    --eval-every "${EVAL_EVERY:-2000}" 2>&1 | tee "$OUT/pretrain.log"

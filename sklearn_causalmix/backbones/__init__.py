@@ -1,0 +1,32 @@
+"""Backbones: the protocol every tabular foundation model implements, the embedded model, and adapters.
+
+``"default"`` is the embedded pretrained :class:`CausalMixPFN`, whose weights ship inside the package.
+"""
+
+from sklearn_causalmix.backbones._base import (
+    BackboneLimits,
+    TabularBackbone,
+    get_backbone,
+    list_backbones,
+    register_backbone,
+)
+from sklearn_causalmix.backbones._embedded import load_default_backbone
+from sklearn_causalmix.backbones._pfn import CausalMixPFN, PFNConfig
+from sklearn_causalmix.backbones._weights import WeightsChecksumError, file_sha256, load_weights, save_weights
+
+register_backbone("default", load_default_backbone)
+
+__all__ = [
+    "BackboneLimits",
+    "TabularBackbone",
+    "CausalMixPFN",
+    "PFNConfig",
+    "WeightsChecksumError",
+    "get_backbone",
+    "list_backbones",
+    "register_backbone",
+    "load_default_backbone",
+    "load_weights",
+    "save_weights",
+    "file_sha256",
+]

@@ -1,0 +1,189 @@
+"""The backbone protocol: what any tabular foundation model offers to the fine-tuning code.
+
+A backbone is a :class:`torch.nn.Module` that maps a batch of *episodes* — context rows with labels and query
+rows without — to class logits for the query rows, in one differentiable forward pass::
+
+    logits = backbone(X_context, y_context, X_query, categorical_mask=mask)
+
+Shapes: ``X_context`` is ``(B, n_context, n_features)`` float with NaN for missing values, ``y_context`` is
+``(B, n_context)`` integer class codes in ``[0, n_classes)``, ``X_query`` is ``(B, n_query, n_features)`` and
+the result is ``(B, n_query, n_classes)``. Categorical columns arrive as integer codes (``0 .. k-1``) flagged by
+``categorical_mask`` (``(n_features,)`` bool). Everything else — normalisation from the context rows only, how
+missing values and categories are embedded — is the backbone's own business (its *preprocessing contract*,
+documented on each implementation), so the fine-tuning code never needs to know which model it drives.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+__all__ = ["BackboneLimits", "TabularBackbone", "register_backbone", "get_backbone", "list_backbones"]
+
+
+@dataclass(frozen=True)
+class BackboneLimits:
+    """What a backbone can take in one forward pass.
+
+    Parameters
+    ----------
+    max_classes : int
+        Largest number of classes the output head supports.
+    max_features : int
+        Largest number of features seen at once. Wider tables are handled by the backbone itself
+        (see :meth:`TabularBackbone.forward`) or refused with a clear error, as its documentation says.
+    max_context_rows : int
+        Largest number of context rows per episode that the backbone is designed (and was pretrained) for.
+        Estimators subsample larger training sets to this size for the prediction context.
+    """
+
+    max_classes: int
+    max_features: int
+    max_context_rows: int
+
+
+class TabularBackbone(nn.Module, abc.ABC):
+    """Base class of every backbone: an in-context classifier over tables.
+
+    Subclasses implement :meth:`forward` and set :attr:`limits`. Weight I/O uses the ordinary
+    ``state_dict`` / ``load_state_dict`` of :class:`torch.nn.Module`; device moves use ``.to(device)``.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones import get_backbone
+    >>> backbone = get_backbone("default")
+    >>> backbone.limits.max_classes
+    10
+    """
+
+    limits: BackboneLimits
+
+    @abc.abstractmethod
+    def forward(
+        self,
+        X_context: torch.Tensor,
+        y_context: torch.Tensor,
+        X_query: torch.Tensor,
+        *,
+        n_classes: int,
+        categorical_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Class logits of the query rows given the labelled context rows.
+
+        Parameters
+        ----------
+        X_context : torch.Tensor of shape (B, n_context, n_features)
+            Context features, float, NaN marks a missing value.
+        y_context : torch.Tensor of shape (B, n_context)
+            Integer class codes of the context rows.
+        X_query : torch.Tensor of shape (B, n_query, n_features)
+            Query features.
+        n_classes : int
+            Number of classes of the task (``<= limits.max_classes``).
+        categorical_mask : torch.Tensor of shape (n_features,), default=None
+            True where a column holds integer category codes.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (B, n_query, n_classes)
+        """
+
+    @property
+    def device(self) -> torch.device:
+        """The device the backbone's parameters live on."""
+        return next(self.parameters()).device
+
+
+_REGISTRY: dict[str, Callable[..., TabularBackbone]] = {}
+
+
+def register_backbone(name: str, factory: Callable[..., TabularBackbone]) -> None:
+    """Register a backbone factory under ``name`` so estimators accept ``backbone=name``.
+
+    Parameters
+    ----------
+    name : str
+        Registry key.
+    factory : callable
+        Called with no positional argument (keyword options allowed); returns a fresh
+        :class:`TabularBackbone` each call.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones import register_backbone, get_backbone, list_backbones
+    >>> from sklearn_causalmix.backbones import load_default_backbone
+    >>> register_backbone("my-default", load_default_backbone)
+    >>> "my-default" in list_backbones()
+    True
+    """
+    if not callable(factory):
+        raise TypeError(f"factory for backbone {name!r} must be callable, got {type(factory).__name__}.")
+    _REGISTRY[name] = factory
+
+
+def list_backbones() -> list[str]:
+    """Names of the registered backbones.
+
+    Returns
+    -------
+    names : list of str
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones import list_backbones
+    >>> "default" in list_backbones()
+    True
+    """
+    return sorted(_REGISTRY)
+
+
+def get_backbone(backbone="default", **kwargs) -> TabularBackbone:
+    """A fresh backbone from a registered name or a factory.
+
+    Parameters
+    ----------
+    backbone : str or callable, default="default"
+        A registered name (see :func:`list_backbones`) or a zero-argument factory returning a
+        :class:`TabularBackbone`. A live ``nn.Module`` is refused: estimators are cloned, and a module
+        passed as a parameter would be shared (and fine-tuned) across clones.
+    **kwargs
+        Passed to the factory.
+
+    Returns
+    -------
+    backbone : TabularBackbone
+        A new instance; fine-tuning it never touches another estimator's weights.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones import get_backbone
+    >>> get_backbone("default").limits.max_features
+    100
+    """
+    if isinstance(backbone, nn.Module):
+        raise TypeError(
+            "backbone must be a registered name or a factory (a callable returning a fresh backbone), "
+            "not a live nn.Module: scikit-learn clones estimators, and a module passed as a parameter would be "
+            "shared between clones. Wrap it: backbone=lambda: MyBackbone(...)."
+        )
+    if isinstance(backbone, str):
+        if backbone not in _REGISTRY:
+            raise ValueError(
+                f"Unknown backbone {backbone!r}. Registered backbones: {list_backbones()}; "
+                "register your own with sklearn_causalmix.backbones.register_backbone(name, factory)."
+            )
+        model = _REGISTRY[backbone](**kwargs)
+    elif callable(backbone):
+        model = backbone(**kwargs)
+    else:
+        raise TypeError(f"backbone must be a str or a callable, got {type(backbone).__name__}.")
+    if not isinstance(model, TabularBackbone):
+        raise TypeError(
+            f"The backbone factory returned {type(model).__name__}; it must return a "
+            "sklearn_causalmix.backbones.TabularBackbone."
+        )
+    return model
