@@ -10,6 +10,8 @@ from sklearn_causalmix.backbones._base import (
     list_backbones,
     register_backbone,
 )
+from sklearn_causalmix.backbones._classifier import InContextClassifier
+from sklearn_causalmix.backbones._device import resolve_device
 from sklearn_causalmix.backbones._embedded import load_default_backbone
 from sklearn_causalmix.backbones._pfn import CausalMixPFN, PFNConfig
 from sklearn_causalmix.backbones._weights import WeightsChecksumError, file_sha256, load_weights, save_weights
@@ -20,6 +22,7 @@ __all__ = [
     "BackboneLimits",
     "TabularBackbone",
     "CausalMixPFN",
+    "InContextClassifier",
     "PFNConfig",
     "WeightsChecksumError",
     "get_backbone",
@@ -29,4 +32,5 @@ __all__ = [
     "load_weights",
     "save_weights",
     "file_sha256",
+    "resolve_device",
 ]

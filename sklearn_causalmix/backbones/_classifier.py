@@ -1,0 +1,227 @@
+"""Zero-shot prediction: a pretrained backbone as a plain scikit-learn classifier (context = training rows)."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from sklearn_causalmix._tabular import TableSchema
+from sklearn_causalmix.backbones._base import TabularBackbone, get_backbone
+from sklearn_causalmix.backbones._device import cpu_state, resolve_device
+from sklearn_causalmix.backbones._inference import in_context_proba, subsample_context
+
+__all__ = ["InContextClassifier", "encode_labels"]
+
+
+def encode_labels(y, n_rows: int, max_classes: int) -> tuple[LabelEncoder, np.ndarray]:
+    """Validate classification targets and encode them as ``0 .. k-1``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+    n_rows : int
+        Rows of ``X`` (lengths must agree).
+    max_classes : int
+        The backbone's class limit.
+
+    Returns
+    -------
+    encoder : LabelEncoder
+    codes : ndarray of int
+
+    Raises
+    ------
+    ValueError
+        Length mismatch, missing labels, a single class, or more classes than the backbone supports.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones._classifier import encode_labels
+    >>> enc, codes = encode_labels(["b", "a", "b"], 3, 10)
+    >>> list(enc.classes_), codes.tolist()
+    (['a', 'b'], [1, 0, 1])
+    """
+    y = column_or_1d(y, warn=True)
+    if len(y) != n_rows:
+        raise ValueError(f"X has {n_rows} rows but y has {len(y)}; they must have the same length.")
+    if y.dtype.kind == "f" and np.isnan(y).any() or y.dtype == object and any(v is None for v in y):
+        raise ValueError("y contains missing labels (NaN/None); drop those rows or impute the labels first.")
+    check_classification_targets(y)
+    encoder = LabelEncoder().fit(y)
+    if len(encoder.classes_) < 2:
+        raise ValueError(
+            f"y has only one class ({encoder.classes_[0]!r}); a classifier needs at least two classes."
+        )
+    if len(encoder.classes_) > max_classes:
+        raise ValueError(
+            f"y has {len(encoder.classes_)} classes but the backbone supports at most {max_classes}; "
+            "merge rare classes or choose a backbone with a larger class limit."
+        )
+    return encoder, encoder.transform(y)
+
+
+class InContextClassifier(ClassifierMixin, BaseEstimator):
+    """A pretrained tabular foundation model used zero-shot: the training rows are its context.
+
+    ``fit`` only validates and stores the (encoded) training rows; ``predict_proba`` runs the backbone with
+    them as labelled context and the new rows as queries. No weight is changed.
+    :class:`~sklearn_causalmix.CausalMixFTClassifier` with ``max_steps=0`` reduces to this estimator.
+
+    Parameters
+    ----------
+    backbone : str or callable, default="default"
+        A registered backbone name (see :func:`~sklearn_causalmix.backbones.list_backbones`) or a factory
+        returning a :class:`~sklearn_causalmix.backbones.TabularBackbone`. ``"default"`` is the embedded
+        pretrained model, loaded offline from the package.
+    n_estimators : int, default=4
+        Ensemble members; all but the first see randomly permuted class codes and feature order.
+    max_context_rows : int, default=None
+        Largest context; larger training sets are subsampled (stratified, seeded). None uses the backbone's
+        ``limits.max_context_rows``.
+    device : str, default="auto"
+        ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
+    random_state : int, RandomState instance or None, default=None
+        Seeds the ensemble's permutations and the context subsample.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when ``X`` has string column names.
+    schema_ : TableSchema
+        Column kinds and categories seen in ``fit``.
+    backbone_ : TabularBackbone
+        The loaded backbone.
+    device_ : torch.device
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn_causalmix.backbones import InContextClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> clf = InContextClassifier(n_estimators=1, device="cpu").fit(X_train, y_train)
+    >>> clf.score(X_test, y_test) > 0.85
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "backbone": [str, callable],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "max_context_rows": [Interval(Integral, 2, None, closed="left"), None],
+        "device": [StrOptions({"auto", "cpu", "cuda", "mps"}), str, torch.device],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, backbone="default", *, n_estimators=4, max_context_rows=None, device="auto", random_state=None):
+        self.backbone = backbone
+        self.n_estimators = n_estimators
+        self.max_context_rows = max_context_rows
+        self.device = device
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = False
+        tags.input_tags.categorical = True
+        tags.non_deterministic = False
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Validate and store the training rows as the prediction context.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Numeric, integer, boolean and categorical (string / category) columns; NaN = missing.
+        y : array-like of shape (n_samples,)
+            Class labels (any hashable values).
+
+        Returns
+        -------
+        self : InContextClassifier
+        """
+        validate_data(self, X, skip_check_array=True)
+        self.schema_ = TableSchema.from_data(X)
+        Z = self.schema_.encode(X)
+        self.device_ = resolve_device(self.device)
+        backbone = get_backbone(self.backbone)
+        self._check_backbone(backbone, Z.shape[1])
+        encoder, codes = encode_labels(y, len(Z), backbone.limits.max_classes)
+        self.classes_ = encoder.classes_
+        rng = check_random_state(self.random_state)
+        limit = self.max_context_rows or backbone.limits.max_context_rows
+        keep = subsample_context(codes, limit, np.random.default_rng(rng.randint(2**31)))
+        self.context_X_, self.context_y_ = Z[keep], codes[keep]
+        self._seed = int(rng.randint(2**31))
+        self.backbone_ = backbone.to(self.device_).eval()
+        return self
+
+    @staticmethod
+    def _check_backbone(backbone: TabularBackbone, n_features: int) -> None:
+        # Wide tables are split into feature subsets by backbones that support it (the embedded one does).
+        if n_features > backbone.limits.max_features and not getattr(backbone, "handles_wide_tables", True):
+            raise ValueError(
+                f"X has {n_features} features but the backbone takes at most {backbone.limits.max_features}; "
+                "select features first (e.g. sklearn.feature_selection.SelectKBest in a Pipeline)."
+            )
+
+    def _encode(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        validate_data(self, X, reset=False, skip_check_array=True)
+        self.schema_.check(X)
+        return self.schema_.encode(X)
+
+    def predict_proba(self, X):
+        """Class probabilities of ``X`` with the training rows as context.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Same columns as in ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        Z = self._encode(X)
+        return in_context_proba(
+            self.backbone_,
+            self.context_X_,
+            self.context_y_,
+            Z,
+            n_classes=len(self.classes_),
+            categorical_mask=self.schema_.categorical_mask,
+            n_estimators=self.n_estimators,
+            random_state=self._seed,
+            device=self.backbone_.device,
+        )
+
+    def predict(self, X):
+        """Most probable class of each row of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __getstate__(self):
+        return cpu_state(self)

@@ -1,0 +1,69 @@
+"""Device selection shared by every estimator that runs a backbone."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+
+__all__ = ["resolve_device", "cpu_state"]
+
+
+def resolve_device(device="auto") -> torch.device:
+    """The torch device for ``device``: ``"auto"`` picks CUDA, then Apple MPS, then the CPU.
+
+    Parameters
+    ----------
+    device : str or torch.device, default="auto"
+
+    Returns
+    -------
+    device : torch.device
+
+    Raises
+    ------
+    ValueError
+        If a CUDA or MPS device is asked for but not available.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones import resolve_device
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if isinstance(device, torch.device):
+        device = str(device)
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for, but torch sees no CUDA device; use 'auto' or 'cpu'.")
+    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"device={device!r} was asked for, but MPS is not available; use 'auto' or 'cpu'.")
+    return dev
+
+
+def cpu_state(estimator) -> dict:
+    """``estimator.__dict__`` for pickling, with every fitted ``nn.Module`` copied to the CPU.
+
+    A model fitted on a GPU then unpickles — and predicts — on a machine without one. The live estimator
+    keeps its modules where they are.
+
+    Parameters
+    ----------
+    estimator : object
+
+    Returns
+    -------
+    state : dict
+    """
+    state = estimator.__dict__.copy()
+    for key, value in state.items():
+        if isinstance(value, torch.nn.Module) and any(p.device.type != "cpu" for p in value.parameters()):
+            state[key] = copy.deepcopy(value).to("cpu")
+    return state

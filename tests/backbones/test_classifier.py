@@ -1,0 +1,79 @@
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_causalmix.backbones import InContextClassifier
+
+EXPECTED_FAILED_CHECKS = {
+    "check_complex_data": "complex columns are refused with a TypeError naming the column, not sklearn's "
+    "ValueError wording",
+}
+
+
+@parametrize_with_checks(
+    [InContextClassifier(n_estimators=1, device="cpu", random_state=0)],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def _data(n=120, seed=0):
+    X, y = make_classification(n_samples=n, n_features=5, n_informative=3, random_state=seed)
+    X = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
+    X["color"] = np.where(X["f0"] > 0, "red", "blue")
+    return X, pd.Series(np.where(y == 1, "yes", "no"), name="label")
+
+
+def test_learns_with_string_labels_and_categoricals():
+    X, y = _data()
+    clf = InContextClassifier(n_estimators=2, device="cpu", random_state=0).fit(X[:80], y[:80])
+    assert list(clf.classes_) == ["no", "yes"]
+    proba = clf.predict_proba(X[80:])
+    assert proba.shape == (40, 2) and np.allclose(proba.sum(1), 1)
+    assert clf.score(X[80:], y[80:]) > 0.7
+    assert list(clf.feature_names_in_) == list(X.columns)
+
+
+def test_deterministic_and_picklable():
+    X, y = _data()
+    a = InContextClassifier(n_estimators=3, device="cpu", random_state=1).fit(X[:80], y[:80])
+    b = InContextClassifier(n_estimators=3, device="cpu", random_state=1).fit(X[:80], y[:80])
+    np.testing.assert_allclose(a.predict_proba(X[80:]), b.predict_proba(X[80:]))
+    c = pickle.loads(pickle.dumps(a))
+    np.testing.assert_allclose(a.predict_proba(X[80:]), c.predict_proba(X[80:]))
+
+
+def test_bad_inputs_have_clear_errors():
+    X, y = _data()
+    clf = InContextClassifier(n_estimators=1, device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match="not seen at fit time"):
+        clf.predict(X.assign(color="green"))
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(X.drop(columns="f1"))
+    with pytest.raises(ValueError, match="only one class"):
+        InContextClassifier(device="cpu").fit(X, ["a"] * len(X))
+    with pytest.raises(ValueError, match="at most 10"):
+        InContextClassifier(device="cpu").fit(X, np.arange(len(X)) % 12)
+    with pytest.raises(ValueError, match="infinite"):
+        InContextClassifier(device="cpu").fit(X.assign(f1=np.inf), y)
+    with pytest.raises(ValueError, match="same length"):
+        InContextClassifier(device="cpu").fit(X, y[:-1])
+
+
+def test_context_is_subsampled_stratified():
+    X, y = _data(n=200)
+    clf = InContextClassifier(n_estimators=1, max_context_rows=50, device="cpu", random_state=0).fit(X, y)
+    assert len(clf.context_y_) == 50 and set(clf.context_y_) == {0, 1}
+
+
+def test_missing_values_are_accepted():
+    X, y = _data()
+    X.iloc[::7, 1] = np.nan
+    X.iloc[::5, 5] = None
+    clf = InContextClassifier(n_estimators=1, device="cpu").fit(X, y)
+    assert np.isfinite(clf.predict_proba(X)).all()

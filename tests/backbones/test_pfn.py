@@ -1,0 +1,106 @@
+import numpy as np
+import pytest
+import torch
+
+from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig
+from sklearn_causalmix.backbones._preprocess import encode_cells
+
+
+def _model(**kw):
+    torch.manual_seed(0)
+    return CausalMixPFN(PFNConfig(d_model=32, n_layers=2, n_heads=2, **kw)).eval()
+
+
+def _episode(n_ctx=30, n_q=7, n_feat=5, n_classes=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    Xc = torch.randn(2, n_ctx, n_feat, generator=g)
+    yc = torch.randint(0, n_classes, (2, n_ctx), generator=g)
+    Xq = torch.randn(2, n_q, n_feat, generator=g)
+    return Xc, yc, Xq
+
+
+def test_output_shape_and_classes():
+    Xc, yc, Xq = _episode()
+    out = _model()(Xc, yc, Xq, n_classes=3)
+    assert out.shape == (2, 7, 3)
+    assert torch.isfinite(out).all()
+
+
+def test_context_row_permutation_invariance():
+    model = _model()
+    Xc, yc, Xq = _episode()
+    perm = torch.randperm(Xc.shape[1], generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        a = model(Xc, yc, Xq, n_classes=3)
+        b = model(Xc[:, perm], yc[:, perm], Xq, n_classes=3)
+    torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+def test_queries_do_not_see_each_other():
+    model = _model()
+    Xc, yc, Xq = _episode()
+    with torch.no_grad():
+        full = model(Xc, yc, Xq, n_classes=3)
+        single = model(Xc, yc, Xq[:, :1], n_classes=3)
+    torch.testing.assert_close(full[:, :1], single, atol=1e-5, rtol=1e-4)
+
+
+def test_deterministic_in_eval_mode():
+    model = _model()
+    Xc, yc, Xq = _episode()
+    with torch.no_grad():
+        torch.testing.assert_close(model(Xc, yc, Xq, n_classes=3), model(Xc, yc, Xq, n_classes=3))
+    other = _model()
+    with torch.no_grad():
+        torch.testing.assert_close(model(Xc, yc, Xq, n_classes=3), other(Xc, yc, Xq, n_classes=3))
+
+
+def test_wide_tables_use_feature_subsets():
+    model = _model(max_features=4)
+    Xc, yc, Xq = _episode(n_feat=10)
+    subsets = model._feature_subsets(10)
+    assert sorted(torch.cat(subsets).tolist()) == list(range(10))
+    assert all(len(s) <= 4 for s in subsets)
+    with torch.no_grad():
+        out = model(Xc, yc, Xq, n_classes=3)
+    assert out.shape == (2, 7, 3) and torch.isfinite(out).all()
+
+
+def test_class_limit_is_enforced():
+    model = _model(max_classes=4)
+    Xc, yc, Xq = _episode()
+    with pytest.raises(ValueError, match="outside what this backbone supports"):
+        model(Xc, yc, Xq, n_classes=5)
+
+
+def test_missing_values_and_categoricals_are_accepted():
+    model = _model()
+    Xc, yc, Xq = _episode()
+    Xc[0, :5, 1] = float("nan")
+    Xq[1, 0, 2] = float("nan")
+    Xc[..., 0] = torch.randint(0, 3, Xc[..., 0].shape).float()
+    mask = torch.tensor([True, False, False, False, False])
+    with torch.no_grad():
+        out = model(Xc, yc, Xq, n_classes=3, categorical_mask=mask)
+    assert torch.isfinite(out).all()
+
+
+def test_encoding_uses_context_statistics_only():
+    Xc = torch.tensor([[[0.0], [1.0], [2.0], [3.0]]])
+    q1, q2 = torch.tensor([[[1.5]]]), torch.tensor([[[1.5], [1000.0]]])
+    c_a, enc_a = encode_cells(Xc, q1)
+    c_b, enc_b = encode_cells(Xc, q2)
+    torch.testing.assert_close(c_a, c_b)
+    torch.testing.assert_close(enc_a[:, 0], enc_b[:, 0])
+    assert float(enc_b[0, 1, 0, 0]) <= 4.0  # squashed outlier
+    assert float(enc_a[0, 0, 0, 1]) == pytest.approx(0.0, abs=1e-6)  # median -> normal score 0
+
+
+def test_bad_config():
+    with pytest.raises(ValueError, match="divisible"):
+        CausalMixPFN(PFNConfig(d_model=30, n_heads=4))
+
+
+def test_parameter_count_of_default_config():
+    n = sum(p.numel() for p in CausalMixPFN().parameters())
+    assert 5e5 < n < 2e6

@@ -1,0 +1,85 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig
+from sklearn_causalmix.prior import PriorConfig, SCMPrior, episode_loss, pretrain
+
+SMALL = PriorConfig(min_rows=40, max_rows=80, max_features=6, tokens_per_batch=2048)
+
+
+def test_batches_are_reproducible_by_seed():
+    a, b = SCMPrior(SMALL, seed=5).sample(), SCMPrior(SMALL, seed=5).sample()
+    assert torch.equal(torch.nan_to_num(a.X, 99.0), torch.nan_to_num(b.X, 99.0))
+    assert torch.equal(a.y, b.y) and a.n_context == b.n_context
+    c = SCMPrior(SMALL, seed=6).sample()
+    assert a.X.shape != c.X.shape or not torch.equal(torch.nan_to_num(a.X), torch.nan_to_num(c.X))
+
+
+def test_batch_contents():
+    prior = SCMPrior(PriorConfig(max_rows=120, tokens_per_batch=4096, p_missing=1.0, p_categorical=1.0), seed=0)
+    for _ in range(5):
+        batch = prior.sample()
+        B, n, f = batch.X.shape
+        assert batch.y.shape == (B, n) and 0 < batch.n_context < n
+        assert int(batch.y.min()) >= 0 and int(batch.y.max()) < batch.n_classes <= 10
+        cats = batch.X[..., batch.categorical_mask]
+        observed = cats[~torch.isnan(cats)]
+        assert torch.equal(observed, observed.round())
+    assert torch.isnan(batch.X).any()
+
+
+def test_fixed_shape_and_several_classes():
+    batch = SCMPrior(SMALL, seed=1).sample(shape=(60, 4, 5))
+    assert batch.X.shape[1:] == (60, 4) and batch.n_classes == 5
+    assert len(torch.unique(batch.y)) >= 3  # quantile cuts give populated classes
+
+
+def test_tiny_cpu_pretraining_lowers_the_loss():
+    torch.manual_seed(0)
+    model = CausalMixPFN(PFNConfig(d_model=32, n_layers=2, n_heads=2)).train()
+    batch = SCMPrior(SMALL, seed=0).sample(shape=(64, 4, 2))
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(40):
+        loss = episode_loss(model, batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    assert np.mean(losses[-5:]) < 0.9 * np.mean(losses[:5])
+
+
+def test_pretrain_writes_weights_and_manifest(tmp_path):
+    m = pretrain(tmp_path, max_steps=3, config=PFNConfig(d_model=16, n_layers=1, n_heads=2),
+                 prior_config=SMALL, verbose=0)
+    written = json.loads((tmp_path / "model.json").read_text())
+    assert written["steps"] == 3 and written["sha256"] == m["sha256"]
+    for key in ["architecture", "seed", "rows_seen", "hardware", "wall_time_s", "val_auc", "tasks_per_s"]:
+        assert key in written
+    assert (tmp_path / "model.safetensors").is_file()
+
+
+def test_cli_pretrain(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "sklearn_causalmix._cli", "pretrain", "--out", str(tmp_path), "--max-steps", "2",
+         "--d-model", "16", "--n-layers", "1", "--n-heads", "2", "--max-rows", "64", "--max-features", "4",
+         "--tokens", "1024", "--device", "cpu", "--quiet"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["steps"] == 2
+    assert (tmp_path / "model.safetensors").is_file()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error shown where CUDA is missing")
+def test_cli_refuses_missing_cuda(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "sklearn_causalmix._cli", "pretrain", "--out", str(tmp_path), "--device", "cuda"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 2 and "no CUDA device" in out.stderr
