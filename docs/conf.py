@@ -1,0 +1,144 @@
+"""Sphinx configuration of the sklearn-causalmix documentation.
+
+Build with ``make html`` (in this folder). The gallery runs every ``examples/plot_*.py`` in *fast
+mode*: ``CAUSALMIX_FAST=1`` is set in the environment before the examples execute, and each example
+then uses small settings (few rows, bootstrap resamples and fine-tuning steps). Set
+``CAUSALMIX_FULL=1`` to run them with their full settings instead. Cross-references to other
+projects' documentation (intersphinx) need network access and are off unless
+``CAUSALMIX_INTERSPHINX=1``.
+"""
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+sys.path.insert(0, str(ROOT))
+
+# The gallery's fast mode: examples read CAUSALMIX_FAST and shrink their settings.
+if os.environ.get("CAUSALMIX_FULL", "") == "1":
+    os.environ.pop("CAUSALMIX_FAST", None)
+else:
+    os.environ.setdefault("CAUSALMIX_FAST", "1")
+# Examples draw figures off-screen.
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import sklearn_causalmix  # noqa: E402
+
+# -- Project information ------------------------------------------------------------------------
+project = "sklearn-causalmix"
+author = "sklearn-causalmix developers"
+copyright = "2026, sklearn-causalmix developers"
+release = sklearn_causalmix.__version__
+version = ".".join(release.split(".")[:2])
+
+# -- General configuration ----------------------------------------------------------------------
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.mathjax",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "gallery_header.rst", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "sg_execution_times.rst"]
+root_doc = "index"
+default_role = "literal"
+
+# autodoc / autosummary
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_typehints = "none"
+
+# numpydoc
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_attributes_as_param_list = True
+
+# intersphinx: needs network, so only on request.
+intersphinx_mapping = {}
+if os.environ.get("CAUSALMIX_INTERSPHINX", "") == "1":
+    intersphinx_mapping = {
+        "python": ("https://docs.python.org/3", None),
+        "numpy": ("https://numpy.org/doc/stable/", None),
+        "pandas": ("https://pandas.pydata.org/docs/", None),
+        "sklearn": ("https://scikit-learn.org/stable/", None),
+        "torch": ("https://docs.pytorch.org/docs/stable/", None),
+        "networkx": ("https://networkx.org/documentation/stable/", None),
+        "imblearn": ("https://imbalanced-learn.org/stable/", None),
+        "joblib": ("https://joblib.readthedocs.io/en/stable/", None),
+    }
+
+# sphinx-gallery
+# The gallery needs a header file (GALLERY_HEADER.rst or README.txt) in the examples folder. While
+# ``examples/`` has none, the examples are staged with the header of this folder
+# (``gallery_header.rst``) into ``_build/gallery_src`` and the gallery is built from there; the
+# scripts themselves are copied unchanged.
+EXAMPLES = ROOT / "examples"
+_HEADERS = ("GALLERY_HEADER.rst", "GALLERY_HEADER.txt", "README.rst", "README.txt")
+
+
+def _gallery_source():
+    if any((EXAMPLES / name).is_file() for name in _HEADERS):
+        return "../examples"
+    import shutil
+
+    staged = DOCS / "_build" / "gallery_src"
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
+    shutil.copyfile(DOCS / "gallery_header.rst", staged / "GALLERY_HEADER.rst")
+    for script in sorted(EXAMPLES.glob("*.py")) if EXAMPLES.is_dir() else []:
+        shutil.copyfile(script, staged / script.name)
+    return str(staged.relative_to(DOCS))
+
+
+sphinx_gallery_conf = {
+    "examples_dirs": _gallery_source(),
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "ignore_pattern": r"__init__\.py",
+    "within_subsection_order": "FileNameSortKey",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "backreferences_dir": "generated/backreferences",
+    "doc_module": ("sklearn_causalmix",),
+    "abort_on_example_error": False,
+    "matplotlib_animations": False,
+    "show_memory": False,
+    "plot_gallery": "True",
+}
+
+# -- HTML output --------------------------------------------------------------------------------
+if importlib.util.find_spec("pydata_sphinx_theme") is not None:
+    html_theme = "pydata_sphinx_theme"
+    html_theme_options = {
+        "navigation_with_keys": False,
+        "show_toc_level": 2,
+        "header_links_before_dropdown": 6,
+    }
+else:
+    html_theme = "alabaster"
+    html_theme_options = {}
+html_title = f"sklearn-causalmix {release}"
+html_static_path = []
+html_show_sourcelink = False
+
+
+# -- Hooks --------------------------------------------------------------------------------------
+def _skip_metadata_request_methods(app, what, name, obj, skip, options):
+    """Leave out the ``set_*_request`` methods scikit-learn generates for metadata routing.
+
+    They are scikit-learn machinery documented there, and their generated docstrings link to
+    labels of scikit-learn's own documentation.
+    """
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_metadata_request_methods)

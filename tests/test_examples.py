@@ -1,0 +1,76 @@
+"""Run every gallery example (``examples/plot_*.py``) as a script in fast mode.
+
+Each example runs in its own subprocess with ``CAUSALMIX_FAST=1`` (the examples then use small
+settings, as in the documentation build) and ``MPLBACKEND=Agg``, in a temporary working folder, and
+must exit with code 0 within ``CAUSALMIX_EXAMPLE_TIMEOUT`` seconds (default 300).
+"""
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES_DIR = ROOT / "examples"
+EXAMPLES = sorted(EXAMPLES_DIR.glob("plot_*.py"))
+TIMEOUT = float(os.environ.get("CAUSALMIX_EXAMPLE_TIMEOUT", "300"))
+
+
+def _tail(text, n_chars=4000):
+    text = text or ""
+    return text if len(text) <= n_chars else "...\n" + text[-n_chars:]
+
+
+def test_examples_folder_has_examples():
+    assert EXAMPLES, (
+        f"No gallery example found: {EXAMPLES_DIR} holds no plot_*.py file. The gallery and "
+        f"tests/test_examples.py expect at least one."
+    )
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_has_gallery_header(example):
+    """The script starts with the docstring sphinx-gallery turns into the page's title and text."""
+    doc = ast.get_docstring(ast.parse(example.read_text(encoding="utf-8")), clean=False)
+    assert doc, f"{example.name} has no module docstring; sphinx-gallery needs a title in it."
+    lines = [line.rstrip() for line in doc.strip("\n").splitlines()]
+    assert len(lines) >= 2, f"{example.name}: the docstring must start with a title and its underline."
+    title, underline = lines[0].strip(), lines[1].strip()
+    assert title and set(underline) == {"="} and len(underline) >= len(title), (
+        f"{example.name}: the docstring must start with a title underlined by '=' at least as long "
+        f"as the title, got {title!r} / {underline!r}."
+    )
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_runs_in_fast_mode(example, tmp_path):
+    env = dict(os.environ)
+    env.pop("CAUSALMIX_FULL", None)
+    env.update(
+        CAUSALMIX_FAST="1",
+        MPLBACKEND="Agg",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(example)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout
+        err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr
+        pytest.fail(
+            f"{example.name} did not finish within {TIMEOUT:.0f} s in fast mode "
+            f"(CAUSALMIX_FAST=1).\n--- stdout ---\n{_tail(out)}\n--- stderr ---\n{_tail(err)}"
+        )
+    assert proc.returncode == 0, (
+        f"{example.name} exited with code {proc.returncode} in fast mode (CAUSALMIX_FAST=1).\n"
+        f"--- stdout ---\n{_tail(proc.stdout)}\n--- stderr ---\n{_tail(proc.stderr)}"
+    )
