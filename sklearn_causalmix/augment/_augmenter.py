@@ -70,7 +70,8 @@ def _check_target(y):
     """Validate class labels; return a 1D array and how to restore the container."""
     if y is None:
         raise ValueError(
-            "CausalSCMAugmenter requires y: the class labels are a node of the causal graph."
+            "CausalSCMAugmenter requires y to be passed, but the target y is None; pass the "
+            "class labels (they are a node of the causal graph)."
         )
     if isinstance(y, pd.DataFrame):
         if y.shape[1] != 1:
@@ -464,7 +465,7 @@ class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
         classes, t = np.unique(y_arr, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
-                f"y has a single class ({classes[0]!r}); CausalSCMAugmenter needs at least two "
+                f"y has one class ({classes[0]!r}); CausalSCMAugmenter needs at least two "
                 f"classes to model the target."
             )
         n_samples = len(y_arr)

@@ -80,7 +80,9 @@ def _fast_mechanisms(gcm, scm, categorical_nodes):
         if graph.in_degree(node) == 0:
             scm.set_causal_mechanism(node, gcm.EmpiricalDistribution())
         elif node in categorical_nodes:
-            clf = make_pipeline(StandardScaler(), LogisticRegression(C=10.0, max_iter=500))
+            clf = make_pipeline(
+                StandardScaler(), LogisticRegression(C=10.0, solver="newton-cholesky")
+            )
             scm.set_causal_mechanism(
                 node, gcm.ClassifierFCM(gcm.ml.SklearnClassificationModel(clf))
             )
