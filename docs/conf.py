@@ -45,7 +45,15 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "gallery_header.rst", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "sg_execution_times.rst"]
+exclude_patterns = [
+    "_build",
+    "gallery_header.rst",
+    "generated/datasets_table.rst",
+    "generated/weights_table.rst",
+    "sg_execution_times.rst",
+    "Thumbs.db",
+    ".DS_Store",
+]
 root_doc = "index"
 default_role = "literal"
 
@@ -126,6 +134,102 @@ else:
 html_title = f"sklearn-causalmix {release}"
 html_static_path = []
 html_show_sourcelink = False
+
+
+# -- Generated tables ---------------------------------------------------------------------------
+def _write_datasets_table():
+    """``generated/datasets_table.rst``: the catalogue of shifted datasets, for the user guide."""
+    from sklearn_causalmix.datasets import list_shifted_datasets
+
+    catalogue = list_shifted_datasets()
+    lines = [
+        ".. list-table::",
+        "   :header-rows: 1",
+        "   :widths: 14 8 8 8 10 40 12",
+        "",
+        "   * - name",
+        "     - rows",
+        "     - features",
+        "     - classes",
+        "     - source / target rows",
+        "     - shift (source -> target)",
+        "     - package",
+    ]
+    for row in catalogue.itertuples(index=False):
+        lines += [
+            f"   * - ``{row.name}``",
+            f"     - {row.n_rows}",
+            f"     - {row.n_features}",
+            f"     - {row.n_classes}",
+            f"     - {row.n_source} / {row.n_target}",
+            f"     - {row.shift}",
+            f"     - ``{row.package}``",
+        ]
+    out = DOCS / "generated" / "datasets_table.rst"
+    out.parent.mkdir(exist_ok=True)
+    text = "\n".join(lines) + "\n"
+    if not out.is_file() or out.read_text(encoding="utf-8") != text:
+        out.write_text(text, encoding="utf-8")
+
+
+_write_datasets_table()
+
+
+def _fmt(value):
+    return f"{value:.4f}" if isinstance(value, float) else value
+
+
+def _write_weights_table():
+    """``generated/weights_table.rst``: facts from the manifest of the shipped weights."""
+    import json
+
+    manifest_path = ROOT / "sklearn_causalmix" / "backbones" / "weights" / "default.json"
+    out = DOCS / "generated" / "weights_table.rst"
+    out.parent.mkdir(exist_ok=True)
+    if not manifest_path.is_file():
+        text = (
+            ".. note::\n\n   This build of the package holds no shipped weights "
+            "(``sklearn_causalmix/backbones/weights/default.json`` is missing).\n"
+        )
+    else:
+        m = json.loads(manifest_path.read_text(encoding="utf-8"))
+        arch = m.get("architecture", {})
+        facts = [
+            ("parameters", f"{m['n_parameters']:,}" if "n_parameters" in m else None),
+            (
+                "architecture",
+                ", ".join(f"{k}={arch[k]}" for k in ("d_model", "n_layers", "n_heads", "mlp_ratio") if k in arch),
+            ),
+            (
+                "limits",
+                ", ".join(
+                    f"{k}={arch[k]}" for k in ("max_classes", "max_features", "max_context_rows") if k in arch
+                ),
+            ),
+            ("hardware", m.get("hardware")),
+            ("device / precision", " / ".join(str(m[k]) for k in ("device", "mixed_precision") if k in m)),
+            ("pretraining steps", m.get("steps")),
+            ("wall time (s)", m.get("wall_time_s")),
+            ("steps per second", m.get("steps_per_s")),
+            ("prior tasks seen", f"{m['tasks_seen']:,}" if "tasks_seen" in m else None),
+            ("prior rows seen", f"{m['rows_seen']:,}" if "rows_seen" in m else None),
+            ("seed", m.get("seed")),
+            ("held-out prior ROC-AUC", _fmt(m.get("val_auc"))),
+            ("held-out prior loss", _fmt(m.get("val_loss"))),
+            ("torch", m.get("torch_version")),
+            ("sha256 of the weights", f"``{m['sha256']}``" if "sha256" in m else None),
+        ]
+        lines = [".. list-table::", "   :widths: 30 70", ""]
+        for key, value in facts:
+            if value in (None, ""):
+                continue
+            lines += [f"   * - {key}", f"     - {value}"]
+        text = "\n".join(lines) + "\n"
+    if not out.is_file() or out.read_text(encoding="utf-8") != text:
+        out.write_text(text, encoding="utf-8")
+
+
+_write_weights_table()
 
 
 # -- Hooks --------------------------------------------------------------------------------------
