@@ -1,4 +1,4 @@
-"""Classification tasks with a domain shift: real tables from PyPI data packages, and synthetic ones.
+"""Classification tasks with a domain shift: real tables from PyPI data packages, synthetic ones.
 
 Nothing here imports another stage of the package.
 """

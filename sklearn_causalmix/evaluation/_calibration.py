@@ -1,4 +1,4 @@
-"""Calibration metrics: top-label and class-wise expected calibration error, multiclass Brier score."""
+"""Calibration metrics: top-label and class-wise expected calibration error, multiclass Brier."""
 
 import numbers
 
@@ -18,9 +18,11 @@ def _check_proba(y_true, y_prob, labels=None):
     y_true : array-like of shape (n_samples,)
         True labels.
     y_prob : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Probabilities; a 1-D array is the probability of the positive (second) class of a binary task.
+        Probabilities; a 1-D array is the probability of the positive (second) class of a binary
+        task.
     labels : array-like of shape (n_classes,), default=None
-        The class of each column of ``y_prob``. ``None`` means the sorted distinct values of ``y_true``.
+        The class of each column of ``y_prob``. ``None`` means the sorted distinct values of
+        ``y_true``.
 
     Returns
     -------
@@ -33,8 +35,8 @@ def _check_proba(y_true, y_prob, labels=None):
     y_prob = np.asarray(y_prob)
     if y_prob.dtype.kind not in "biuf":
         raise TypeError(
-            f"y_prob must hold numbers (probabilities), got dtype {y_prob.dtype}; pass the output of "
-            "predict_proba."
+            f"y_prob must hold numbers (probabilities), got dtype {y_prob.dtype}; pass the output "
+            "of predict_proba."
         )
     y_prob = y_prob.astype(np.float64, copy=False)
     if y_prob.ndim == 1:
@@ -69,15 +71,15 @@ def _check_proba(y_true, y_prob, labels=None):
         if classes.shape[0] != n_classes:
             raise ValueError(
                 f"y_true has {classes.shape[0]} distinct labels {classes.tolist()} but y_prob has "
-                f"{n_classes} columns, so the column of each label is unknown; pass labels= listing "
-                "the class of each column (for instance estimator.classes_)."
+                f"{n_classes} columns, so the column of each label is unknown; pass labels= "
+                "listing the class of each column (for instance estimator.classes_)."
             )
     else:
         classes = column_or_1d(labels)
         if classes.shape[0] != n_classes:
             raise ValueError(
-                f"labels has {classes.shape[0]} entries but y_prob has {n_classes} columns; give one "
-                "label per column."
+                f"labels has {classes.shape[0]} entries but y_prob has {n_classes} columns; give "
+                "one label per column."
             )
         if np.unique(classes).shape[0] != classes.shape[0]:
             raise ValueError(f"labels must be distinct; got {classes.tolist()}.")
@@ -149,14 +151,15 @@ def expected_calibration_error(y_true, y_prob, *, n_bins=15, strategy="uniform",
     n_bins : int, default=15
         Number of bins.
     strategy : {"uniform", "quantile"}, default="uniform"
-        ``"uniform"``: equal-width bins ``(0, 1/n_bins], (1/n_bins, 2/n_bins], ..., ((n_bins-1)/n_bins,
-        1]`` (a confidence of exactly 0 falls into the first bin). ``"quantile"``: right-closed bins
-        whose edges are the quantiles of the confidences, so that bins hold about equally many rows
-        (tied confidences share a bin, which can leave other bins empty).
+        ``"uniform"``: equal-width bins ``(0, 1/n_bins], (1/n_bins, 2/n_bins], ...,
+        ((n_bins-1)/n_bins, 1]`` (a confidence of exactly 0 falls into the first bin).
+        ``"quantile"``: right-closed bins whose edges are the quantiles of the confidences, so that
+        bins hold about equally many rows (tied confidences share a bin, which can leave other
+        bins empty).
     labels : array-like of shape (n_classes,), default=None
-        The class of each column of ``y_prob``, for instance ``estimator.classes_``. ``None`` assumes
-        the columns are the sorted distinct values of ``y_true`` (the order of ``classes_`` in
-        scikit-learn); then every class must occur in ``y_true``.
+        The class of each column of ``y_prob``, for instance ``estimator.classes_``. ``None``
+        assumes the columns are the sorted distinct values of ``y_true`` (the order of
+        ``classes_`` in scikit-learn); then every class must occur in ``y_true``.
 
     Returns
     -------
@@ -187,9 +190,9 @@ def expected_calibration_error(y_true, y_prob, *, n_bins=15, strategy="uniform",
 def classwise_calibration_error(y_true, y_prob, *, n_bins=15, strategy="uniform", labels=None):
     """Class-wise expected calibration error, averaged over classes.
 
-    For every class ``c`` the predicted probability of ``c`` is binned and compared with the frequency
-    of ``c`` in each bin, ``ECE_c = sum_b (n_b / n) * |freq_b(y == c) - mean_b(p_c)|``; the result is
-    the mean of ``ECE_c`` over the classes (the columns of ``y_prob``).
+    For every class ``c`` the predicted probability of ``c`` is binned and compared with the
+    frequency of ``c`` in each bin, ``ECE_c = sum_b (n_b / n) * |freq_b(y == c) - mean_b(p_c)|``;
+    the result is the mean of ``ECE_c`` over the classes (the columns of ``y_prob``).
 
     Parameters
     ----------
@@ -201,8 +204,8 @@ def classwise_calibration_error(y_true, y_prob, *, n_bins=15, strategy="uniform"
     n_bins : int, default=15
         Number of bins per class.
     strategy : {"uniform", "quantile"}, default="uniform"
-        Equal-width right-closed bins over ``[0, 1]`` or quantile bins of each class's probabilities,
-        as in :func:`expected_calibration_error`.
+        Equal-width right-closed bins over ``[0, 1]`` or quantile bins of each class's
+        probabilities, as in :func:`expected_calibration_error`.
     labels : array-like of shape (n_classes,), default=None
         The class of each column of ``y_prob``; ``None`` assumes the sorted distinct values of
         ``y_true``.

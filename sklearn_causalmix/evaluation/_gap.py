@@ -31,7 +31,8 @@ def _history_columns(history):
             f"at each evaluation) and {MONITOR_COLUMN!r} (test/monitor score at the same "
             f"evaluation). Columns found: {list(frame.columns)}."
         )
-    return _as_float(frame[VAL_COLUMN], VAL_COLUMN), _as_float(frame[MONITOR_COLUMN], MONITOR_COLUMN)
+    val = _as_float(frame[VAL_COLUMN], VAL_COLUMN)
+    return val, _as_float(frame[MONITOR_COLUMN], MONITOR_COLUMN)
 
 
 def _as_float(values, name):

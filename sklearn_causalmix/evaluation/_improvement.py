@@ -14,12 +14,12 @@ from sklearn.utils._param_validation import validate_params
 def normalized_improvement(score, baseline, *, greater_is_better=True):
     """Relative improvement of ``score`` over ``baseline``, in percent.
 
-    ``sign * (score - baseline) / |baseline| * 100`` with ``sign = +1`` when greater scores are better
-    (ROC-AUC, accuracy) and ``-1`` when smaller ones are (ECE, log-loss, Brier). For a positive
-    baseline this is ``sign * (score / baseline - 1) * 100``; dividing by ``|baseline|`` keeps the sign
-    meaningful for negative baselines such as ``neg_log_loss``. A positive value always means
-    "better than the baseline". In the study the baseline is the pretrained model's zero-shot score
-    (``max_steps=0``) on the same split.
+    ``sign * (score - baseline) / |baseline| * 100`` with ``sign = +1`` when greater scores are
+    better (ROC-AUC, accuracy) and ``-1`` when smaller ones are (ECE, log-loss, Brier). For a
+    positive baseline this is ``sign * (score / baseline - 1) * 100``; dividing by ``|baseline|``
+    keeps the sign meaningful for negative baselines such as ``neg_log_loss``. A positive value
+    always means "better than the baseline". In the study the baseline is the pretrained model's
+    zero-shot score (``max_steps=0``) on the same split.
 
     Parameters
     ----------
@@ -38,8 +38,8 @@ def normalized_improvement(score, baseline, *, greater_is_better=True):
     Raises
     ------
     ValueError
-        If a baseline is zero (the relative improvement is undefined), if any input is not finite, or
-        if the shapes do not broadcast.
+        If a baseline is zero (the relative improvement is undefined), if any input is not
+        finite, or if the shapes do not broadcast.
 
     Examples
     --------

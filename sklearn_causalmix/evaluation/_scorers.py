@@ -10,7 +10,7 @@ from sklearn_causalmix.evaluation._calibration import (
 ece_scorer = make_scorer(
     expected_calibration_error, greater_is_better=False, response_method="predict_proba"
 )
-ece_scorer.__doc__ = """Scorer of the negated top-label expected calibration error (15 uniform bins).
+ece_scorer.__doc__ = """Scorer of the negated top-label expected calibration error (15 bins).
 
 Built with ``make_scorer(expected_calibration_error, greater_is_better=False,
 response_method="predict_proba")``: it calls the estimator's ``predict_proba`` and returns ``-ECE``,
@@ -62,12 +62,12 @@ def get_scoring():
     Examples
     --------
     >>> from sklearn.datasets import load_iris
-    >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.model_selection import StratifiedKFold, cross_validate
+    >>> from sklearn.naive_bayes import GaussianNB
     >>> from sklearn_causalmix.evaluation import get_scoring
     >>> X, y = load_iris(return_X_y=True)
     >>> cv = StratifiedKFold(3, shuffle=True, random_state=0)
-    >>> result = cross_validate(LogisticRegression(max_iter=1000), X, y, cv=cv, scoring=get_scoring())
+    >>> result = cross_validate(GaussianNB(), X, y, cv=cv, scoring=get_scoring())
     >>> sorted(key for key in result if key.startswith("test_"))
     ['test_neg_brier_score', 'test_neg_ece', 'test_neg_log_loss', 'test_roc_auc']
     >>> bool(result["test_roc_auc"].min() > 0.9)

@@ -26,7 +26,9 @@ def _column_values(X, column, param):
     if isinstance(column, numbers.Integral) and not isinstance(column, bool):
         array = np.asarray(X)
         if array.ndim != 2:
-            raise ValueError(f"X must be 2-D to take column {column} from it; got shape {array.shape}.")
+            raise ValueError(
+                f"X must be 2-D to take column {column} from it; got shape {array.shape}."
+            )
         if not -array.shape[1] <= column < array.shape[1]:
             raise ValueError(
                 f"{param}={column} is out of range for X with {array.shape[1]} columns."
@@ -43,9 +45,9 @@ def _resolve(spec, X, groups, param, owner):
     if spec is None:
         if groups is None:
             raise ValueError(
-                f"{owner}({param}=None) takes the {param} of each row from `groups`; pass groups= to "
-                f"split() (cross_val_score(..., groups=...)), or set {param}= to a column of X or "
-                "to an array of per-row values."
+                f"{owner}({param}=None) takes the {param} of each row from `groups`; pass groups= "
+                f"to split() (cross_val_score(..., groups=...)), or set {param}= to a column of X "
+                "or to an array of per-row values."
             )
         values = np.asarray(groups)
     elif isinstance(spec, (str, numbers.Integral)) and not isinstance(spec, bool):
@@ -90,8 +92,8 @@ class DomainShiftSplit(BaseCrossValidator):
     source : scalar or list, default=0
         Domain value(s) of the training rows.
     target : scalar, list or None, default=1
-        Domain value(s) of the test rows; ``None`` means every row not in ``source``. Rows in neither
-        are left out of both sides on purpose (for instance a middle period).
+        Domain value(s) of the test rows; ``None`` means every row not in ``source``. Rows in
+        neither are left out of both sides on purpose (for instance a middle period).
     n_source : int or None, default=None
         If set, train on at most ``n_source`` source rows, drawn without replacement, stratified by
         ``y`` when it is a classification target, with ``random_state``.
@@ -158,8 +160,8 @@ class DomainShiftSplit(BaseCrossValidator):
             overlap = set(source) & set(target)
             if overlap:
                 raise ValueError(
-                    f"source and target share the domain value(s) {sorted(overlap, key=str)}; a row "
-                    "cannot be both training and test data."
+                    f"source and target share the domain value(s) {sorted(overlap, key=str)}; a "
+                    "row cannot be both training and test data."
                 )
             in_target = series.isin(target).to_numpy()
         if not in_source.any():
@@ -170,7 +172,8 @@ class DomainShiftSplit(BaseCrossValidator):
         if not in_target.any():
             wanted = "outside the source domain" if target is None else f"in {target}"
             raise ValueError(
-                f"no row has a target domain value {wanted}; the domain values present are {present}."
+                f"no row has a target domain value {wanted}; the domain values present are "
+                f"{present}."
             )
         train = np.flatnonzero(in_source)
         if self.n_source is not None:
@@ -205,8 +208,8 @@ class LeaveOneDomainOut(BaseCrossValidator):
     Parameters
     ----------
     domain : str, int, array-like or None, default=None
-        Where each row's domain comes from, as in :class:`DomainShiftSplit`: ``None`` for ``groups``,
-        a column of ``X``, or an array of per-row values.
+        Where each row's domain comes from, as in :class:`DomainShiftSplit`: ``None`` for
+        ``groups``, a column of ``X``, or an array of per-row values.
 
     See Also
     --------
@@ -292,8 +295,8 @@ class QuantileShiftSplit(BaseCrossValidator):
         The shift-defining feature: a column of a DataFrame ``X``, a column index of an array ``X``,
         or an array of per-row values. It stays in ``X``; drop it in the pipeline if needed.
     quantile : float in (0, 1), default=0.5
-        The threshold is this quantile of the feature (over all rows given to :meth:`split`). Ignored
-        when ``threshold`` is set.
+        The threshold is this quantile of the feature (over all rows given to :meth:`split`).
+        Ignored when ``threshold`` is set.
     threshold : float or None, default=None
         Fixed threshold; overrides ``quantile``.
     reverse : bool, default=False
@@ -359,9 +362,9 @@ class QuantileShiftSplit(BaseCrossValidator):
         for side, mask in (("at or below", low), ("above", ~low)):
             if not mask.any():
                 raise ValueError(
-                    f"no row has feature {self.feature!r} {side} the threshold {threshold:.6g}; the "
-                    f"feature ranges over [{values.min():.6g}, {values.max():.6g}]. Choose another "
-                    "quantile or threshold."
+                    f"no row has feature {self.feature!r} {side} the threshold {threshold:.6g}; "
+                    f"the feature ranges over [{values.min():.6g}, {values.max():.6g}]. Choose "
+                    "another quantile or threshold."
                 )
         train, test = np.flatnonzero(low), np.flatnonzero(~low)
         if self.reverse:

@@ -24,8 +24,8 @@ def subsample_indices(indices, n, y=None, *, stratify=True, random_state=None, n
     n : int
         Largest number of rows to keep; all of ``indices`` are kept when there are at most ``n``.
     y : array-like of shape (n_samples,), default=None
-        Target of *all* rows (indexed by ``indices``). Stratification applies when ``y`` is binary or
-        multiclass; otherwise (``None``, continuous) rows are drawn uniformly.
+        Target of *all* rows (indexed by ``indices``). Stratification applies when ``y`` is
+        binary or multiclass; otherwise (``None``, continuous) rows are drawn uniformly.
     stratify : bool, default=True
         Keep the class proportions (largest-remainder allocation) and at least one row per class.
     random_state : int, RandomState instance or None, default=None
@@ -69,7 +69,8 @@ def subsample_indices(indices, n, y=None, *, stratify=True, random_state=None, n
         excess = np.where(spare, alloc - exact, -np.inf)
         alloc[int(np.argmax(excess))] -= 1
     chosen = [
-        rng.choice(indices[codes == k], size=alloc[k], replace=False) for k in range(classes.shape[0])
+        rng.choice(indices[codes == k], size=alloc[k], replace=False)
+        for k in range(classes.shape[0])
     ]
     return np.sort(np.concatenate(chosen))
 
@@ -131,8 +132,8 @@ class LowDataSubsampler(BaseCrossValidator):
         _check_n_rows(self.n_repeats, "n_repeats")
         if self.cv is None:
             raise ValueError(
-                "LowDataSubsampler needs the splitter to wrap: pass cv= (an int, a splitter such as "
-                "DomainShiftSplit(...) or StratifiedKFold(5), or a list of (train, test) pairs)."
+                "LowDataSubsampler needs the splitter to wrap: pass cv= (an int, a splitter such "
+                "as DomainShiftSplit(...) or StratifiedKFold(5), or a list of (train, test) pairs)."
             )
 
     def _inner(self, y):

@@ -5,11 +5,19 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import log_loss
 from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits
 
 from sklearn_causalmix.datasets import make_shifted_classification
-from sklearn_causalmix.datasets._synthetic import LABEL, _ShiftedSCM
+from sklearn_causalmix.datasets._synthetic import _ShiftedSCM
 
-# The keys of load_shifted_dataset's Bunch (tests/datasets/test_shifted_datasets.py checks them there).
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Fits here are tiny; native thread pools only oversubscribe the 2 cores under pytest -n 2.
+    with threadpool_limits(1):
+        yield
+
+# The keys of load_shifted_dataset's Bunch (test_shifted_datasets.py checks them there).
 BUNCH_KEYS = {
     "X", "y", "domain", "domain_name", "domain_labels", "shift", "target_name", "target_names",
     "feature_names", "categorical_features", "n_dropped", "n_rows_with_missing_features",

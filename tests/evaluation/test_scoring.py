@@ -4,6 +4,7 @@ from sklearn.datasets import load_iris, make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
+from threadpoolctl import threadpool_limits
 
 from sklearn_causalmix.evaluation import (
     SCORING,
@@ -12,6 +13,13 @@ from sklearn_causalmix.evaluation import (
     get_scoring,
     multiclass_brier_score,
 )
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Fits here are tiny; native thread pools only oversubscribe the 2 cores under pytest -n 2.
+    with threadpool_limits(1):
+        yield
 
 
 @pytest.fixture(scope="module")

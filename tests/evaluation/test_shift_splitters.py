@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.compose import make_column_transformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import (
     KFold,
@@ -9,7 +10,7 @@ from sklearn.model_selection import (
     cross_validate,
 )
 from sklearn.pipeline import make_pipeline
-from sklearn.compose import make_column_transformer
+from threadpoolctl import threadpool_limits
 
 from sklearn_causalmix.evaluation import (
     DomainShiftSplit,
@@ -17,6 +18,13 @@ from sklearn_causalmix.evaluation import (
     LowDataSubsampler,
     QuantileShiftSplit,
 )
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Fits here are tiny; native thread pools only oversubscribe the 2 cores under pytest -n 2.
+    with threadpool_limits(1):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,8 @@ def test_records_missing_a_monitor_score_become_nan():
     [
         (([0.1, 0.2, 0.3],), "needs the test"),
         (([0.1, 0.2, 0.3], [0.1, 0.2]), "3 entries but monitor_scores has 2"),
-        (({"val_score": [1, 2, 3], "test": [1, 2, 3]},), r"lacks the column\(s\) \['monitor_score'\]"),
+        (({"val_score": [1, 2, 3], "test": [1, 2, 3]},),
+         r"lacks the column\(s\) \['monitor_score'\]"),
         ((pd.DataFrame({"val_score": [1, 2, 3], "monitor_score": [1, 2, 3]}), [1, 2, 3]),
          "must be None"),
     ],
