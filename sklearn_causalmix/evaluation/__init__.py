@@ -4,13 +4,12 @@ Nothing here imports another stage of the package: metrics and splitters work wi
 scikit-learn estimator.
 """
 
-import importlib.util
-
 from sklearn_causalmix.evaluation._calibration import (
     classwise_calibration_error,
     expected_calibration_error,
     multiclass_brier_score,
 )
+from sklearn_causalmix.evaluation._fidelity import synthetic_fidelity
 from sklearn_causalmix.evaluation._gap import validation_test_gap
 from sklearn_causalmix.evaluation._improvement import normalized_improvement
 from sklearn_causalmix.evaluation._scorers import SCORING, ece_scorer, get_scoring
@@ -33,11 +32,6 @@ __all__ = [
     "get_scoring",
     "multiclass_brier_score",
     "normalized_improvement",
+    "synthetic_fidelity",
     "validation_test_gap",
 ]
-
-# ``synthetic_fidelity`` lives in ``_fidelity.py``, written separately; re-export it once it exists.
-if importlib.util.find_spec("sklearn_causalmix.evaluation._fidelity") is not None:
-    from sklearn_causalmix.evaluation._fidelity import synthetic_fidelity  # noqa: E402
-
-    __all__ += ["synthetic_fidelity"]
