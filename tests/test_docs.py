@@ -112,6 +112,83 @@ def test_estimator_methods_are_documented(path):
     assert not problems, f"{path}: " + "; ".join(problems)
 
 
+def _rst_checker():
+    """``check(obj) -> messages``: parse an object's numpydoc rendering with docutils.
+
+    Sphinx's roles and directives are replaced by inert stand-ins, so what is reported is a
+    reStructuredText error of the docstring itself -- e.g. ``(n_features_in_,)`` written without
+    backticks, which reST reads as a link to a target ``n_features_in`` and Sphinx reports as
+    'Unknown target name'.
+    """
+    import io
+
+    import docutils.core
+    from docutils import nodes
+    from docutils.parsers.rst import Directive, directives, roles
+    from numpydoc.docscrape_sphinx import get_doc_object
+
+    def inert_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+        return [nodes.literal(rawtext, text)], []
+
+    class AnyOption(dict):
+        def __getitem__(self, key):
+            return directives.unchanged
+
+        def __contains__(self, key):
+            return True
+
+    class InertDirective(Directive):
+        has_content = True
+        optional_arguments = 10
+        final_argument_whitespace = True
+        option_spec = AnyOption()
+
+        def run(self):
+            return []
+
+    for role in ("class", "func", "meth", "attr", "mod", "data", "obj", "term", "ref", "exc", "doc", "math"):
+        roles.register_local_role(role, inert_role)
+    for directive in ("autosummary", "only", "plot", "seealso", "versionadded", "versionchanged", "deprecated"):
+        directives.register_directive(directive, InertDirective)
+
+    def check(obj):
+        text = str(get_doc_object(obj, config={"show_class_members": False}))
+        stream = io.StringIO()
+        docutils.core.publish_doctree(
+            text,
+            settings_overrides={"report_level": 2, "halt_level": 5, "warning_stream": stream},
+        )
+        return stream.getvalue().strip()
+
+    return check
+
+
+def _docstring_targets():
+    items = []
+    for sub, name, obj in DOCUMENTED:
+        items.append((f"{sub}.{name}", obj))
+        if inspect.isclass(obj):
+            for meth_name, meth in vars(obj).items():
+                if not meth_name.startswith("_") and inspect.isfunction(meth):
+                    items.append((f"{sub}.{name}.{meth_name}", meth))
+    return items
+
+
+DOCSTRING_TARGETS = _docstring_targets()
+
+
+@pytest.mark.parametrize("obj", [o for _, o in DOCSTRING_TARGETS], ids=[i for i, _ in DOCSTRING_TARGETS])
+def test_docstring_is_valid_restructuredtext(obj):
+    messages = _RST_CHECK(obj)
+    assert not messages, (
+        f"The docstring of {obj.__module__}.{obj.__qualname__} breaks the documentation build:\n{messages}\n"
+        "(names ending in '_' need backticks in reST: ``n_features_in_``)"
+    )
+
+
+_RST_CHECK = _rst_checker()
+
+
 def _api_listing():
     """``{module: {names}}`` from the autosummary tables of docs/api.rst."""
     listing = {}
