@@ -1,5 +1,4 @@
-"""Synthetic classification tasks with a domain shift, drawn from a known structural causal model.
-"""
+"""Synthetic classification tasks with a domain shift, drawn from a known causal model (SCM)."""
 
 import numbers
 

@@ -87,14 +87,20 @@ def test_shift_kinds_share_graph_and_source_rows():
         pd.testing.assert_series_equal(data[shift].y[source], data["covariate"].y[source])
 
 
-def test_shifted_flags():
-    covariate = make_shifted_classification(n_samples=50, shift="covariate", random_state=1)
-    concept = make_shifted_classification(n_samples=50, shift="concept", random_state=1)
+def test_shifted_flags_and_public_root_shift():
+    covariate = make_shifted_classification(n_samples=2000, shift="covariate", random_state=1)
+    concept = make_shifted_classification(n_samples=2000, shift="concept", random_state=1)
     roots = [n for n in covariate.graph if covariate.graph.in_degree(n) == 0]
     assert all(covariate.graph.nodes[n]["shifted"] for n in roots)
     assert not covariate.graph.nodes["y"]["shifted"]
     assert concept.graph.nodes["y"]["shifted"]
     assert not any(concept.graph.nodes[n]["shifted"] for n in roots)
+    numeric_roots = [n for n in roots if n not in covariate.categorical_features]
+    assert numeric_roots
+    for data, moved in ((covariate, True), (concept, False)):
+        X, domain = data.X, data.domain
+        gaps = [abs(X[n][domain == 1].mean() - X[n][domain == 0].mean()) for n in numeric_roots]
+        assert (min(gaps) > 0.5) if moved else (max(gaps) < 0.15)
 
 
 @pytest.mark.parametrize("seed", range(4))
