@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from sklearn_causalmix.backbones._base import BackboneLimits, TabularBackbone
 from sklearn_causalmix.backbones._preprocess import encode_cells
@@ -26,6 +27,7 @@ from sklearn_causalmix.backbones._preprocess import encode_cells
 __all__ = ["PFNConfig", "CausalMixPFN"]
 
 _MAX_ATTENTION_BATCH = 32768
+_SDPA_BACKENDS = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,15 @@ class _Block(nn.Module):
         q, k, v = heads(q), heads(k), heads(v)
         # fused CUDA kernels cap the grid at 65,535 (batch x heads) blocks: split larger batches
         step = max(1, _MAX_ATTENTION_BATCH // self.n_heads)
-        out = torch.cat(
-            [
-                F.scaled_dot_product_attention(q[i : i + step], k[i : i + step], v[i : i + step])
-                for i in range(0, q.shape[0], step)
-            ]
-        )
+        # cuDNN's fused attention builds a new plan for every new shape (~16 ms of CPU time per call, measured
+        # on an H100), and episode shapes change every step: use the flash / memory-efficient kernels instead.
+        with sdpa_kernel(_SDPA_BACKENDS):
+            out = torch.cat(
+                [
+                    F.scaled_dot_product_attention(q[i : i + step], k[i : i + step], v[i : i + step])
+                    for i in range(0, q.shape[0], step)
+                ]
+            )
         return out.transpose(1, 2).reshape(*lead, length, width)
 
     def forward(self, x: torch.Tensor, n_context: int) -> torch.Tensor:
