@@ -204,7 +204,7 @@ def draw_with_intervention(scm, node, value, n_samples, seed):
         try:
             out = gcm.interventional_samples(
                 scm,
-                {node: lambda v: np.full(np.shape(v), value, dtype=object)},
+                {node: lambda _: value},
                 num_samples_to_draw=int(n_samples),
             )
         except Exception as exc:
