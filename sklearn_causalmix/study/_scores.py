@@ -1,0 +1,66 @@
+"""Scores of one fitted model on one test set: ROC-AUC, ECE, Brier score, log-loss."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import log_loss, roc_auc_score
+
+from sklearn_causalmix.evaluation import expected_calibration_error, multiclass_brier_score
+
+__all__ = ["score_proba"]
+
+
+def _ovr_auc(y_true, proba, classes):
+    """Macro one-vs-rest ROC-AUC over the classes present in ``y_true`` (binary: the usual AUC).
+
+    Equal to ``roc_auc_score(..., multi_class="ovr")`` when every class occurs; classes absent from
+    the test rows are left out of the average instead of raising. NaN when only one class occurs.
+    """
+    present = np.isin(classes, y_true)
+    if present.sum() < 2:
+        return float("nan")
+    if len(classes) == 2:
+        return float(roc_auc_score(y_true == classes[1], proba[:, 1]))
+    scores = [roc_auc_score(y_true == c, proba[:, k]) for k, c in enumerate(classes) if present[k]]
+    return float(np.mean(scores))
+
+
+def score_proba(y_true, proba, classes, suffix):
+    """ROC-AUC, top-label ECE (15 bins), Brier score and log-loss of ``proba``.
+
+    Parameters
+    ----------
+    y_true : ndarray of shape (n_samples,)
+        Labels, all among ``classes``.
+    proba : ndarray of shape (n_samples, n_classes)
+        ``predict_proba`` output, columns in the order of ``classes``.
+    classes : ndarray of shape (n_classes,)
+        The estimator's ``classes_``.
+    suffix : str
+        Appended to each key (``"shifted"`` gives ``auc_shifted``, ...).
+
+    Returns
+    -------
+    scores : dict of str to float
+        ``auc_<suffix>``, ``ece_<suffix>``, ``brier_<suffix>``, ``log_loss_<suffix>``; NaN for an
+        empty test set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.study._scores import score_proba
+    >>> proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    >>> scores = score_proba(np.array([0, 1, 0, 1]), proba, np.array([0, 1]), "test")
+    >>> scores["auc_test"], round(scores["brier_test"], 3)
+    (1.0, 0.075)
+    """
+    keys = [f"{name}_{suffix}" for name in ("auc", "ece", "brier", "log_loss")]
+    if len(y_true) == 0:
+        return dict.fromkeys(keys, float("nan"))
+    proba = np.asarray(proba, dtype=np.float64)
+    return dict(zip(keys, (
+        _ovr_auc(y_true, proba, classes),
+        float(expected_calibration_error(y_true, proba, labels=classes)),
+        float(multiclass_brier_score(y_true, proba, labels=classes)),
+        float(log_loss(y_true, proba, labels=classes)),
+    )))

@@ -1,0 +1,263 @@
+"""Tests of the ratio study runner: the tidy frame, the protocol, caching/resuming, errors, dask."""
+
+import json
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import TinyFineTuner
+from sklearn.linear_model import LogisticRegression
+
+from sklearn_causalmix.augment._baselines import GaussianCopulaAugmenter, NoiseAugmenter
+from sklearn_causalmix.datasets import make_shifted_classification
+from sklearn_causalmix.study import RESULT_COLUMNS, StudyUnit, ratio_study
+from sklearn_causalmix.study._data import make_split
+from sklearn_causalmix.study._scores import score_proba
+
+# Fast augmenters: the study logic is under test here, not the causal augmenter (tested in augment/).
+AUGMENTERS = {"causalmix": GaussianCopulaAugmenter(), "noise": NoiseAugmenter()}
+METHODS = ["zero-shot", "finetune", "causalmix", "causalmix-cv", "noise", "logreg"]
+SETTINGS = dict(ratios=(0.0, 0.5, 1.0), seeds=[0], n_train=80, methods=METHODS,
+                model=TinyFineTuner(), augmenters=AUGMENTERS, max_steps=4, verbose=0)
+
+
+def _comparable(frame):
+    return frame.drop(columns=["fit_time_s", "cached"]).reset_index(drop=True)
+
+
+def test_tiny_grid_gives_the_tidy_frame(shifted_tasks):
+    results = ratio_study(shifted_tasks, **SETTINGS)
+    assert list(results.columns) == RESULT_COLUMNS
+    # Per dataset: zero-shot, finetune (r=0), causalmix r=.5, r=1, causalmix-cv, noise .5, 1, logreg.
+    assert len(results) == 2 * 8
+    assert (results["error"] == "").all()
+    runs = results[results["dataset"] == "cov"][["method", "ratio"]]
+    assert runs.fillna(-1).values.tolist() == [
+        ["zero-shot", -1], ["finetune", 0.0], ["causalmix", 0.5], ["causalmix", 1.0],
+        ["causalmix-cv", -1], ["noise", 0.5], ["noise", 1.0], ["logreg", -1]]
+    for column in ("auc_in_domain", "auc_shifted", "ece_shifted", "brier_shifted"):
+        assert results[column].between(0, 1).all(), column
+    assert (results["n_train"] == 80).all()
+    # Normalised improvement: zero-shot is its own baseline; the rest is measured against it.
+    zero = results[results["method"] == "zero-shot"].set_index("dataset")["auc_shifted"]
+    expected = (results["auc_shifted"] / results["dataset"].map(zero) - 1) * 100
+    np.testing.assert_allclose(results["normalized_improvement"], expected)
+    assert (results.loc[results["method"] == "zero-shot", "normalized_improvement"] == 0).all()
+    # The validation-test gap needs a history: fine-tuned runs have one, references do not.
+    tuned = results["method"].isin(["finetune", "causalmix", "noise"])
+    assert results.loc[tuned, "n_evaluations"].eq(4).all()
+    assert results.loc[tuned, "val_test_gap"].between(0, 2).all()
+    assert results.loc[~tuned & (results["method"] != "causalmix-cv"), "val_test_gap"].isna().all()
+    chosen = results.loc[results["method"] == "causalmix-cv", "chosen_ratio"]
+    assert chosen.isin([0.0, 0.5, 1.0]).all()
+    assert results["chosen_ratio"].notna().sum() == 2
+
+
+def test_cv_refit_equals_the_fixed_ratio_run(shifted_tasks):
+    results = ratio_study(shifted_tasks["cov"], **SETTINGS)
+    cv_row = results[results["method"] == "causalmix-cv"].iloc[0]
+    chosen = cv_row["chosen_ratio"]
+    same = results[(results["method"] == ("finetune" if chosen == 0 else "causalmix"))
+                   & (results["ratio"] == chosen)].iloc[0]
+    assert cv_row["auc_shifted"] == pytest.approx(same["auc_shifted"])
+
+
+def test_same_settings_same_results(shifted_tasks):
+    settings = {**SETTINGS, "methods": ["zero-shot", "finetune", "causalmix", "logreg"]}
+    first = ratio_study(shifted_tasks, **settings)
+    second = ratio_study(shifted_tasks, **settings)
+    pd.testing.assert_frame_equal(_comparable(first), _comparable(second))
+
+
+def test_make_split_protocol():
+    data = make_shifted_classification(n_samples=600, n_features=4, random_state=3)
+    split = make_split(data, 7, n_train=100, max_test=120)
+    X = data.X.assign(_y=data.y, _d=data.domain)
+    key = lambda frame: set(map(tuple, frame.round(10).astype(str).to_numpy()))  # noqa: E731
+    train, test, shift = key(split.X_train), key(split.X_test), key(split.X_shift)
+    assert not (train & test) and not (train & shift) and not (test & shift)
+    source = key(X[X["_d"] == 0].drop(columns=["_y", "_d"]))
+    target = key(X[X["_d"] == 1].drop(columns=["_y", "_d"]))
+    assert train <= source and test <= source and shift <= target
+    assert len(split.X_train) == 100 and len(split.X_shift) == 120
+    assert len(split.X_test) == 75  # 25% of the 300 source rows
+    # Stratified: class shares of the training rows follow the source domain's.
+    share = data.y[data.domain == 0].mean()
+    assert abs(split.y_train.mean() - share) <= 0.011
+    again = make_split(data, 7, n_train=100, max_test=120)
+    pd.testing.assert_frame_equal(split.X_train, again.X_train)
+    other = make_split(data, 8, n_train=100, max_test=120)
+    assert not split.X_train.equals(other.X_train)
+
+
+def test_make_split_drops_test_rows_of_unseen_classes():
+    from sklearn.utils import Bunch
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=60)})
+    y = np.array([0, 1] * 20 + [2] * 20)
+    domain = np.array([0] * 40 + [1] * 20)
+    y[40:45] = 0
+    split = make_split(Bunch(X=X, y=y, domain=domain), 0, n_train=20)
+    assert set(split.y_shift) == {0} and split.n_dropped_unseen == 15
+
+
+def test_score_proba_hand_computed():
+    proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.6, 0.3, 0.1], [0.2, 0.3, 0.5]])
+    y = np.array(["a", "b", "a", "b"])  # class "c" absent: AUC averages classes a and b only
+    scores = score_proba(y, proba, np.array(["a", "b", "c"]), "t")
+    # class a: 1.0; class b: (1 + 1 + 1 + 0.5) / 4 = 0.875 (a tie at 0.3)
+    assert scores["auc_t"] == pytest.approx((1.0 + 0.875) / 2)
+    # Top-label ECE, 15 bins: confidences .7,.8,.6,.5 each alone in a bin; correct: 1, 1, 1, 0.
+    assert scores["ece_t"] == pytest.approx((0.3 + 0.2 + 0.4 + 0.5) / 4)
+    assert math.isnan(score_proba(np.array(["a"]), proba[:1], np.array(["a", "b", "c"]), "t")["auc_t"])
+
+
+def test_resume_reads_the_cache(shifted_tasks, tmp_path, fit_counter):
+    task = {"cov": shifted_tasks["cov"]}
+    first = ratio_study(task, cache_dir=tmp_path, **SETTINGS)
+    n_first = fit_counter()
+    # zero-shot + finetune + 2 causalmix + 2 noise + cv (3 ratios x 3 folds + refit)
+    assert n_first == 1 + 1 + 2 + 2 + 10
+    assert not first["cached"].any()
+    files = sorted((tmp_path / "units").rglob("*.json"))
+    assert len(files) == 8 and json.loads(files[0].read_text())["row"]["error"] == ""
+    second = ratio_study(task, cache_dir=tmp_path, **SETTINGS)
+    assert fit_counter() == n_first  # nothing fitted again
+    assert second["cached"].all()
+    pd.testing.assert_frame_equal(_comparable(first), _comparable(second))
+    # A larger study runs only the new units.
+    third = ratio_study(task, cache_dir=tmp_path, **{**SETTINGS, "seeds": [0, 1]})
+    assert fit_counter() == 2 * n_first
+    assert third["cached"].sum() == 8 and len(third) == 16
+
+
+def test_changed_settings_are_not_read_from_the_cache(shifted_tasks, tmp_path, fit_counter):
+    ratio_study(shifted_tasks["cov"], cache_dir=tmp_path, **{**SETTINGS, "methods": ["finetune"]})
+    assert fit_counter() == 1
+    ratio_study(shifted_tasks["cov"], cache_dir=tmp_path,
+                **{**SETTINGS, "methods": ["finetune"], "max_steps": 5})
+    assert fit_counter() == 2
+    ratio_study(shifted_tasks["cov"], cache_dir=tmp_path,
+                **{**SETTINGS, "methods": ["finetune"], "n_train": 60})
+    assert fit_counter() == 3
+
+
+def test_interrupted_study_continues(shifted_tasks, tmp_path, crash_at, fit_counter):
+    settings = {**SETTINGS, "methods": ["zero-shot", "finetune", "causalmix"]}
+    crash_at(1.0)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        ratio_study(shifted_tasks["cov"], cache_dir=tmp_path, n_jobs=1, **settings)
+    assert fit_counter() == 3  # zero-shot, finetune, causalmix r=0.5 finished and were cached
+    crash_at(None)
+    results = ratio_study(shifted_tasks["cov"], cache_dir=tmp_path, **settings)
+    assert fit_counter() == 4  # only causalmix r=1 ran
+    assert results["cached"].tolist() == [True, True, True, False]
+
+
+def test_errors_record_keeps_going_and_does_not_cache(shifted_tasks, tmp_path, crash_at,
+                                                      caplog):
+    crash_at(0.5)
+    settings = {**SETTINGS, "methods": ["finetune", "causalmix"], "errors": "record"}
+    with caplog.at_level(logging.WARNING, logger="sklearn_causalmix.study"):
+        results = ratio_study(shifted_tasks["cov"], cache_dir=tmp_path, **settings)
+    failed = results[results["error"] != ""]
+    assert failed[["method", "ratio"]].values.tolist() == [["causalmix", 0.5]]
+    assert "simulated crash" in failed["error"].iloc[0]
+    assert failed["auc_shifted"].isna().all() and results["auc_shifted"].notna().sum() == 2
+    assert "1 of 3 units failed" in caplog.text
+    crash_at(None)
+    again = ratio_study(shifted_tasks["cov"], cache_dir=tmp_path, **settings)
+    assert again["cached"].tolist() == [True, False, True] and (again["error"] == "").all()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"datasets": ["no_such_table"]}, "Unknown dataset 'no_such_table'.*credit_data"),
+    ({"methods": ["magic"]}, r"Unknown method\(s\) \['magic'\]"),
+    ({"ratios": [0.5, 1.5]}, r"every ratio must lie in \[0, 1\]"),
+    ({"ratios": []}, "non-empty"),
+    ({"seeds": [-1]}, "non-negative integers"),
+    ({"n_train": 1}, "n_train must be an integer >= 2"),
+    ({"max_steps": -3}, "max_steps must be a non-negative integer"),
+    ({"errors": "ignore"}, "errors must be 'raise' or 'record'"),
+    ({"cv": 1}, "cv must be an integer >= 2"),
+])
+def test_bad_arguments_are_named(shifted_tasks, kwargs, match):
+    settings = {**SETTINGS, **kwargs}
+    datasets = settings.pop("datasets", shifted_tasks["cov"])
+    with pytest.raises(ValueError, match=match):
+        ratio_study(datasets, **settings)
+
+
+def test_model_without_study_parameters_is_refused(shifted_tasks):
+    with pytest.raises(ValueError, match=r"needs a model with the parameter\(s\) \['max_steps'\]"):
+        ratio_study(shifted_tasks["cov"], **{**SETTINGS, "methods": ["zero-shot"],
+                                             "model": LogisticRegression()})
+
+
+def test_bunch_without_domain_is_refused():
+    from sklearn.utils import Bunch
+
+    with pytest.raises(ValueError, match=r"lacks \['domain'\]"):
+        ratio_study(Bunch(X=pd.DataFrame({"a": [1.0]}), y=[0], name="t"), methods=["logreg"],
+                    verbose=0)
+
+
+def test_ctgan_is_skipped_with_a_note_when_not_installed(shifted_tasks, monkeypatch, caplog):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ctgan" else real(name, *a))
+    with caplog.at_level(logging.WARNING, logger="sklearn_causalmix.study"):
+        results = ratio_study(shifted_tasks["cov"], **{**SETTINGS, "methods": ["logreg", "ctgan"]})
+    assert results["method"].tolist() == ["logreg"]
+    assert "Skipping method 'ctgan'" in caplog.text
+
+
+def test_custom_augmenter_adds_a_method(shifted_tasks):
+    results = ratio_study(shifted_tasks["cov"], **{
+        **SETTINGS, "methods": ["finetune", "jitter"],
+        "augmenters": {"jitter": NoiseAugmenter(noise_scale=0.5)}})
+    assert results[["method", "ratio"]].values.tolist() == [
+        ["finetune", 0.0], ["jitter", 0.5], ["jitter", 1.0]]
+
+
+def test_predictions_are_returned_and_cached(shifted_tasks, tmp_path):
+    settings = {**SETTINGS, "methods": ["finetune", "causalmix"]}
+    task = {"cov": shifted_tasks["cov"]}
+    _, predictions = ratio_study(task, cache_dir=tmp_path, return_predictions=True, **settings)
+    unit = StudyUnit("cov", 0, "causalmix", 0.5)
+    assert set(predictions) == {StudyUnit("cov", 0, "finetune", 0.0), unit,
+                                StudyUnit("cov", 0, "causalmix", 1.0)}
+    assert predictions[unit]["proba"].shape == (200, 2)
+    _, cached = ratio_study(task, cache_dir=tmp_path, return_predictions=True, **settings)
+    np.testing.assert_allclose(cached[unit]["proba"], predictions[unit]["proba"], rtol=1e-6)
+    assert cached[unit]["y_true"].tolist() == [str(v) for v in predictions[unit]["y_true"]]
+
+
+def test_parallel_loky_matches_sequential(shifted_tasks):
+    settings = {**SETTINGS, "methods": ["zero-shot", "noise", "logreg"]}
+    sequential = ratio_study(shifted_tasks, n_jobs=1, **settings)
+    parallel = ratio_study(shifted_tasks, n_jobs=2, **settings)
+    pd.testing.assert_frame_equal(_comparable(sequential), _comparable(parallel))
+
+
+def test_dask_local_cluster_matches_local_run(shifted_tasks):
+    distributed = pytest.importorskip(
+        "distributed", reason='dask.distributed is not installed (pip install '
+        '"sklearn-causalmix[distributed]")')
+    import joblib
+
+    settings = {**SETTINGS, "methods": ["zero-shot", "finetune", "causalmix", "logreg"]}
+    local = ratio_study(shifted_tasks, **settings)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        with distributed.get_task_stream(client) as stream, \
+                joblib.parallel_config(backend="dask"):
+            remote = ratio_study(shifted_tasks, **settings)
+        assert len(stream.data) > 0  # the units ran as dask tasks
+    pd.testing.assert_frame_equal(_comparable(local), _comparable(remote))
