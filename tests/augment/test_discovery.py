@@ -1,0 +1,256 @@
+"""Causal discovery: marks -> weights, Fisher-z, PC skeleton/orientation, FCI, bootstrap."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from sklearn_causalmix.augment import _discovery as D
+
+# --------------------------------------------------------------------------- direction weights
+
+
+@pytest.mark.parametrize(
+    "mark_i, mark_j, w_ij, w_ji",
+    [
+        (-1, 1, 1.0, 0.0),  # i -> j
+        (1, -1, 0.0, 1.0),  # i <- j
+        (2, 1, 1.0, 0.0),  # i o-> j
+        (1, 2, 0.0, 1.0),  # i <-o j
+        (-1, -1, 0.5, 0.5),  # i - j (PC undirected)
+        (2, 2, 0.5, 0.5),  # i o-o j
+        (1, 1, 0.5, 0.5),  # i <-> j (latent confounder)
+        (2, -1, 0.5, 0.5),  # i o- j
+        (0, 0, 0.0, 0.0),  # no edge
+    ],
+)
+def test_direction_weights_for_every_mark_pair(mark_i, mark_j, w_ij, w_ji):
+    marks = np.zeros((2, 2), dtype=int)
+    marks[0, 1], marks[1, 0] = mark_i, mark_j  # marks[i, j] is the mark at i
+    W = D.direction_weights(marks)
+    assert (W[0, 1], W[1, 0]) == (w_ij, w_ji)
+
+
+def test_resolve_indep_test():
+    assert D.resolve_indep_test("auto", [False, False]) == "fisherz"
+    assert D.resolve_indep_test("auto", [True, True]) == "gsq"
+    assert D.resolve_indep_test("auto", [True, False]) == "copula_fisherz"
+    assert D.resolve_indep_test("chisq", [False]) == "chisq"
+
+
+def test_prepare_discovery_data_copula_is_rank_based():
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=100)
+    data = np.c_[x, np.exp(x), (x > 0).astype(float)]
+    out = D.prepare_discovery_data(data, [False, False, True], "copula_fisherz")
+    np.testing.assert_allclose(out[:, 0], out[:, 1])  # monotone transforms give equal scores
+
+
+# --------------------------------------------------------------------------- Fisher-z
+
+
+def test_fast_fisherz_matches_causal_learn():
+    from itertools import combinations
+
+    from causallearn.utils.cit import CIT
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 6))
+    X[:, 2] += X[:, 0] - X[:, 1]
+    X[:, 4] += 0.7 * X[:, 2]
+    reference, fast = CIT(X, "fisherz"), D._fast_fisherz_class()(X)
+    for S in [(), (3,), (1, 3), (0, 1, 3), (0, 1, 3, 5)]:
+        for x, y in combinations(range(6), 2):
+            if x not in S and y not in S:
+                assert fast(x, y, S) == pytest.approx(reference(x, y, S), abs=1e-10)
+
+
+def test_fast_fisherz_degenerate_columns():
+    rng = np.random.RandomState(0)
+    a = rng.normal(size=50)
+    data = np.c_[a, a, np.ones(50), rng.normal(size=50)]  # duplicate and constant columns
+    test = D._fast_fisherz_class()(data)
+    assert test(0, 2, ()) == 1.0  # a constant carries no evidence of dependence
+    assert 0.0 <= test(0, 3, (1,)) <= 1.0  # exact collinearity does not raise
+
+
+# --------------------------------------------------------------------------- PC
+
+
+def _linear_sem(edges, n, seed, p):
+    rng = np.random.RandomState(seed)
+    X = np.zeros((n, p))
+    for j in range(p):  # node order is a topological order
+        for a, b, w in edges:
+            if b == j:
+                X[:, j] += w * X[:, a]
+        X[:, j] += rng.normal(size=n)
+    return X
+
+
+def test_skeleton_matches_causal_learn_pc_on_random_graphs():
+    from causallearn.search.ConstraintBased.PC import pc
+
+    for seed in range(8):
+        rng = np.random.RandomState(seed)
+        p = 7
+        edges = [
+            (a, b, rng.uniform(0.5, 1.5) * rng.choice([-1, 1]))
+            for b in range(p)
+            for a in range(b)
+            if rng.rand() < 0.3
+        ]
+        X = _linear_sem(edges, 1000, seed, p)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reference = pc(X, 0.05, "fisherz", show_progress=False).G.graph != 0
+        adj, _ = D.skeleton(D._make_test(X, "fisherz"), p, 0.05)
+        np.testing.assert_array_equal(adj, reference)
+
+
+def test_orient_pc_textbook_cases():
+    # collider 0 -> 2 <- 1 plus 2 - 3: Meek R1 orients 2 -> 3
+    adj = np.zeros((4, 4), dtype=bool)
+    for a, b in [(0, 2), (1, 2), (2, 3)]:
+        adj[a, b] = adj[b, a] = True
+    sepsets = {(0, 1): (), (0, 3): (2,), (1, 3): (2,)}
+    M = D.orient_pc(adj, sepsets)
+    W = D.direction_weights(M)
+    assert W[0, 2] == W[1, 2] == W[2, 3] == 1.0
+    # chain 0 - 1 - 2 with 1 in the separating set stays undirected
+    adj = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
+    M = D.orient_pc(adj, {(0, 2): (1,)})
+    assert M[0, 1] == M[1, 0] == M[1, 2] == M[2, 1] == -1
+
+
+def test_orient_pc_background_knowledge():
+    adj = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
+    M = D.orient_pc(adj, {(0, 2): (1,)}, required=[(1, 0)])
+    assert (M[1, 0], M[0, 1]) == (-1, 1)  # 1 -> 0
+    M = D.orient_pc(adj, {(0, 2): ()}, forbidden=[(0, 1)])  # forbids half of the collider
+    assert D.direction_weights(M)[0, 1] == 0.0
+
+
+# --------------------------------------------------------------------------- FCI
+
+
+def test_fci_finds_a_latent_confounder():
+    # a -> b <- L -> c <- d with L hidden: FCI gives a o-> b <-> c <-o d
+    rng = np.random.RandomState(0)
+    n = 3000
+    a, d, L = rng.normal(size=(3, n))
+    b = a + 1.5 * L + 0.5 * rng.normal(size=n)
+    c = d + 1.5 * L + 0.5 * rng.normal(size=n)
+    data = np.c_[a, b, c, d]
+    test = D._make_test(data, "fisherz")
+    adj, sepsets = D.skeleton(test, 4, 0.01)
+    M = D._fci_marks(adj, sepsets, test, 0.01, None, data, D.POSSIBLE_DSEP_MAX_SIZE)
+    assert M[1, 2] == 1 and M[2, 1] == 1  # b <-> c
+    assert M[1, 0] == 1 and M[2, 3] == 1  # arrowheads into b and c
+    W = D.direction_weights(M)
+    assert W[0, 1] == 1.0 and W[3, 2] == 1.0 and W[1, 2] == W[2, 1] == 0.5
+
+
+def test_possible_dsep_stage_removes_edge_separated_outside_adjacencies():
+    # x o-o y, x o-> u <-o w, u o-o y: w is in Possible-D-SEP(x) through the collider at u but
+    # adjacent to neither x nor y; an oracle says x _||_ y | {w} only.
+    from causallearn.graph.Edge import Edge
+    from causallearn.graph.Endpoint import Endpoint
+    from causallearn.graph.GeneralGraph import GeneralGraph
+    from causallearn.graph.GraphNode import GraphNode
+
+    nodes = [GraphNode(name) for name in ("x", "y", "u", "w")]
+    graph = GeneralGraph(nodes)
+    x, y, u, w = nodes
+    graph.add_edge(Edge(x, y, Endpoint.CIRCLE, Endpoint.CIRCLE))
+    graph.add_edge(Edge(x, u, Endpoint.CIRCLE, Endpoint.ARROW))
+    graph.add_edge(Edge(w, u, Endpoint.CIRCLE, Endpoint.ARROW))
+    graph.add_edge(Edge(u, y, Endpoint.CIRCLE, Endpoint.CIRCLE))
+    assert D.possible_dsep(graph.graph, 0) == [1, 2, 3]
+    calls = []
+
+    def oracle(a, b, S):
+        calls.append((a, b, tuple(S)))
+        return 1.0 if (a, b, tuple(S)) == (0, 1, (3,)) else 0.0
+
+    sep_sets = {}
+    D._possible_dsep_removal(graph, nodes, oracle, 0.05, sep_sets, max_size=2)
+    assert graph.get_edge(x, y) is None
+    assert sep_sets[(0, 1)] == {3}
+    assert (0, 1, (2,)) not in calls  # {u} is inside Adj(x): already tested before
+
+
+def test_possible_dsep_size_cap():
+    from causallearn.graph.Edge import Edge
+    from causallearn.graph.Endpoint import Endpoint
+    from causallearn.graph.GeneralGraph import GeneralGraph
+    from causallearn.graph.GraphNode import GraphNode
+
+    nodes = [GraphNode(f"v{i}") for i in range(4)]
+    graph = GeneralGraph(nodes)
+    graph.add_edge(Edge(nodes[0], nodes[1], Endpoint.CIRCLE, Endpoint.CIRCLE))
+    graph.add_edge(Edge(nodes[0], nodes[2], Endpoint.CIRCLE, Endpoint.ARROW))
+    graph.add_edge(Edge(nodes[3], nodes[2], Endpoint.CIRCLE, Endpoint.ARROW))
+    sizes = []
+
+    def never_independent(a, b, S):
+        sizes.append(len(S))
+        return 0.0
+
+    D._possible_dsep_removal(graph, nodes, never_independent, 0.05, {}, max_size=1)
+    assert max(sizes) == 1
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+def test_bootstrap_recovers_chain_fork_collider_skeleton():
+    # 0 -> 1 -> 2 (chain), 1 -> 3 (fork at 1), 2 -> 4 <- 3 (collider at 4); 2,000 rows
+    edges = [(0, 1, 1.0), (1, 2, 0.9), (1, 3, 0.8), (2, 4, 0.8), (3, 4, 0.6)]
+    X = _linear_sem(edges, 2000, 0, 5)
+    P, test = D.bootstrap_edge_probabilities(
+        X, [False] * 5, method="pc+fci", n_bootstrap=5, random_state=0
+    )
+    assert test == "fisherz"
+    S = P + P.T
+    truth = np.zeros((5, 5), dtype=bool)
+    for a, b, _ in edges:
+        truth[a, b] = truth[b, a] = True
+    np.testing.assert_array_equal(S > 0.5, truth)
+    assert P[2, 4] >= 0.8 and P[3, 4] >= 0.8  # the collider is oriented (most resamples)
+    assert np.all(P <= 1) and np.all(S <= 1 + 1e-12)
+
+
+def test_bootstrap_is_reproducible_and_respects_strata():
+    X = _linear_sem([(0, 1, 1.0), (1, 2, 1.0)], 300, 1, 3)
+    strata = (X[:, 0] > 1.2).astype(int)
+    idx = D._bootstrap_indices(300, strata, np.random.RandomState(0))
+    assert np.bincount(strata[idx]).tolist() == np.bincount(strata).tolist()
+    P1, _ = D.bootstrap_edge_probabilities(X, [False] * 3, n_bootstrap=3, random_state=4)
+    P2, _ = D.bootstrap_edge_probabilities(X, [False] * 3, n_bootstrap=3, random_state=4)
+    np.testing.assert_array_equal(P1, P2)
+
+
+def test_bootstrap_discrete_tests_and_single_node():
+    rng = np.random.RandomState(0)
+    a = rng.randint(0, 3, 500)
+    b = (a + rng.randint(0, 2, 500)) % 3
+    c = rng.normal(size=500) + b
+    P, test = D.bootstrap_edge_probabilities(
+        np.c_[a, b, c], [True, True, False], indep_test="gsq", n_bootstrap=2, random_state=0
+    )
+    assert test == "gsq" and (P + P.T)[0, 1] > 0.5 and (P + P.T)[1, 2] > 0.5
+    P1, _ = D.bootstrap_edge_probabilities(np.c_[a], [True], n_bootstrap=2)
+    assert P1.shape == (1, 1)
+
+
+def test_bootstrap_background_knowledge_is_passed_on():
+    X = _linear_sem([(0, 1, 1.0)], 500, 2, 2)
+    P, _ = D.bootstrap_edge_probabilities(
+        X, [False, False], n_bootstrap=2, required=[(1, 0)], forbidden=[(0, 1)], random_state=0
+    )
+    assert P[1, 0] == 1.0 and P[0, 1] == 0.0
+    P, _ = D.bootstrap_edge_probabilities(
+        X, [False, False], n_bootstrap=2, forbidden=[(0, 1), (1, 0)], random_state=0
+    )
+    assert P.sum() == 0.0

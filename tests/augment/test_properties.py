@@ -1,0 +1,80 @@
+"""Property tests of CausalSCMAugmenter over random mixed-type tables (hypothesis)."""
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sklearn_causalmix import CausalSCMAugmenter
+from sklearn_causalmix.augment._augmenter import _largest_remainder
+
+_FAST = dict(discovery="pc", n_bootstrap=1, n_graphs=2, random_state=0)
+
+
+@st.composite
+def labelled_tables(draw):
+    n = draw(st.integers(min_value=12, max_value=60))
+    kinds = draw(st.lists(st.sampled_from(["float", "int", "bool", "str", "cat"]), min_size=1,
+                          max_size=4))
+    rng = np.random.RandomState(draw(st.integers(0, 2**16)))
+    latent = rng.normal(size=n)
+    data = {}
+    for j, kind in enumerate(kinds):
+        signal = latent + rng.normal(size=n)
+        if kind == "float":
+            col = signal.copy()
+            if draw(st.booleans()):
+                col[rng.rand(n) < 0.15] = np.nan
+                col[0] = 0.0
+            data[f"f{j}"] = col
+        elif kind == "int":
+            data[f"f{j}"] = np.clip(np.round(signal * 2), -4, 4).astype(np.int64)
+        elif kind == "bool":
+            data[f"f{j}"] = signal > 0
+        elif kind == "str":
+            data[f"f{j}"] = pd.Series(np.where(signal > 0.5, "hi", np.where(signal < -0.5, "lo", "mid")),
+                                      dtype=object)
+        else:
+            data[f"f{j}"] = pd.Categorical(np.where(signal > 0, "u", "v"))
+    X = pd.DataFrame(data)
+    n_classes = draw(st.integers(2, 3))
+    y = pd.Series(np.digitize(latent, np.quantile(latent, np.linspace(0, 1, n_classes + 1)[1:-1])),
+                  name="y")
+    return X, y
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(labelled_tables(), st.integers(0, 50))
+def test_samples_follow_the_schema(table, n_samples):
+    X, y = table
+    aug = CausalSCMAugmenter(**_FAST).fit(X, y)
+    X_syn, y_syn = aug.sample(n_samples)
+    assert list(X_syn.columns) == list(X.columns) and len(X_syn) == len(y_syn) == n_samples
+    assert (X_syn.dtypes == X.dtypes).all()
+    for col in X.columns:
+        observed = X[col].dropna()
+        values = X_syn[col].dropna()
+        if X[col].dtype.kind in "iu":
+            assert values.between(observed.min(), observed.max()).all()
+        elif X[col].dtype.kind in "fc":
+            continue
+        else:
+            assert set(values) <= set(observed)
+    assert set(y_syn) <= set(y)
+    counts = y_syn.value_counts().reindex(aug.classes_, fill_value=0).to_numpy()
+    np.testing.assert_array_equal(counts, _largest_remainder(n_samples, aug.class_prior_))
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(labelled_tables(), st.sampled_from([0.0, 0.2, 0.5, 1.0]))
+def test_fit_resample_counts_and_determinism(table, ratio):
+    X, y = table
+    n = len(X)
+    X1, y1 = CausalSCMAugmenter(synthetic_ratio=ratio, **_FAST).fit_resample(X, y)
+    X2, y2 = CausalSCMAugmenter(synthetic_ratio=ratio, **_FAST).fit_resample(X, y)
+    expected = n if ratio == 1.0 else n + int(round(ratio / (1 - ratio) * n))
+    assert len(X1) == len(y1) == expected
+    pd.testing.assert_frame_equal(X1, X2)
+    pd.testing.assert_series_equal(y1, y2)
+    if ratio < 1.0:
+        pd.testing.assert_frame_equal(X1.iloc[:n].reset_index(drop=True), X)
