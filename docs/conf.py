@@ -179,6 +179,25 @@ def _fmt(value):
     return f"{value:.4f}" if isinstance(value, float) else value
 
 
+def _total_and_last(manifest, total_key, last_key):
+    """``"2101 (934 in the last run)"`` for continued runs, else the single value."""
+    last = manifest.get(last_key)
+    total = manifest.get(total_key)
+    if total is None or total == last:
+        return last
+    return f"{total} in total ({last} in the last run)"
+
+
+def _prior_sizes(prior):
+    keys = ("min_rows", "max_rows", "min_features", "max_features", "max_classes")
+    if not all(k in prior for k in keys):
+        return None
+    return (
+        f"{prior['min_rows']}-{prior['max_rows']} rows, {prior['min_features']}-{prior['max_features']} "
+        f"features, up to {prior['max_classes']} classes (last run)"
+    )
+
+
 def _write_weights_table():
     """``generated/weights_table.rst``: facts from the manifest of the shipped weights."""
     import json
@@ -208,17 +227,23 @@ def _write_weights_table():
             ),
             ("hardware", m.get("hardware")),
             ("device / precision", " / ".join(str(m[k]) for k in ("device", "mixed_precision") if k in m)),
-            ("pretraining steps", m.get("steps")),
-            ("wall time (s)", m.get("wall_time_s")),
+            ("pretraining steps", _total_and_last(m, "steps_total", "steps")),
+            ("wall time (s)", _total_and_last(m, "wall_time_total_s", "wall_time_s")),
             ("steps per second", m.get("steps_per_s")),
-            ("prior tasks seen", f"{m['tasks_seen']:,}" if "tasks_seen" in m else None),
-            ("prior rows seen", f"{m['rows_seen']:,}" if "rows_seen" in m else None),
+            ("prior tasks seen (last run)", f"{m['tasks_seen']:,}" if "tasks_seen" in m else None),
+            ("prior rows seen (last run)", f"{m['rows_seen']:,}" if "rows_seen" in m else None),
+            ("prior task sizes", _prior_sizes(m.get("prior") or {})),
             ("seed", m.get("seed")),
             ("held-out prior ROC-AUC", _fmt(m.get("val_auc"))),
             ("held-out prior loss", _fmt(m.get("val_loss"))),
             ("torch", m.get("torch_version")),
             ("sha256 of the weights", f"``{m['sha256']}``" if "sha256" in m else None),
         ]
+        commands = m.get("command")
+        if isinstance(commands, str):
+            commands = [commands]
+        if commands:
+            facts.append(("command", " then ".join(f"``{c}``" for c in commands)))
         lines = [".. list-table::", "   :widths: 30 70", ""]
         for key, value in facts:
             if value in (None, ""):
