@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from sklearn_causalmix.backbones._pfn import CausalMixPFN, PFNConfig
 from sklearn_causalmix.backbones._weights import save_weights
-from sklearn_causalmix.prior._scm_prior import PriorConfig, SCMPrior
+from sklearn_causalmix.prior._scm_prior import PRIOR_VERSION, PriorConfig, SCMPrior
 
 __all__ = ["pretrain", "episode_loss", "prior_validation_auc"]
 
@@ -232,6 +232,7 @@ def pretrain(
         torch_version=torch.__version__,
         learning_rate=learning_rate,
         prior=(prior_config or PriorConfig()).to_dict(),
+        prior_version=PRIOR_VERSION,
         init=str(init) if init is not None else None,
         loss_curve=curve[-200:],
         **scores,

