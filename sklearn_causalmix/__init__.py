@@ -12,11 +12,15 @@ Public estimators are re-exported here; everything else lives in the stage sub-p
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["CausalSCMAugmenter", "__version__"]
+__all__ = ["CausalMixFTClassifier", "CausalSCMAugmenter", "InContextClassifier", "__version__"]
 
 # Public estimators are imported on first use (PEP 562), so that ``import sklearn_causalmix.prior`` on a
 # training machine does not pull in causal-learn and DoWhy.
-_LAZY = {"CausalSCMAugmenter": "sklearn_causalmix.augment"}
+_LAZY = {
+    "CausalSCMAugmenter": "sklearn_causalmix.augment",
+    "CausalMixFTClassifier": "sklearn_causalmix.finetune",
+    "InContextClassifier": "sklearn_causalmix.backbones",
+}
 
 
 def __getattr__(name):

@@ -1,0 +1,254 @@
+"""Fine-tuning episodes that mix real and synthetic rows in a fixed share.
+
+An *episode* is one in-context task: labelled context rows and query rows whose labels the backbone predicts.
+:class:`EpisodeSampler` draws batches of episodes from two pools of encoded rows — the real training rows and the
+synthetic pool — so that both the context and the query part of every episode hold a ``synthetic_ratio`` share of
+synthetic rows. Every episode carries the provenance of each of its rows (pool and index), which the leakage tests
+read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["EpisodeBatch", "EpisodeSampler", "episode_composition"]
+
+
+@dataclass(frozen=True)
+class EpisodeBatch:
+    """A batch of episodes with the provenance of every row.
+
+    Parameters
+    ----------
+    X_context : ndarray of shape (B, n_context, n_features), float32
+    y_context : ndarray of shape (B, n_context), int64
+        Class codes, permuted per episode when the sampler permutes classes.
+    X_query : ndarray of shape (B, n_query, n_features), float32
+    y_query : ndarray of shape (B, n_query), int64
+    categorical_mask : ndarray of shape (n_features,), bool
+        Follows the batch's feature order.
+    context_synthetic, query_synthetic : ndarray of bool
+        True where the row comes from the synthetic pool, same shapes as ``y_context`` / ``y_query``.
+    context_index, query_index : ndarray of int
+        Index of every row in its pool (the real pool or the synthetic pool, as the flags say).
+    feature_order : ndarray of shape (n_features,), int
+        Column ``j`` of the batch is column ``feature_order[j]`` of the pools.
+    """
+
+    X_context: np.ndarray
+    y_context: np.ndarray
+    X_query: np.ndarray
+    y_query: np.ndarray
+    categorical_mask: np.ndarray
+    context_synthetic: np.ndarray
+    query_synthetic: np.ndarray
+    context_index: np.ndarray
+    query_index: np.ndarray
+    feature_order: np.ndarray
+
+
+def episode_composition(episode_size, synthetic_ratio, query_fraction, n_real, n_synthetic):
+    """Row counts of one episode: ``(real_context, synthetic_context, real_query, synthetic_query)``.
+
+    The episode holds at most ``episode_size`` rows, never more real rows than ``n_real`` nor more synthetic
+    rows than ``n_synthetic`` (rows are drawn without replacement within an episode); it shrinks until both
+    fit while keeping the synthetic share of the context and of the query at ``synthetic_ratio`` (rounded).
+    At least one context and one query row.
+
+    Parameters
+    ----------
+    episode_size : int
+    synthetic_ratio : float in [0, 1]
+    query_fraction : float in (0, 1)
+    n_real, n_synthetic : int
+        Pool sizes.
+
+    Returns
+    -------
+    counts : tuple of 4 int
+
+    Raises
+    ------
+    ValueError
+        If the pools cannot fill an episode of two rows.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.finetune._episodes import episode_composition
+    >>> episode_composition(128, 0.25, 0.25, n_real=1000, n_synthetic=1000)
+    (72, 24, 24, 8)
+    >>> episode_composition(128, 0.5, 0.25, n_real=40, n_synthetic=1000)
+    (30, 30, 10, 10)
+    """
+    r = float(synthetic_ratio)
+    total = int(episode_size)
+    if r < 1:
+        total = min(total, int(np.floor(n_real / (1 - r) + 1e-9)) + 1)
+    if r > 0:
+        total = min(total, int(np.floor(n_synthetic / r + 1e-9)) + 1)
+    while total >= 2:
+        n_query = min(max(1, int(round(query_fraction * total))), total - 1)
+        n_context = total - n_query
+        syn_c, syn_q = int(round(r * n_context)), int(round(r * n_query))
+        real_c, real_q = n_context - syn_c, n_query - syn_q
+        if real_c + real_q <= n_real and syn_c + syn_q <= n_synthetic:
+            return real_c, syn_c, real_q, syn_q
+        total -= 1
+    raise ValueError(
+        f"Cannot build a fine-tuning episode from {n_real} real and {n_synthetic} synthetic row(s) at "
+        f"synthetic_ratio={r}: an episode needs at least one context and one query row. Provide more rows "
+        f"(or a larger n_synthetic)."
+    )
+
+
+class EpisodeSampler:
+    """Draws batches of episodes mixing real and synthetic rows.
+
+    Per episode: real and synthetic rows are drawn without replacement from their pools, in the counts of
+    :func:`episode_composition`, and dealt to the context and the query so that each part holds the
+    ``synthetic_ratio`` share; optionally the class codes are relabelled by a random permutation (per episode)
+    and the columns reordered (per batch, since the categorical mask is shared), which keeps the fine-tuned
+    model invariant to both, as the in-context ensemble expects.
+
+    Parameters
+    ----------
+    X_real : ndarray of shape (n_real, n_features)
+        Encoded real training rows (float, NaN for missing, category codes).
+    y_real : ndarray of shape (n_real,)
+        Their class codes.
+    X_synthetic, y_synthetic : ndarray or None
+        The synthetic pool, encoded the same way; None when ``synthetic_ratio == 0``.
+    synthetic_ratio : float in [0, 1]
+    episode_size : int
+        Largest number of rows (context + query) per episode.
+    query_fraction : float in (0, 1)
+        Share of an episode's rows that are queries.
+    n_classes : int
+    categorical_mask : ndarray of shape (n_features,), bool
+    permute : bool, default=True
+        Relabel classes and reorder features at random.
+    random_state : int, default=0
+
+    Attributes
+    ----------
+    composition : tuple of 4 int
+        ``(real_context, synthetic_context, real_query, synthetic_query)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.finetune._episodes import EpisodeSampler
+    >>> rng = np.random.default_rng(0)
+    >>> Xr, yr = rng.normal(size=(50, 3)), rng.integers(0, 2, 50)
+    >>> Xs, ys = rng.normal(size=(80, 3)), rng.integers(0, 2, 80)
+    >>> sampler = EpisodeSampler(Xr, yr, Xs, ys, synthetic_ratio=0.5, episode_size=32, query_fraction=0.25,
+    ...                          n_classes=2, categorical_mask=np.zeros(3, bool), random_state=0)
+    >>> batch = sampler.sample(2)
+    >>> batch.X_context.shape, batch.X_query.shape
+    ((2, 24, 3), (2, 8, 3))
+    >>> int(batch.context_synthetic.sum()), int(batch.query_synthetic.sum())
+    (24, 8)
+    """
+
+    def __init__(
+        self,
+        X_real,
+        y_real,
+        X_synthetic,
+        y_synthetic,
+        *,
+        synthetic_ratio,
+        episode_size,
+        query_fraction,
+        n_classes,
+        categorical_mask,
+        permute=True,
+        random_state=0,
+    ):
+        self.X_real = np.asarray(X_real, dtype=np.float32)
+        self.y_real = np.asarray(y_real, dtype=np.int64)
+        if X_synthetic is None:
+            self.X_synthetic = np.empty((0, self.X_real.shape[1]), dtype=np.float32)
+            self.y_synthetic = np.empty(0, dtype=np.int64)
+        else:
+            self.X_synthetic = np.asarray(X_synthetic, dtype=np.float32)
+            self.y_synthetic = np.asarray(y_synthetic, dtype=np.int64)
+        self.synthetic_ratio = float(synthetic_ratio)
+        self.query_fraction = float(query_fraction)
+        self.n_classes = int(n_classes)
+        self.categorical_mask = np.asarray(categorical_mask, dtype=bool)
+        self.permute = permute
+        self.rng = np.random.default_rng(random_state)
+        self.episode_size = int(episode_size)
+        self._update()
+
+    def _update(self):
+        self.composition = episode_composition(
+            self.episode_size, self.synthetic_ratio, self.query_fraction, len(self.y_real), len(self.y_synthetic)
+        )
+        self.episode_size = sum(self.composition)
+
+    def shrink(self) -> bool:
+        """Halve the episode size (after an out-of-memory error); False when it cannot shrink further.
+
+        Returns
+        -------
+        shrunk : bool
+        """
+        if self.episode_size < 4:
+            return False
+        self.episode_size //= 2
+        self._update()
+        return True
+
+    def _episode(self, feature_order):
+        real_c, syn_c, real_q, syn_q = self.composition
+        real = self.rng.choice(len(self.y_real), size=real_c + real_q, replace=False)
+        syn = self.rng.choice(len(self.y_synthetic), size=syn_c + syn_q, replace=False)
+        parts = {}
+        for name, real_idx, syn_idx in (
+            ("context", real[:real_c], syn[:syn_c]),
+            ("query", real[real_c:], syn[syn_c:]),
+        ):
+            index = np.concatenate([real_idx, syn_idx])
+            synthetic = np.concatenate([np.zeros(len(real_idx), bool), np.ones(len(syn_idx), bool)])
+            X = np.concatenate([self.X_real[real_idx], self.X_synthetic[syn_idx]])
+            y = np.concatenate([self.y_real[real_idx], self.y_synthetic[syn_idx]])
+            order = self.rng.permutation(len(index))  # interleave, so a row's position carries no provenance
+            X, y, synthetic, index = X[order], y[order], synthetic[order], index[order]
+            parts[name] = (X[:, feature_order].astype(np.float32), y, synthetic, index)
+        class_perm = self.rng.permutation(self.n_classes) if self.permute else np.arange(self.n_classes)
+        return {k: (X, class_perm[y], s, i) for k, (X, y, s, i) in parts.items()}
+
+    def sample(self, batch_size=1) -> EpisodeBatch:
+        """Draw ``batch_size`` episodes.
+
+        Parameters
+        ----------
+        batch_size : int, default=1
+
+        Returns
+        -------
+        batch : EpisodeBatch
+        """
+        n_features = self.X_real.shape[1]
+        feature_order = self.rng.permutation(n_features) if self.permute else np.arange(n_features)
+        episodes = [self._episode(feature_order) for _ in range(batch_size)]
+
+        def stack(part, k):
+            return np.stack([e[part][k] for e in episodes])
+
+        return EpisodeBatch(
+            X_context=stack("context", 0),
+            y_context=stack("context", 1).astype(np.int64),
+            X_query=stack("query", 0),
+            y_query=stack("query", 1).astype(np.int64),
+            categorical_mask=self.categorical_mask[feature_order],
+            context_synthetic=stack("context", 2),
+            query_synthetic=stack("query", 2),
+            context_index=stack("context", 3),
+            query_index=stack("query", 3),
+            feature_order=feature_order,
+        )

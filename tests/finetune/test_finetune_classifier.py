@@ -1,0 +1,352 @@
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from finetune_doubles import (
+    JitterAugmenter,
+    MarkedAugmenter,
+    make_table,
+    spy_default,
+    spy_oom_default,
+    tiny_backbone,
+)
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_causalmix import CausalMixFTClassifier, InContextClassifier
+from sklearn_causalmix.evaluation import validation_test_gap
+from sklearn_causalmix.finetune import _classifier as classifier_module
+from sklearn_causalmix.finetune._episodes import EpisodeSampler
+
+CHEAP = dict(max_steps=2, eval_every=1, episode_size=32, n_estimators=1, device="cpu", random_state=0)
+
+_SHARED_FAILURES = {
+    "check_complex_data": "complex columns are refused with a TypeError naming the column (from the shared "
+    "TableSchema), not with sklearn's ValueError wording",
+    "check_dtype_object": "an object column holding a dict is refused by the shared TableSchema with a TypeError "
+    "that names the column and the supported value types, not numpy's 'argument must be a string or a number'",
+    "check_classifiers_train": "the check wants > 83% training accuracy on its toy data; the embedded pretrained "
+    "weights (prior validation AUC 0.57) do not reach it zero-shot (InContextClassifier fails it as well) and "
+    "2 fine-tuning steps do not change that",
+    "check_methods_subset_invariance": "query rows are predicted independently, but float32 matrix products of "
+    "different batch sizes round differently: the fine-tuned model's probabilities differ by ~2e-7 between a "
+    "subset and the whole set, above the check's 1e-7 tolerance",
+}
+# The early-stopping instance refuses classes with a single row (no room for a validation row, by design); the
+# checks below build such targets (e.g. y = X[:, 0].astype(int) on 20 rows).
+_SINGLE_ROW_CLASS = "the check's target has a class with one row; early stopping refuses it with a ValueError " \
+    "naming the class and the fix (early_stopping=False), which the other instance passes"
+_EARLY_STOPPING_FAILURES = {
+    name: _SINGLE_ROW_CLASS
+    for name in (
+        "check_dict_unchanged",
+        "check_dont_overwrite_parameters",
+        "check_f_contiguous_array_estimator",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_classifier_data_not_an_array",
+        "check_fit2d_predict1d",
+    )
+}
+
+
+def _expected_failed_checks(estimator):
+    if estimator.early_stopping:
+        return {**_SHARED_FAILURES, **_EARLY_STOPPING_FAILURES}
+    return _SHARED_FAILURES
+
+
+@parametrize_with_checks(
+    [
+        CausalMixFTClassifier(synthetic_ratio=0.0, early_stopping=False, **CHEAP),
+        CausalMixFTClassifier(synthetic_ratio=0.5, augmenter=JitterAugmenter(), n_synthetic=64, **CHEAP),
+    ],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_fit_predict_string_labels_history_and_attributes():
+    X, y = make_table(n=160)
+    clf = CausalMixFTClassifier(augmenter=JitterAugmenter(), n_synthetic=100, patience=10, **{**CHEAP, "max_steps": 4})
+    clf.fit(X[:120], y[:120], monitor=(X[120:], y[120:]))
+    assert list(clf.classes_) == ["no", "yes"] and clf.n_features_in_ == 6
+    assert list(clf.feature_names_in_) == list(X.columns)
+    assert [h["step"] for h in clf.history_] == [0, 1, 2, 3, 4]
+    for entry in clf.history_:
+        assert {"step", "train_loss", "val_score", "monitor_score"} <= set(entry)
+        assert 0 <= entry["val_score"] <= 1 and 0 <= entry["monitor_score"] <= 1
+    assert np.isnan(clf.history_[0]["train_loss"]) and np.isfinite(clf.history_[-1]["train_loss"])
+    assert clf.best_step_ in {h["step"] for h in clf.history_} and clf.n_steps_ == 4
+    best = max(h["val_score"] for h in clf.history_)
+    assert clf.best_score_ == best == next(h["val_score"] for h in clf.history_ if h["step"] == clf.best_step_)
+    assert clf.n_synthetic_ == 100 and JitterAugmenter.n_fits == 1
+    proba = clf.predict_proba(X[120:])
+    assert proba.shape == (40, 2) and np.allclose(proba.sum(axis=1), 1)
+    assert set(clf.predict(X[120:])) <= {"no", "yes"}
+    assert 0 <= clf.score(X[120:], y[120:]) <= 1
+    gap = validation_test_gap(clf.history_, nan_policy="omit")
+    assert np.isnan(gap) or 0 <= gap <= 2
+
+
+def test_monitor_never_changes_training():
+    X, y = make_table(n=160)
+    kw = dict(augmenter=JitterAugmenter(), n_synthetic=100, **{**CHEAP, "max_steps": 3})
+    a = CausalMixFTClassifier(**kw).fit(X[:120], y[:120])
+    b = CausalMixFTClassifier(**kw).fit(X[:120], y[:120], monitor=(X[120:], y[120:]))
+    np.testing.assert_array_equal(a.predict_proba(X[120:]), b.predict_proba(X[120:]))
+    assert [h["val_score"] for h in a.history_] == [h["val_score"] for h in b.history_]
+    assert "monitor_score" not in a.history_[0] and "monitor_score" in b.history_[0]
+
+
+def test_best_state_is_restored_and_step_zero_can_win():
+    X, y = make_table(n=160)
+    # A huge learning rate wrecks the model: early stopping must keep the pretrained weights (step 0).
+    clf = CausalMixFTClassifier(synthetic_ratio=0.0, learning_rate=0.5, patience=2, **{**CHEAP, "max_steps": 6})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        clf.fit(X[:120], y[:120])
+    assert clf.best_step_ == 0 and clf.n_steps_ <= 6
+    zero_shot = CausalMixFTClassifier(max_steps=0, n_estimators=1, device="cpu", random_state=0).fit(X[:120], y[:120])
+    np.testing.assert_allclose(clf.predict_proba(X[120:]), zero_shot.predict_proba(X[120:]), atol=1e-6)
+    # early stopping stopped after `patience` evaluations without improvement
+    assert len(clf.history_) <= 1 + 6
+
+
+def test_max_steps_zero_equals_in_context_classifier():
+    X, y = make_table(n=150)
+    for backbone in ("default", tiny_backbone):
+        ft = CausalMixFTClassifier(backbone, max_steps=0, n_estimators=3, device="cpu", random_state=7)
+        ic = InContextClassifier(backbone, n_estimators=3, device="cpu", random_state=7)
+        np.testing.assert_array_equal(
+            ft.fit(X[:100], y[:100]).predict_proba(X[100:]), ic.fit(X[:100], y[:100]).predict_proba(X[100:])
+        )
+        assert ft.n_steps_ == 0 and ft.best_step_ == 0 and len(ft.history_) == 1
+    # zero-shot fits no augmenter
+    CausalMixFTClassifier(max_steps=0, augmenter=JitterAugmenter(), device="cpu").fit(X, y)
+    assert JitterAugmenter.n_fits == 0
+
+
+def test_ratio_zero_fits_no_augmenter_and_ratio_one_uses_synthetic_rows_only(monkeypatch):
+    X, y = make_table(n=120)
+    CausalMixFTClassifier(synthetic_ratio=0.0, augmenter=JitterAugmenter(), **CHEAP).fit(X, y)
+    assert JitterAugmenter.n_fits == 0
+    batches = _record_batches(monkeypatch)
+    CausalMixFTClassifier(synthetic_ratio=1.0, augmenter=JitterAugmenter(), n_synthetic=50, **CHEAP).fit(X, y)
+    assert JitterAugmenter.n_fits == 1 and batches
+    assert all(b.context_synthetic.all() and b.query_synthetic.all() for b in batches)
+
+
+def _record_batches(monkeypatch):
+    batches = []
+    original = EpisodeSampler.sample
+
+    def recording(self, batch_size=1):
+        batch = original(self, batch_size)
+        batches.append(batch)
+        return batch
+
+    monkeypatch.setattr(EpisodeSampler, "sample", recording)
+    return batches
+
+
+def test_synthetic_rows_never_reach_validation_context_or_test(monkeypatch):
+    """Leakage: synthetic rows (marker >= 10_000 in column 0) and validation rows (ids) stay where they belong."""
+    X, y = make_table(n=150)
+    X = X.drop(columns="colour")
+    n = len(X)
+    X.insert(1, "row_id", 500.0 + np.arange(n))  # every real row carries a unique id in [500, 650)
+    X_train, y_train, X_test, y_test = X[:110], y[:110], X[110:], y[110:]
+    batches = _record_batches(monkeypatch)
+    clf = CausalMixFTClassifier(
+        spy_default, augmenter=MarkedAugmenter(), synthetic_ratio=0.5, n_synthetic=200,
+        **{**CHEAP, "max_steps": 4, "eval_every": 2},
+    )
+    clf.fit(X_train, y_train, monitor=(X_test, y_test))
+    calls = clf.backbone_.calls
+
+    def marker(a):
+        return a >= 10_000
+
+    def ids(a):
+        return set((a[(a >= 500) & (a < 500 + n)] - 500).astype(int).tolist())
+
+    train_calls = [c for c in calls if c["training"]]
+    eval_calls = [c for c in calls if not c["training"]]
+    assert len(train_calls) == 4 and len(eval_calls) >= 3 * 2
+    # 1. the sampler's provenance: half of every context and query is synthetic; the flags match the markers
+    assert len(batches) == 4
+    for batch, call in zip(batches, train_calls):
+        for flags, values in ((batch.context_synthetic, call["context"]), (batch.query_synthetic, call["query"])):
+            assert flags.mean() == pytest.approx(0.5, abs=0.05)
+            np.testing.assert_array_equal(marker(values).any(axis=2), flags)
+    # 2. evaluation and inference never see a synthetic row, neither as context nor as query
+    for call in eval_calls:
+        assert not marker(call["context"]).any() and not marker(call["query"]).any()
+    # the only columns that can hold ids are row ids: features are in [-10, 10]
+    assert max(abs(X_train.drop(columns="row_id").to_numpy()).max(), 0) < 500
+    # 3. validation rows (the queries of the validation calls) never appear in a training episode
+    train_ids_seen = set().union(*(ids(c["context"]) | ids(c["query"]) for c in train_calls))
+    test_ids = set(range(110, n))
+    val_calls = [c for c in eval_calls if not ids(c["query"]) & test_ids]
+    val_ids = set().union(*(ids(c["query"]) for c in val_calls))
+    assert val_ids and not val_ids & train_ids_seen and not val_ids & test_ids
+    # ... nor in the validation context, which holds real training rows only
+    assert all(not ids(c["context"]) & (val_ids | test_ids) for c in eval_calls)
+    # 4. test rows never reach training; at prediction the context is the real rows only
+    assert not train_ids_seen & test_ids
+    clf.backbone_.calls.clear()
+    clf.predict_proba(X_test)
+    (pred_call,) = clf.backbone_.calls
+    assert not marker(pred_call["context"]).any()
+    assert ids(pred_call["context"]) == set(range(110)) and ids(pred_call["query"]) == test_ids
+
+
+def test_determinism_and_global_torch_rng_untouched():
+    X, y = make_table(n=140)
+    kw = dict(augmenter=JitterAugmenter(), n_synthetic=80, **{**CHEAP, "max_steps": 3, "n_estimators": 2})
+    state = torch.random.get_rng_state()
+    a = CausalMixFTClassifier(tiny_backbone, **kw).fit(X[:100], y[:100])
+    assert torch.equal(torch.random.get_rng_state(), state)
+    b = CausalMixFTClassifier(tiny_backbone, **kw).fit(X[:100], y[:100])
+    np.testing.assert_array_equal(a.predict_proba(X[100:]), b.predict_proba(X[100:]))
+    assert [h["train_loss"] for h in a.history_][1:] == [h["train_loss"] for h in b.history_][1:]
+    c = CausalMixFTClassifier(tiny_backbone, **{**kw, "random_state": 1}).fit(X[:100], y[:100])
+    assert not np.array_equal(a.predict_proba(X[100:]), c.predict_proba(X[100:]))
+
+
+def test_clone_and_pickle():
+    X, y = make_table(n=120)
+    clf = CausalMixFTClassifier(augmenter=JitterAugmenter(scale=0.2), **CHEAP)
+    cloned = clone(clf)
+    assert cloned.get_params()["augmenter"].scale == 0.2 and cloned.augmenter is not clf.augmenter
+    clf.fit(X[:90], y[:90])
+    assert not hasattr(cloned, "classes_")
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X[90:]), clf.predict_proba(X[90:]))
+    assert pd.DataFrame(restored.history_).equals(pd.DataFrame(clf.history_))
+    # the user's augmenter object is never fitted
+    assert not hasattr(clf.augmenter, "X_")
+
+
+def test_fit_resample_augmenter():
+    """Augmenters with only fit_resample (imbalanced-learn style) give their new rows as the pool."""
+
+    class AppendNoisy:
+        def fit_resample(self, X, y):
+            X = np.asarray(X, dtype=float)
+            noisy = X + np.random.default_rng(0).normal(scale=0.05, size=X.shape)
+            return np.vstack([X, noisy]), np.concatenate([y, y])
+
+    class Duplicate:
+        def fit_resample(self, X, y):
+            return np.vstack([X, X]), np.concatenate([y, y])
+
+    X, y = make_table(n=120)
+    X = X.drop(columns="colour").to_numpy()
+    y = y.to_numpy()
+    clf = CausalMixFTClassifier(augmenter=AppendNoisy(), n_synthetic=50, **CHEAP).fit(X, y)
+    assert clf.n_synthetic_ == 50
+    with pytest.raises(ValueError, match="no row that is not already in the training data"):
+        CausalMixFTClassifier(augmenter=Duplicate(), **CHEAP).fit(X, y)
+
+
+def test_early_stopping_off_uses_all_rows_and_final_weights():
+    X, y = make_table(n=100)
+    clf = CausalMixFTClassifier(synthetic_ratio=0.0, early_stopping=False, **{**CHEAP, "max_steps": 3}).fit(X, y)
+    assert clf.best_step_ == clf.n_steps_ == 3
+    assert all(np.isnan(h["val_score"]) for h in clf.history_)
+    # a class of one row is fine without a validation split
+    y2 = y.copy()
+    y2.iloc[0] = "rare"
+    CausalMixFTClassifier(synthetic_ratio=0.0, early_stopping=False, **CHEAP).fit(X, y2)
+
+
+def test_out_of_memory_halves_the_episode_and_warns():
+    X, y = make_table(n=200)
+    clf = CausalMixFTClassifier(spy_oom_default, synthetic_ratio=0.0, **{**CHEAP, "episode_size": 100})
+    with pytest.warns(RuntimeWarning, match="Out of memory.*retrying with 50 rows"):
+        clf.fit(X, y)
+    assert clf.episode_size_ <= 24 and clf.n_steps_ == 2
+    assert clf.history_[-1]["episode_size"] == clf.episode_size_
+
+
+def test_bad_inputs_have_clear_errors():
+    X, y = make_table(n=120)
+    clf = CausalMixFTClassifier(synthetic_ratio=0.0, **CHEAP).fit(X, y)
+    with pytest.raises(ValueError, match="not seen at fit time"):
+        clf.predict(X.assign(colour="green"))
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(X.drop(columns="f1"))
+    with pytest.raises(ValueError, match="same order"):
+        clf.predict(X[list(reversed(X.columns))])
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X.to_numpy()[:, :3])
+    # a class too small for the validation split: the message names the class and the fix
+    y_rare = y.copy()
+    y_rare.iloc[0] = "rare"
+    with pytest.raises(ValueError, match="Class 'rare' has 1 row.*early_stopping=False"):
+        CausalMixFTClassifier(synthetic_ratio=0.0, **CHEAP).fit(X, y_rare)
+    with pytest.raises(ValueError, match="at most 10"):
+        CausalMixFTClassifier(**CHEAP).fit(X, np.arange(len(X)) % 12)
+    with pytest.raises(ValueError, match="only one class"):
+        CausalMixFTClassifier(**CHEAP).fit(X, ["a"] * len(X))
+    with pytest.raises(ValueError, match="infinite"):
+        CausalMixFTClassifier(**CHEAP).fit(X.assign(f1=np.inf), y)
+    with pytest.raises(ValueError, match="same length"):
+        CausalMixFTClassifier(**CHEAP).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="missing labels"):
+        CausalMixFTClassifier(**CHEAP).fit(X, y.where(y.index > 0, None))
+    with pytest.raises(TypeError, match="not a live nn.Module"):
+        CausalMixFTClassifier(backbone=tiny_backbone(), **CHEAP).fit(X, y)
+    with pytest.raises(ValueError, match="synthetic_ratio"):
+        CausalMixFTClassifier(synthetic_ratio=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="augmenter"):
+        CausalMixFTClassifier(augmenter="smote").fit(X, y)
+    # monitor set problems
+    with pytest.raises(TypeError, match="monitor must be a tuple"):
+        CausalMixFTClassifier(synthetic_ratio=0.0, **CHEAP).fit(X, y, monitor=X)
+    with pytest.raises(ValueError, match="not among the training classes"):
+        CausalMixFTClassifier(synthetic_ratio=0.0, **CHEAP).fit(X, y, monitor=(X[:5], ["maybe"] * 5))
+    with pytest.raises(ValueError, match="not seen at fit time"):
+        CausalMixFTClassifier(synthetic_ratio=0.0, **CHEAP).fit(X, y, monitor=(X.assign(colour="green"), y))
+
+
+def test_bad_augmenter_output_is_reported():
+    class WrongLabels(JitterAugmenter):
+        def sample(self, n, random_state=None):
+            X, y = super().sample(n, random_state)
+            return X, np.full(n, "maybe", dtype=object)
+
+    class WrongColumns(JitterAugmenter):
+        def sample(self, n, random_state=None):
+            X, y = super().sample(n, random_state)
+            return X.drop(columns="f0"), y
+
+    X, y = make_table(n=100)
+    with pytest.raises(ValueError, match="WrongLabels returned labels \\['maybe'\\]"):
+        CausalMixFTClassifier(augmenter=WrongLabels(), **CHEAP).fit(X, y)
+    with pytest.raises(ValueError, match="WrongColumns returned synthetic rows that do not match"):
+        CausalMixFTClassifier(augmenter=WrongColumns(), **CHEAP).fit(X, y)
+
+
+def test_progress_bar_only_when_verbose(capsys):
+    X, y = make_table(n=100)
+    CausalMixFTClassifier(synthetic_ratio=0.0, **CHEAP).fit(X, y)
+    assert "fine-tuning" not in capsys.readouterr().err
+    CausalMixFTClassifier(synthetic_ratio=0.0, verbose=1, **CHEAP).fit(X, y)
+    assert "val=" in capsys.readouterr().err
+
+
+def test_score_proba_multiclass_and_log_loss():
+    y = np.array([0, 1, 2, 2])
+    proba = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [0.2, 0.2, 0.6]])
+    assert classifier_module.score_proba(y, proba, "roc_auc") == 1.0
+    assert classifier_module.score_proba(y[2:], proba[2:], "roc_auc") != classifier_module.score_proba(
+        y[2:], proba[2:], "roc_auc"
+    )  # NaN: one class present
+    assert classifier_module.score_proba(y, proba, "neg_log_loss") < 0

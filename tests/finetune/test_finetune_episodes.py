@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+
+from sklearn_causalmix.finetune._episodes import EpisodeSampler, episode_composition
+from sklearn_causalmix.finetune._split import stratified_validation_split
+
+
+def _sampler(ratio, n_real=60, n_syn=200, size=40, qf=0.25, seed=0):
+    rng = np.random.default_rng(seed)
+    Xr = np.column_stack([np.arange(n_real), rng.normal(size=n_real)])  # column 0: real row id
+    Xs = np.column_stack([10_000 + np.arange(n_syn), rng.normal(size=n_syn)])  # column 0: synthetic marker
+    return EpisodeSampler(
+        Xr, np.arange(n_real) % 3, Xs, np.arange(n_syn) % 3,
+        synthetic_ratio=ratio, episode_size=size, query_fraction=qf, n_classes=3,
+        categorical_mask=np.array([False, True]), random_state=seed,
+    )
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.25, 0.5, 0.75, 1.0])
+def test_every_episode_holds_the_ratio_in_context_and_query(ratio):
+    sampler = _sampler(ratio)
+    real_c, syn_c, real_q, syn_q = sampler.composition
+    assert real_c + syn_c + real_q + syn_q == 40
+    assert syn_c == round(ratio * (real_c + syn_c)) and syn_q == round(ratio * (real_q + syn_q))
+    for _ in range(5):
+        batch = sampler.sample(3)
+        assert batch.X_context.shape == (3, real_c + syn_c, 2) and batch.X_query.shape == (3, real_q + syn_q, 2)
+        assert (batch.context_synthetic.sum(axis=1) == syn_c).all()
+        assert (batch.query_synthetic.sum(axis=1) == syn_q).all()
+        # provenance flags agree with the data: synthetic rows carry the marker, real rows their id
+        for X, flags, index in (
+            (batch.X_context, batch.context_synthetic, batch.context_index),
+            (batch.X_query, batch.query_synthetic, batch.query_index),
+        ):
+            id_col = X[:, :, list(batch.feature_order).index(0)]
+            np.testing.assert_array_equal(id_col >= 10_000, flags)
+            np.testing.assert_array_equal(np.where(flags, id_col - 10_000, id_col), index)
+        # a row is never both context and query of the same episode
+        for b in range(3):
+            ctx = set(zip(batch.context_synthetic[b], batch.context_index[b]))
+            qry = set(zip(batch.query_synthetic[b], batch.query_index[b]))
+            assert not ctx & qry and len(ctx) == batch.X_context.shape[1]
+
+
+def test_ratio_zero_and_one_use_one_pool_only():
+    assert _sampler(0.0).sample(2).context_synthetic.sum() == 0
+    batch = _sampler(1.0).sample(2)
+    assert batch.context_synthetic.all() and batch.query_synthetic.all()
+
+
+def test_small_pools_shrink_the_episode_keeping_the_ratio():
+    counts = episode_composition(128, 0.5, 0.25, n_real=20, n_synthetic=1000)
+    real_c, syn_c, real_q, syn_q = counts
+    assert real_c + real_q == 20 and abs(syn_c - 0.5 * (real_c + syn_c)) <= 0.5 and syn_q == real_q
+    assert episode_composition(128, 1.0, 0.25, n_real=0, n_synthetic=10) == (0, 8, 0, 2)
+    with pytest.raises(ValueError, match="at least one context and one query"):
+        episode_composition(128, 0.0, 0.25, n_real=1, n_synthetic=0)
+
+
+def test_class_and_feature_permutations():
+    sampler = _sampler(0.0)
+    batch = sampler.sample(1)
+    # the categorical mask follows the feature order
+    np.testing.assert_array_equal(batch.categorical_mask, np.array([False, True])[batch.feature_order])
+    # labels are relabelled consistently within an episode: real row id -> class id % 3 -> permuted
+    id_col = list(batch.feature_order).index(0)
+    ids = batch.X_context[0, :, id_col].astype(int)
+    mapping = {}
+    for original, permuted in zip(ids % 3, batch.y_context[0]):
+        assert mapping.setdefault(original, permuted) == permuted
+
+
+def test_shrink_halves_until_it_cannot():
+    sampler = _sampler(0.5, size=40)
+    assert sampler.shrink() and sampler.episode_size == 20
+    assert sum(sampler.composition) == 20 and sampler.sample(1).X_context.shape[1] == 15
+    while sampler.shrink():
+        pass
+    assert sampler.episode_size < 4
+
+
+def test_sampler_is_seeded():
+    a, b = _sampler(0.5, seed=3).sample(2), _sampler(0.5, seed=3).sample(2)
+    np.testing.assert_array_equal(a.X_context, b.X_context)
+    np.testing.assert_array_equal(a.y_query, b.y_query)
+
+
+def test_validation_split_is_stratified_and_names_small_classes():
+    codes = np.array([0] * 10 + [1] * 5 + [2] * 2)
+    train, val = stratified_validation_split(codes, 0.2, np.array(["a", "b", "c"]), 0)
+    assert set(np.bincount(codes[val])) >= {1} and np.bincount(codes[val]).tolist() == [2, 1, 1]
+    assert set(codes[train]) == {0, 1, 2} and not set(train) & set(val)
+    with pytest.raises(ValueError, match="Class 'c' has 1 row.*early_stopping=False"):
+        stratified_validation_split(np.array([0, 0, 0, 1, 1, 2]), 0.2, np.array(["a", "b", "c"]), 0)
