@@ -233,6 +233,10 @@ def _write_weights_table():
             ("prior tasks seen (last run)", f"{m['tasks_seen']:,}" if "tasks_seen" in m else None),
             ("prior rows seen (last run)", f"{m['rows_seen']:,}" if "rows_seen" in m else None),
             ("prior task sizes", _prior_sizes(m.get("prior") or {})),
+            (
+                "prior version",
+                m.get("prior_version", "1 (the manifest predates the prior_version field)"),
+            ),
             ("seed", m.get("seed")),
             ("held-out prior ROC-AUC", _fmt(m.get("val_auc"))),
             ("held-out prior loss", _fmt(m.get("val_loss"))),
