@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig
+from sklearn_causalmix.backbones import PFNConfig, load_default_backbone
 from sklearn_causalmix.prior import PriorConfig, SCMPrior, episode_loss, pretrain
 
 SMALL = PriorConfig(min_rows=40, max_rows=80, max_features=6, tokens_per_batch=2048)
@@ -40,18 +40,26 @@ def test_fixed_shape_and_several_classes():
 
 
 def test_tiny_cpu_pretraining_lowers_the_loss():
+    # Continue pretraining the shipped weights for 20 steps on a fixed batch of prior tasks: the loss on
+    # that batch (measured in eval mode, which is deterministic) must go down.
     torch.manual_seed(0)
-    model = CausalMixPFN(PFNConfig(d_model=32, n_layers=2, n_heads=2)).train()
-    batch = SCMPrior(SMALL, seed=0).sample(shape=(64, 4, 2))
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    losses = []
-    for _ in range(40):
+    model = load_default_backbone()
+    batch = SCMPrior(SMALL, seed=2).sample(shape=(64, 4, 2))
+
+    def eval_loss():
+        model.eval()
+        with torch.no_grad():
+            return float(episode_loss(model, batch))
+
+    before = eval_loss()
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    for _ in range(20):
         loss = episode_loss(model, batch)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss.detach()))
-    assert np.mean(losses[-5:]) < 0.9 * np.mean(losses[:5])
+    assert eval_loss() < before - 0.02
 
 
 def test_pretrain_writes_weights_and_manifest(tmp_path):
