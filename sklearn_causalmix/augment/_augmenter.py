@@ -230,10 +230,21 @@ class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
 
     Notes
     -----
-    Input requirements (each violation raises a ``ValueError``/``TypeError`` that names the
-    fix): at least ``MIN_SAMPLES = 10`` rows and two classes; no infinite values, all-missing
-    columns, datetime/timedelta/complex columns or object columns mixing value types; at most
-    ``max_features`` features and 50 levels per categorical column.
+    **Discovery.** On every resample one PC-stable adjacency search (Colombo & Maathuis,
+    2014; the first separating set found is kept) is shared by both algorithms, as FCI's first
+    stage is the same search. PC then orients unshielded colliders (an existing collider is
+    never overwritten) and applies Meek's rules 1-3; FCI runs its possible-D-SEP stage with
+    conditioning sets of at most ``POSSIBLE_DSEP_MAX_SIZE = 2`` variables (unbounded, that
+    stage enumerates every subset and dominates run time) and orients with causal-learn's
+    rules R0-R10. Conditioning sets are limited to ``n_samples - 5`` variables. Bootstrap
+    resamples repeat rows, so the tests are somewhat anti-conservative; averaging over
+    resamples turns the resulting spurious edges into low probabilities.
+
+    **Input requirements** (each violation raises a ``ValueError``/``TypeError`` that names
+    the fix): at least ``MIN_SAMPLES = 10`` rows and two classes; no infinite values,
+    all-missing columns, datetime/timedelta/complex/sparse columns or object columns mixing
+    value types; at most ``max_features`` features and 50 levels per categorical column.
+    Column names must stay unique when converted to strings.
 
     References
     ----------

@@ -132,8 +132,12 @@ def fit_scm(dag, data, categorical_nodes, mechanisms="fast", seed=0):
     """
     gcm = _gcm()
     scm = gcm.StructuralCausalModel(dag.copy())
+    n_jobs = gcm.config.default_n_jobs
     with global_random_state(seed), warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # gcm's model selection would start one worker per core (default_n_jobs=-1) inside
+        # each of our own jobs; keep it sequential (CausalSCMAugmenter parallelises over DAGs).
+        gcm.config.default_n_jobs = 1
         try:
             if mechanisms == "auto":
                 gcm.auto.assign_causal_mechanisms(
@@ -147,6 +151,8 @@ def fit_scm(dag, data, categorical_nodes, mechanisms="fast", seed=0):
                 f"Fitting the structural causal model (mechanisms={mechanisms!r}) with DoWhy "
                 f"failed: {type(exc).__name__}: {exc}"
             ) from exc
+        finally:
+            gcm.config.default_n_jobs = n_jobs
     return scm
 
 
