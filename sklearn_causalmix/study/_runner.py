@@ -39,13 +39,18 @@ logger = logging.getLogger("sklearn_causalmix.study")
 #: Columns of the tidy result frame, in order.
 RESULT_COLUMNS = [
     "dataset", "seed", "method", "ratio", "chosen_ratio", "n_train", "n_test_in_domain",
-    "n_test_shifted", "auc_in_domain", "auc_shifted", "ece_in_domain", "ece_shifted",
+    "n_test_shifted", "n_masked_levels", "auc_in_domain", "auc_shifted", "ece_in_domain", "ece_shifted",
     "brier_in_domain", "brier_shifted", "log_loss_in_domain", "log_loss_shifted",
     "normalized_improvement", "normalized_improvement_in_domain", "val_test_gap", "n_evaluations",
     "fit_time_s", "cached", "error",
 ]
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
+
+#: Dispatch order of the methods (stable within a method: dataset, seed, ratio).
+_PRIORITY = {m: i for i, m in enumerate(
+    ("logreg", "rf", "hgb", "zero-shot", "finetune", "causalmix", "noise", "smote", "copula",
+     "ctgan", "causalmix-cv"))}
 
 
 @dataclass(frozen=True)
@@ -129,13 +134,31 @@ def _unit_key(unit, settings, fingerprint):
     kind = METHODS[unit.method].kind if unit.method in METHODS else "augmented"
     if kind != "reference":
         description["model"] = _canonical(settings["model"])
+        description["weights"] = _weights_fingerprint(settings["model"])
         description["max_steps"] = settings["max_steps"]
     if kind in ("augmented", "cv"):
         description["augmenter"] = _canonical(settings["augmenters"][_augmenter_name(unit.method)])
     if kind == "cv":
         description["cv"] = settings["cv"]
-        description["grid"] = list(settings["ratios"])
+        description["grid"] = list(settings["method_ratios"][unit.method])
     return joblib.hash(_canonical(description))[:16]
+
+
+def _weights_fingerprint(model):
+    """sha256 of the embedded pretrained weights when ``model`` uses them (else None).
+
+    Part of the cache key, so that runs made with other weights are never read back.
+    """
+    params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
+    if params.get("backbone") != "default":
+        return None
+    try:
+        from sklearn_causalmix.backbones._weights import EMBEDDED_WEIGHTS
+
+        with open(EMBEDDED_WEIGHTS) as fh:
+            return json.load(fh).get("sha256")
+    except (ImportError, OSError, ValueError):
+        return None
 
 
 def _augmenter_name(method):
@@ -145,8 +168,9 @@ def _augmenter_name(method):
 def _unit_paths(cache_dir, unit, key):
     ratio = "na" if unit.ratio is None else f"{unit.ratio:g}"
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in unit.dataset)
-    stem = Path(cache_dir) / "units" / safe / f"{unit.method}_r{ratio}_s{unit.seed}_{key}"
-    return stem.with_suffix(".json"), stem.with_suffix(".npz")
+    folder = Path(cache_dir) / "units" / safe
+    stem = f"{unit.method}_r{ratio}_s{unit.seed}_{key}"
+    return folder / f"{stem}.json", folder / f"{stem}.npz"
 
 
 def _write_atomic(path, write):
@@ -264,7 +288,7 @@ def _build_and_fit(unit, split, settings, workdir):
             "possible; raise n_train or leave out causalmix-cv."
         )
     search = GridSearchCV(
-        base, {"synthetic_ratio": [float(r) for r in settings["ratios"]]},
+        base, {"synthetic_ratio": [float(r) for r in settings["method_ratios"][unit.method]]},
         scoring="roc_auc_ovr" if multiclass else "roc_auc",
         cv=StratifiedKFold(folds, shuffle=True, random_state=seed), refit=False, n_jobs=1,
         error_score="raise",
@@ -302,7 +326,7 @@ def run_unit(unit, entry, settings):
                            max_test=settings["max_test"],
                            in_domain_fraction=settings["in_domain_fraction"])
         row.update(n_train=len(split.y_train), n_test_in_domain=len(split.y_test),
-                   n_test_shifted=len(split.y_shift))
+                   n_test_shifted=len(split.y_shift), n_masked_levels=split.n_masked_levels)
         workdir = settings["augmenter_cache"]
         scratch = None
         if workdir is None and METHODS.get(unit.method, METHODS["causalmix"]).kind == "cv":
@@ -390,7 +414,7 @@ def _default_model(device):
     return CausalMixFTClassifier(device=device)
 
 
-def plan_units(names, seeds, methods, ratios):
+def plan_units(names, seeds, methods, method_ratios):
     """The units of a study, in a stable order (dataset, seed, method, ratio)."""
     units = []
     for name in names:
@@ -398,7 +422,8 @@ def plan_units(names, seeds, methods, ratios):
             for method in methods:
                 kind = METHODS[method].kind if method in METHODS else "augmented"
                 if kind == "augmented":
-                    units += [StudyUnit(name, seed, method, r) for r in ratios if r > 0]
+                    units += [StudyUnit(name, seed, method, r) for r in method_ratios[method]
+                              if r > 0]
                 elif kind == "finetune":
                     units.append(StudyUnit(name, seed, method, 0.0))
                 else:
@@ -444,6 +469,7 @@ def ratio_study(
     max_test=2000,
     in_domain_fraction=0.25,
     cv=3,
+    method_ratios=None,
     monitor=True,
     errors="raise",
     return_predictions=False,
@@ -502,6 +528,10 @@ def ratio_study(
         Share of the source rows held out as the in-domain test.
     cv : int, default=3
         Folds of the inner cross-validation of ``causalmix-cv``.
+    method_ratios : dict of str to sequence of float, default=None
+        Ratios of particular methods instead of ``ratios``: e.g. ``{"noise": [0.5]}`` runs the
+        noise augmenter at 0.5 only, ``{"causalmix-cv": [0, 0.5, 1]}`` sets the grid of the inner
+        cross-validation.
     monitor : bool, default=True
         Pass the shifted test set as ``monitor=`` to the model's ``fit`` (when it takes one), so
         that ``history_`` records test scores next to validation scores for the validation-test
@@ -519,7 +549,8 @@ def ratio_study(
     results : DataFrame
         One row per unit with the columns of :data:`RESULT_COLUMNS`: ``dataset``, ``seed``,
         ``method``, ``ratio`` (NaN for methods without one), ``chosen_ratio`` (``causalmix-cv``),
-        ``n_train``, test sizes, ``auc_*``, ``ece_*``, ``brier_*``, ``log_loss_*`` on the
+        ``n_train``, test sizes, ``n_masked_levels`` (test cells whose categorical level never
+        occurs in the training rows, set to missing), ``auc_*``, ``ece_*``, ``brier_*``, ``log_loss_*`` on the
         in-domain and the shifted test, ``normalized_improvement`` (% gain of shifted ROC-AUC over
         the zero-shot model on the same dataset and seed) and its in-domain twin,
         ``val_test_gap`` (1 - Spearman correlation of the validation and shifted-test curves of
@@ -544,6 +575,12 @@ def ratio_study(
     entries = resolve_datasets(datasets)
     merged_augmenters = dict(augmenters or {})
     methods = _check_methods(methods, merged_augmenters)
+    method_ratios = dict(method_ratios or {})
+    wrong = [m for m in method_ratios if m not in methods]
+    if wrong:
+        raise ValueError(
+            f"method_ratios names method(s) {wrong} that are not among the methods {methods}.")
+    method_ratios = {m: _check_ratios(method_ratios.get(m, ratios)) for m in methods}
     needs_model = any(METHODS[m].kind != "reference" if m in METHODS else True for m in methods)
     needs_augmenters = [_augmenter_name(m) for m in methods
                         if (METHODS[m].kind if m in METHODS else "augmented") in ("augmented", "cv")]
@@ -561,7 +598,7 @@ def ratio_study(
     settings = {
         "n_train": n_train, "max_test": max_test, "in_domain_fraction": in_domain_fraction,
         "model": model, "augmenters": merged_augmenters, "max_steps": max_steps,
-        "ratios": ratios, "cv": int(cv), "monitor": bool(monitor), "errors": errors,
+        "ratios": ratios, "method_ratios": method_ratios, "cv": int(cv), "monitor": bool(monitor), "errors": errors,
         "augmenter_cache": None if cache_dir is None else str(Path(cache_dir) / "augmenters"),
     }
     # Validate the protocol settings before any work starts.
@@ -569,7 +606,7 @@ def ratio_study(
 
     _check_sizes(n_train, max_test, in_domain_fraction)
 
-    units = plan_units(list(entries), seeds, methods, ratios)
+    units = plan_units(list(entries), seeds, methods, method_ratios)
     fingerprints = {name: _dataset_fingerprint(entry) for name, entry in entries.items()}
     keys = {unit: _unit_key(unit, settings, fingerprints[unit.dataset]) for unit in units}
     results = {}
@@ -578,7 +615,9 @@ def ratio_study(
             stored = _load_unit(cache_dir, unit, keys[unit])
             if stored is not None:
                 results[unit] = stored
-    todo = [unit for unit in units if unit not in results]
+    # Cheap and central runs first, so that an interrupted study has the most useful part done.
+    todo = sorted((unit for unit in units if unit not in results),
+                  key=lambda unit: _PRIORITY.get(unit.method, _PRIORITY["ctgan"]))
     if verbose:
         logger.info("Ratio study: %d units, %d cached, %d to run.", len(units), len(results),
                     len(todo))

@@ -261,3 +261,29 @@ def test_dask_local_cluster_matches_local_run(shifted_tasks):
             remote = ratio_study(shifted_tasks, **settings)
         assert len(stream.data) > 0  # the units ran as dask tasks
     pd.testing.assert_frame_equal(_comparable(local), _comparable(remote))
+
+
+def test_make_split_masks_levels_unseen_in_training():
+    from sklearn.utils import Bunch
+
+    X = pd.DataFrame({"a": np.arange(40.0),
+                      "c": pd.Categorical(["u", "v"] * 15 + ["w"] * 10)})
+    y = np.array([0, 1] * 20)
+    domain = np.array([0] * 30 + [1] * 10)
+    split = make_split(Bunch(X=X, y=y, domain=domain), 0, n_train=20)
+    assert split.X_shift["c"].isna().all() and split.n_masked_levels == 10
+    assert split.X_test["c"].notna().all()
+    assert split.X_shift["a"].notna().all()
+
+
+def test_method_ratios_override_the_grid(shifted_tasks):
+    results = ratio_study(shifted_tasks["cov"], **{
+        **SETTINGS, "methods": ["finetune", "causalmix", "noise", "causalmix-cv"],
+        "method_ratios": {"noise": [0.5], "causalmix-cv": [0.0, 1.0]}})
+    assert results[["method", "ratio"]].fillna(-1).values.tolist() == [
+        ["finetune", 0.0], ["causalmix", 0.5], ["causalmix", 1.0], ["noise", 0.5],
+        ["causalmix-cv", -1]]
+    assert results["chosen_ratio"].dropna().isin([0.0, 1.0]).all()
+    with pytest.raises(ValueError, match="not among the methods"):
+        ratio_study(shifted_tasks["cov"], **{**SETTINGS, "methods": ["finetune"],
+                                             "method_ratios": {"noise": [0.5]}})

@@ -1,0 +1,95 @@
+"""Tests of the ``causalmix`` command line: ``datasets`` and ``study`` (exit codes, files written)."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from sklearn_causalmix._cli import main
+from sklearn_causalmix.datasets import list_shifted_datasets
+
+
+def test_help_exits_zero(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "pretrain" in out and "study" in out and "datasets" in out
+    assert main(["study", "--help"]) == 0
+    out = capsys.readouterr().out
+    for option in ("--quick", "--output", "--datasets", "--ratios", "--seeds", "--n-train",
+                   "--device", "--n-jobs", "--max-steps", "--methods", "exit status"):
+        assert option in out, option
+
+
+def test_datasets_lists_every_table(capsys):
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    for name in list_shifted_datasets()["name"]:
+        assert name in out
+    assert "tables; data packages not installed" in out
+
+
+def test_datasets_csv(capsys):
+    import io
+
+    assert main(["datasets", "--format", "csv"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert table["name"].tolist() == list_shifted_datasets()["name"].tolist()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--datasets", "no_such_table"], "unknown dataset(s) ['no_such_table']. Valid names: credit_data"),
+    (["--ratios", "0", "1.5"], "--ratios must lie in [0, 1]; got [1.5]"),
+    (["--ratios", "half"], "--ratios: 'half' is not a valid float"),
+    (["--methods", "magic"], "unknown method(s) ['magic']. Valid methods: zero-shot"),
+    (["--seeds", "-1"], "--seeds must be non-negative integers"),
+    (["--n-train", "2"], "--n-train must be at least 8"),
+    (["--max-steps", "-1"], "--max-steps must be >= 0"),
+    (["--n-jobs", "0"], "--n-jobs must not be 0"),
+])
+def test_bad_study_arguments_exit_2_with_a_message(tmp_path, capsys, argv, message):
+    assert main(["study", "--output", str(tmp_path / "out"), *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_output_is_an_argparse_error(capsys):
+    assert main(["study", "--quick"]) == 2
+    assert "--output" in capsys.readouterr().err
+
+
+def test_unknown_subcommand_exit_2(capsys):
+    assert main(["frobnicate"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_study_writes_results_report_and_figures(tmp_path, capsys):
+    out = tmp_path / "study"
+    argv = ["study", "--quick", "--output", str(out), "--datasets", "anes96,seattle_weather",
+            "--methods", "logreg", "hgb", "--quiet"]
+    assert main(argv) == 0
+    results = pd.read_csv(out / "results.csv")
+    assert results[["dataset", "method"]].values.tolist() == [
+        ["anes96", "logreg"], ["anes96", "hgb"], ["seattle_weather", "logreg"],
+        ["seattle_weather", "hgb"]]
+    assert (results["n_train"] == 128).all() and results["n_test_shifted"].le(500).all()
+    report = (out / "report.md").read_text()
+    assert "# Ratio study (--quick)" in report and "causalmix study --quick" in report
+    for figure in ("auc_by_dataset", "ece_by_dataset", "aggregate", "improvement"):
+        png = out / f"{figure}.png"
+        assert png.stat().st_size > 1000 and png.read_bytes()[:4] == b"\x89PNG"
+        assert f"({figure}.png)" in report
+    assert "wrote" in capsys.readouterr().out
+    # Running it again reads every run from the cache.
+    assert main(argv) == 0
+    assert "4 from the cache" in capsys.readouterr().out
+
+
+def test_console_script_entry_point(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "sklearn_causalmix._cli", "datasets"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "penguins" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "sklearn_causalmix._cli", "study", "-o",
+                           str(tmp_path), "--datasets", "nope"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and "Valid names" in proc.stderr
