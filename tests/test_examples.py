@@ -36,12 +36,19 @@ def test_example_has_gallery_header(example):
     """The script starts with the docstring sphinx-gallery turns into the page's title and text."""
     doc = ast.get_docstring(ast.parse(example.read_text(encoding="utf-8")), clean=False)
     assert doc, f"{example.name} has no module docstring; sphinx-gallery needs a title in it."
-    lines = [line.rstrip() for line in doc.strip("\n").splitlines()]
+    lines = [line.strip() for line in doc.strip("\n").splitlines()]
+    if lines and lines[0] and set(lines[0]) == {"="}:  # title with an overline
+        overline, lines = lines[0], lines[1:]
+    else:
+        overline = None
     assert len(lines) >= 2, f"{example.name}: the docstring must start with a title and its underline."
-    title, underline = lines[0].strip(), lines[1].strip()
+    title, underline = lines[0], lines[1]
     assert title and set(underline) == {"="} and len(underline) >= len(title), (
         f"{example.name}: the docstring must start with a title underlined by '=' at least as long "
         f"as the title, got {title!r} / {underline!r}."
+    )
+    assert overline is None or overline == underline, (
+        f"{example.name}: the title's overline and underline must be identical."
     )
 
 
@@ -54,6 +61,12 @@ def test_example_runs_in_fast_mode(example, tmp_path):
         MPLBACKEND="Agg",
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
     )
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # Under `pytest -n 2` the examples run beside another worker: one BLAS / OpenMP / torch
+        # thread each, as conftest.py sets for in-process tests (oversubscribed cores make fits
+        # many times slower).
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = "1"
     try:
         proc = subprocess.run(
             [sys.executable, str(example)],
