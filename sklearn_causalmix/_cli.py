@@ -214,10 +214,11 @@ def _cmd_study(args) -> int:
         model = CausalMixFTClassifier(device=args.device)
         if args.eval_every is not None:
             model.set_params(eval_every=args.eval_every)
-    from sklearn_causalmix.study import METHODS
     from sklearn_causalmix.study._runner import _weights_fingerprint
 
-    chosen = methods if methods is not None else list(METHODS)
+    from sklearn_causalmix.study._methods import DEFAULT_METHODS
+
+    chosen = methods if methods is not None else list(DEFAULT_METHODS)
     method_ratios = {}
     if settings["baseline_ratios"] is not None:
         method_ratios.update({m: settings["baseline_ratios"] for m in ("noise", "smote", "copula", "ctgan")
@@ -240,6 +241,13 @@ def _cmd_study(args) -> int:
         max_test=settings["max_test"], cv=args.cv_folds, method_ratios=method_ratios or None,
         errors="record", return_predictions=True, verbose=0 if args.quiet else 1,
     )
+    if model is not None:
+        before, after = notes[0].rsplit(" ", 1)[-1], str(_weights_fingerprint(model))
+        if before != after:
+            message = (f"the embedded weights changed while the study ran (sha256 {before} -> {after}); "
+                       "runs made before and after the change are mixed: run the study again")
+            notes.append("WARNING: " + message)
+            print(f"causalmix study: warning: {message}", file=sys.stderr)
     files = write_outputs(results, output, predictions=predictions, reliability=args.reliability,
                           command=command, notes=notes,
                           title="Ratio study" + (" (--quick)" if args.quick else ""))

@@ -574,8 +574,9 @@ def ratio_study(
     seeds = _check_seeds(seeds)
     entries = resolve_datasets(datasets)
     merged_augmenters = dict(augmenters or {})
+    requested = [methods] if isinstance(methods, str) else list(methods or DEFAULT_METHODS)
     methods = _check_methods(methods, merged_augmenters)
-    method_ratios = dict(method_ratios or {})
+    method_ratios = {m: r for m, r in (method_ratios or {}).items() if m in methods or m not in requested}
     wrong = [m for m in method_ratios if m not in methods]
     if wrong:
         raise ValueError(
