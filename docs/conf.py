@@ -117,7 +117,6 @@ sphinx_gallery_conf = {
     "abort_on_example_error": False,
     "matplotlib_animations": False,
     "show_memory": False,
-    "plot_gallery": "True",
 }
 
 # -- HTML output --------------------------------------------------------------------------------
