@@ -8,8 +8,8 @@ the imports, so the growth caused by fitting is visible.
 
 Usage::
 
-    python benchmarks/bench_augmenter.py            # full grid, writes benchmarks/results/augmenter.md
-    python benchmarks/bench_augmenter.py --quick    # small grid, for a smoke test
+    python benchmarks/bench_augmenter.py          # full grid -> benchmarks/results/augmenter.md
+    python benchmarks/bench_augmenter.py --quick  # small grid, for a smoke test
 
 Grid: 10 / 20 / 40 features x 500 / 2,000 rows with the defaults, plus the target
 configuration (20 features x 1,000 rows, default parameters: <= 5 s for fit + sample on
@@ -96,10 +96,16 @@ def run_one(config):
     }
 
 
-def run_in_subprocess(config, timeout):
+def run_in_subprocess(config, timeout, threads=None):
     cmd = [sys.executable, __file__, "--one", json.dumps(config)]
+    env = dict(os.environ)
+    if threads is not None:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(threads)
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
+        out = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, check=True, env=env
+        )
     except subprocess.TimeoutExpired:
         return {**config, "error": f"timeout after {timeout} s"}
     except subprocess.CalledProcessError as exc:
@@ -165,7 +171,8 @@ def format_table(rows):
             continue
         lines.append(
             f"| {r['mechanisms']} | {r['n_features']} | {r['n_rows']} | {r['fit_s']:.2f} "
-            f"| {r['sample_s']:.2f} | {r['total_s']:.2f} | {r['cpu_s']:.2f} | {r['peak_rss_mb']:.0f} "
+            f"| {r['sample_s']:.2f} | {r['total_s']:.2f} | {r['cpu_s']:.2f} "
+            f"| {r['peak_rss_mb']:.0f} "
             f"| {r['rss_import_mb']:.0f} | {r['peak_rss_children_mb']:.0f} | {r['indep_test']} "
             f"| {r['load_1min']:.1f} |"
         )
@@ -177,6 +184,12 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small grid (smoke test)")
     parser.add_argument("--repeats", type=int, default=1, help="runs per configuration (median)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per run")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="set OMP/OpenBLAS/MKL thread counts of the runs (default: leave unset)",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
@@ -186,7 +199,7 @@ def main(argv=None):
 
     rows = []
     for config in grid(args.quick):
-        runs = [run_in_subprocess(config, args.timeout) for _ in range(args.repeats)]
+        runs = [run_in_subprocess(config, args.timeout, args.threads) for _ in range(args.repeats)]
         ok = [r for r in runs if "error" not in r]
         if ok:
             best = sorted(ok, key=lambda r: r["total_s"])[len(ok) // 2]
@@ -220,6 +233,10 @@ def main(argv=None):
     command = "python benchmarks/bench_augmenter.py" + (" --quick" if args.quick else "")
     if args.repeats != 1:
         command += f" --repeats {args.repeats}"
+    if args.threads is not None:
+        command += f" --threads {args.threads}"
+    if args.timeout != 900:
+        command += f" --timeout {args.timeout}"
     text = [
         "# CausalSCMAugmenter benchmark",
         "",

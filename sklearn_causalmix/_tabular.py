@@ -536,9 +536,8 @@ class TableSchema:
             if np.dtype(dtype).kind in "iu":
                 if has_missing:
                     if self.is_frame:
-                        return pd.Series(
-                            pd.array(np.where(missing, None, z).tolist(), dtype=_int_nullable(dtype))
-                        )
+                        values = np.where(missing, None, z).tolist()
+                        return pd.Series(pd.array(values, dtype=_int_nullable(dtype)))
                     return pd.Series(z, dtype=np.float64)
                 return pd.Series(z.astype(dtype))
             return pd.Series(z.astype(dtype))

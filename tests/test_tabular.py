@@ -109,7 +109,11 @@ def test_numpy_arrays():
 @pytest.mark.parametrize(
     "X, error, match",
     [
-        (pd.DataFrame({"t": pd.to_datetime(["2020-01-01", "2020-01-02"])}), TypeError, "'t'.*datetime"),
+        (
+            pd.DataFrame({"t": pd.to_datetime(["2020-01-01", "2020-01-02"])}),
+            TypeError,
+            "'t'.*datetime",
+        ),
         (pd.DataFrame({"t": pd.to_timedelta([1, 2], unit="s")}), TypeError, "total_seconds"),
         (np.array([[1 + 2j], [1.0]]), TypeError, "complex.*imaginary"),
         (pd.DataFrame({"t": [1, "a"]}), TypeError, "'t'.*types.*astype\\(str\\)"),

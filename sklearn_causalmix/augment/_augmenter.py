@@ -806,7 +806,10 @@ class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
         n_syn = n_real if r == 1.0 else int(round(r / (1.0 - r) * n_real))
         X_syn, y_syn = self.sample(n_syn)
         if r == 1.0:
-            return self._as_input_container(X, X_syn, None), self._as_input_container(y, y_syn, None)
+            return (
+                self._as_input_container(X, X_syn, None),
+                self._as_input_container(y, y_syn, None),
+            )
         return self._as_input_container(X, X_syn, X), self._as_input_container(y, y_syn, y)
 
     @staticmethod

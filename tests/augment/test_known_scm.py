@@ -50,5 +50,6 @@ def test_samples_closer_to_fresh_draws_than_independent_marginals():
     assert causal.dependence_difference < marginal.dependence_difference / 3
     # and the labels stay predictable from synthetic rows (train on synthetic, test on real)
     utility = synthetic_fidelity(fresh_X, X_syn, fresh_y, y_syn, random_state=0).utility
-    tstr, trtr = utility.loc["train_synthetic_test_real", "roc_auc"], utility.loc["train_real_cv", "roc_auc"]
+    tstr = utility.loc["train_synthetic_test_real", "roc_auc"]
+    trtr = utility.loc["train_real_cv", "roc_auc"]
     assert tstr > trtr - 0.08

@@ -14,8 +14,9 @@ _FAST = dict(discovery="pc", n_bootstrap=1, n_graphs=2, random_state=0)
 @st.composite
 def labelled_tables(draw):
     n = draw(st.integers(min_value=12, max_value=60))
-    kinds = draw(st.lists(st.sampled_from(["float", "int", "bool", "str", "cat"]), min_size=1,
-                          max_size=4))
+    kinds = draw(
+        st.lists(st.sampled_from(["float", "int", "bool", "str", "cat"]), min_size=1, max_size=4)
+    )
     rng = np.random.RandomState(draw(st.integers(0, 2**16)))
     latent = rng.normal(size=n)
     data = {}
@@ -32,14 +33,14 @@ def labelled_tables(draw):
         elif kind == "bool":
             data[f"f{j}"] = signal > 0
         elif kind == "str":
-            data[f"f{j}"] = pd.Series(np.where(signal > 0.5, "hi", np.where(signal < -0.5, "lo", "mid")),
-                                      dtype=object)
+            level = np.where(signal > 0.5, "hi", np.where(signal < -0.5, "lo", "mid"))
+            data[f"f{j}"] = pd.Series(level, dtype=object)
         else:
             data[f"f{j}"] = pd.Categorical(np.where(signal > 0, "u", "v"))
     X = pd.DataFrame(data)
     n_classes = draw(st.integers(2, 3))
-    y = pd.Series(np.digitize(latent, np.quantile(latent, np.linspace(0, 1, n_classes + 1)[1:-1])),
-                  name="y")
+    edges = np.quantile(latent, np.linspace(0, 1, n_classes + 1)[1:-1])
+    y = pd.Series(np.digitize(latent, edges), name="y")
     return X, y
 
 
