@@ -15,7 +15,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._tags import InputTags, Tags
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _num_samples,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
 
 from sklearn_causalmix._tabular import TableSchema
 from sklearn_causalmix.augment._dag import sample_dags
@@ -469,6 +474,20 @@ class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
         -------
         self : CausalSCMAugmenter
             Fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_causalmix import CausalSCMAugmenter
+        >>> rng = np.random.RandomState(0)
+        >>> a = rng.normal(size=300); b = a + 0.5 * rng.normal(size=300)
+        >>> y = (b + 0.5 * rng.normal(size=300) > 0).astype(int)
+        >>> aug = CausalSCMAugmenter(n_bootstrap=3, n_graphs=2, random_state=0)
+        >>> aug.fit(np.c_[a, b], y).edge_probabilities_.round(2)
+                  x0   x1  target
+        x0      0.00  0.5     0.0
+        x1      0.50  0.0     0.5
+        target  0.00  0.5     0.0
         """
         y_arr, info = _check_target(y)
         X = self._validate_X(X)
@@ -800,7 +819,7 @@ class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
         """
         self.fit(X, y)
         r = float(self.synthetic_ratio)
-        n_real = len(self._check_len(y))
+        n_real = _num_samples(X)
         if r == 0.0:
             return X, y
         n_syn = n_real if r == 1.0 else int(round(r / (1.0 - r) * n_real))
@@ -811,10 +830,6 @@ class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
                 self._as_input_container(y, y_syn, None),
             )
         return self._as_input_container(X, X_syn, X), self._as_input_container(y, y_syn, y)
-
-    @staticmethod
-    def _check_len(y):
-        return y if hasattr(y, "__len__") else np.asarray(y)
 
     @staticmethod
     def _as_input_container(original, synthetic, real):

@@ -70,6 +70,14 @@ class FidelityReport:
         summary : Series
             ``mean_marginal_distance``, ``dependence_difference``, ``detection_auc`` and, with
             labels, ``tstr_auc`` and ``trtr_auc``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_causalmix.evaluation import synthetic_fidelity
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> synthetic_fidelity(X, X[::-1], random_state=0).summary().index.tolist()
+        ['mean_marginal_distance', 'dependence_difference', 'detection_auc']
         """
         out = {
             "mean_marginal_distance": float(self.marginals["distance"].mean()),
