@@ -4,6 +4,11 @@ causal-learn encodes a graph as a matrix ``M`` of end marks: ``M[i, j]`` is the 
 the edge between ``i`` and ``j`` (-1 tail, 1 arrowhead, 2 circle, 0 no edge), so ``i -> j`` is
 ``M[i, j] = -1, M[j, i] = 1``. :func:`direction_weights` turns one such graph into directed edge
 weights; :func:`bootstrap_edge_probabilities` averages them over resamples.
+
+On each resample one PC-stable adjacency search (:func:`skeleton`, with a vectorised Fisher-z test
+for numeric data) serves both algorithms: PC orients it with :func:`orient_pc`; FCI runs its
+possible-D-SEP stage (:func:`possible_dsep`, conditioning sets capped at
+``POSSIBLE_DSEP_MAX_SIZE``) and causal-learn's orientation rules R0-R10.
 """
 
 from __future__ import annotations
@@ -12,11 +17,10 @@ import contextlib
 import io
 import math
 import warnings
+from itertools import islice
 
 import numpy as np
 from joblib import Parallel, delayed
-from itertools import islice
-
 from scipy.special import erfc, ndtri
 from scipy.stats import rankdata
 
@@ -25,8 +29,11 @@ from sklearn_causalmix.augment._rng import global_random_state
 __all__ = [
     "bootstrap_edge_probabilities",
     "direction_weights",
+    "orient_pc",
+    "possible_dsep",
     "prepare_discovery_data",
     "resolve_indep_test",
+    "skeleton",
 ]
 
 _SQRT2 = math.sqrt(2.0)
