@@ -167,3 +167,12 @@ def test_write_outputs_with_predictions(tmp_path):
     assert files["reliability_a_causalmix"].read_bytes()[:4] == b"\x89PNG"
     assert pd.read_csv(files["results"]).shape[0] == 24
     assert "reliability_a_causalmix.png" in files["report"].read_text()
+
+
+def test_normalized_gain_without_references():
+    table = summary_table(_results())
+    row = table[(table["method"] == "causalmix") & (table["ratio"] == 0.5)].iloc[0]
+    # Without logreg, causalmix r=0.5 is the best TFM run (1) and r=1 the worst (0);
+    # zero-shot sits at (0.70 - 0.69) / (0.74 - 0.69) = 0.2.
+    assert row["same, TFM runs only"] == pytest.approx(1 - 0.2)
+    assert np.isnan(table.loc[table["method"] == "logreg", "same, TFM runs only"].iloc[0])
