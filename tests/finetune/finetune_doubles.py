@@ -77,6 +77,7 @@ class SpyBackbone(TabularBackbone):
         self.calls.append(
             {
                 "training": self.training,
+                "autocast": X_context.is_cuda and torch.is_autocast_enabled("cuda"),
                 "context": X_context.detach().cpu().numpy().copy(),
                 "query": X_query.detach().cpu().numpy().copy(),
             }
@@ -91,10 +92,12 @@ def tiny_backbone():
 
 
 def spy_default():
+    """The default backbone wrapped in a :class:`SpyBackbone`."""
     return SpyBackbone(get_backbone("default"))
 
 
 def spy_oom_default():
+    """The default backbone raising a (fake) CUDA out-of-memory error for training episodes over 24 rows."""
     return SpyBackbone(get_backbone("default"), oom_above=24)
 
 
