@@ -42,7 +42,7 @@ RESULT_COLUMNS = [
     "n_test_shifted", "n_masked_levels", "auc_in_domain", "auc_shifted", "ece_in_domain", "ece_shifted",
     "brier_in_domain", "brier_shifted", "log_loss_in_domain", "log_loss_shifted",
     "normalized_improvement", "normalized_improvement_in_domain", "val_test_gap", "n_evaluations",
-    "fit_time_s", "cached", "error",
+    "best_step", "n_steps", "n_synthetic", "fit_time_s", "cached", "error",
 ]
 
 _CACHE_FORMAT = 2
@@ -347,6 +347,10 @@ def run_unit(unit, entry, settings):
         row.update(score_proba(split.y_shift, proba_shift, classes, "shifted"))
         history = _history(est)
         row["n_evaluations"] = 0 if history is None else len(history)
+        for column, attribute in (("best_step", "best_step_"), ("n_steps", "n_steps_"),
+                                  ("n_synthetic", "n_synthetic_")):
+            value = getattr(est, attribute, None)
+            row[column] = float("nan") if value is None else int(value)
         row["val_test_gap"] = (float("nan") if history is None
                                else validation_test_gap(history, nan_policy="omit"))
         predictions = {"y_true": np.asarray(split.y_shift), "proba": np.asarray(proba_shift),
@@ -554,7 +558,10 @@ def ratio_study(
         in-domain and the shifted test, ``normalized_improvement`` (% gain of shifted ROC-AUC over
         the zero-shot model on the same dataset and seed) and its in-domain twin,
         ``val_test_gap`` (1 - Spearman correlation of the validation and shifted-test curves of
-        ``history_``), ``n_evaluations``, ``fit_time_s``, ``cached`` and ``error``.
+        ``history_``), ``n_evaluations``, ``best_step`` / ``n_steps`` / ``n_synthetic`` (the
+        model's ``best_step_``, ``n_steps_``, ``n_synthetic_`` when it has them: a best step of 0
+        means early stopping kept the pretrained weights), ``fit_time_s``, ``cached`` and
+        ``error``.
     predictions : dict, only when ``return_predictions=True``
         :class:`StudyUnit` to ``{"y_true", "proba", "classes"}`` on the shifted test.
 

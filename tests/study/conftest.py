@@ -74,6 +74,8 @@ class TinyFineTuner(ClassifierMixin, BaseEstimator):
                 entry["monitor_score"] = roc_auc_score(
                     monitor[1], self.model_.predict_proba(_encode(monitor[0]))[:, 1])
             self.history_.append(entry)
+        self.n_steps_ = self.max_steps
+        self.best_step_ = max(self.history_, key=lambda e: e["val_score"])["step"]
         return self
 
     def predict_proba(self, X):

@@ -50,6 +50,9 @@ def test_tiny_grid_gives_the_tidy_frame(shifted_tasks):
     assert results.loc[tuned, "n_evaluations"].eq(4).all()
     assert results.loc[tuned, "val_test_gap"].between(0, 2).all()
     assert results.loc[~tuned & (results["method"] != "causalmix-cv"), "val_test_gap"].isna().all()
+    assert results.loc[tuned, "n_steps"].eq(4).all()
+    assert results.loc[tuned, "best_step"].between(1, 4).all()
+    assert results.loc[results["method"] == "logreg", ["best_step", "n_steps"]].isna().all().all()
     chosen = results.loc[results["method"] == "causalmix-cv", "chosen_ratio"]
     assert chosen.isin([0.0, 0.5, 1.0]).all()
     assert results["chosen_ratio"].notna().sum() == 2
