@@ -36,10 +36,10 @@ def test_skeleton_recovered_through_the_estimator():
 
 
 def test_samples_closer_to_fresh_draws_than_independent_marginals():
-    X, y = _draw(1000, 1)
-    fresh_X, fresh_y = _draw(1000, 2)
-    aug = CausalSCMAugmenter(n_bootstrap=4, n_graphs=3, random_state=0).fit(X, y)
-    X_syn, y_syn = aug.sample(1000)
+    X, y = _draw(600, 1)
+    fresh_X, fresh_y = _draw(600, 2)
+    aug = CausalSCMAugmenter(n_bootstrap=3, n_graphs=3, random_state=0).fit(X, y)
+    X_syn, y_syn = aug.sample(600)
     rng = np.random.RandomState(3)
     table = X.assign(y=y)
     independent = pd.DataFrame({col: rng.permutation(table[col].to_numpy()) for col in table})

@@ -25,8 +25,8 @@ def _table(n, rng, *, dependent=True):
 
 def test_identical_distribution_scores_well():
     rng = np.random.RandomState(0)
-    X1, y1 = _table(400, rng)
-    X2, y2 = _table(400, rng)
+    X1, y1 = _table(250, rng)
+    X2, y2 = _table(250, rng)
     report = synthetic_fidelity(X1, X2, y1, y2, random_state=0)
     assert isinstance(report, FidelityReport)
     assert report.marginals.loc["a", "kind"] == "numeric"
@@ -49,9 +49,9 @@ def test_identical_distribution_scores_well():
 
 def test_broken_dependence_is_detected():
     rng = np.random.RandomState(1)
-    X1, y1 = _table(500, rng)
-    X2, y2 = _table(500, rng, dependent=False)  # same marginals, no a-b dependence
-    good = synthetic_fidelity(X1, _table(500, rng)[0], random_state=0)
+    X1, y1 = _table(300, rng)
+    X2, y2 = _table(300, rng, dependent=False)  # same marginals, no a-b dependence
+    good = synthetic_fidelity(X1, _table(300, rng)[0], random_state=0)
     bad = synthetic_fidelity(X1, X2, y1, y2, random_state=0)
     assert bad.dependence_difference > good.dependence_difference + 0.2
     assert bad.detection_auc > good.detection_auc
@@ -59,8 +59,8 @@ def test_broken_dependence_is_detected():
 
 def test_shuffled_labels_destroy_utility():
     rng = np.random.RandomState(5)
-    X1, y1 = _table(400, rng)
-    X2, y2 = _table(400, rng)
+    X1, y1 = _table(250, rng)
+    X2, y2 = _table(250, rng)
     report = synthetic_fidelity(X1, X2, y1, rng.permutation(y2), random_state=0)
     assert report.utility.loc["train_synthetic_test_real", "roc_auc"] < 0.65
     assert report.utility.loc["train_synthetic_test_real", "difference_to_real"] < -0.2
@@ -89,8 +89,8 @@ def test_missing_values_and_arrays():
 
 def test_deterministic():
     rng = np.random.RandomState(3)
-    X1, y1 = _table(200, rng)
-    X2, y2 = _table(200, rng)
+    X1, y1 = _table(120, rng)
+    X2, y2 = _table(120, rng)
     r1 = synthetic_fidelity(X1, X2, y1, y2, random_state=5)
     r2 = synthetic_fidelity(X1, X2, y1, y2, random_state=5)
     pd.testing.assert_series_equal(r1.summary(), r2.summary())
