@@ -1,10 +1,25 @@
-"""Causal data augmentation.
+"""Causal data augmentation, and the comparison generators that share its protocol.
 
 Causal discovery (PC / FCI on bootstrap resamples) gives edge probabilities, DAGs are sampled from
 them, one structural causal model is fitted per DAG, and synthetic labelled rows are drawn from the
-models: :class:`CausalSCMAugmenter`.
+models: :class:`CausalSCMAugmenter`. :class:`NoiseAugmenter`, :class:`SMOTEAugmenter`,
+:class:`GaussianCopulaAugmenter` and :class:`CTGANAugmenter` (``compare`` extra) offer the same
+``fit`` / ``sample`` / ``fit_resample`` contract, so any of them can be passed as
+``CausalMixFTClassifier(augmenter=...)``.
 """
 
 from sklearn_causalmix.augment._augmenter import CausalSCMAugmenter
+from sklearn_causalmix.augment._baselines import (
+    CTGANAugmenter,
+    GaussianCopulaAugmenter,
+    NoiseAugmenter,
+    SMOTEAugmenter,
+)
 
-__all__ = ["CausalSCMAugmenter"]
+__all__ = [
+    "CausalSCMAugmenter",
+    "NoiseAugmenter",
+    "SMOTEAugmenter",
+    "GaussianCopulaAugmenter",
+    "CTGANAugmenter",
+]

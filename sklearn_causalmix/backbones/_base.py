@@ -39,6 +39,12 @@ class BackboneLimits:
     max_context_rows : int
         Largest number of context rows per episode that the backbone is designed (and was pretrained) for.
         Estimators subsample larger training sets to this size for the prediction context.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones import BackboneLimits
+    >>> BackboneLimits(max_classes=10, max_features=100, max_context_rows=4096).max_classes
+    10
     """
 
     max_classes: int

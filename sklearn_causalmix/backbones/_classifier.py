@@ -46,7 +46,7 @@ def encode_labels(y, n_rows: int, max_classes: int) -> tuple[LabelEncoder, np.nd
     --------
     >>> from sklearn_causalmix.backbones._classifier import encode_labels
     >>> enc, codes = encode_labels(["b", "a", "b"], 3, 10)
-    >>> list(enc.classes_), codes.tolist()
+    >>> enc.classes_.tolist(), codes.tolist()
     (['a', 'b'], [1, 0, 1])
     """
     y = column_or_1d(y, warn=True)
@@ -94,14 +94,20 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Defined only when ``X`` has string column names.
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Feature names seen in ``fit``; defined only when ``X`` has string column names.
     schema_ : TableSchema
         Column kinds and categories seen in ``fit``.
     backbone_ : TabularBackbone
         The loaded backbone.
     device_ : torch.device
+        Device the backbone runs on.
+    context_X_, context_y_ : ndarray
+        The encoded context rows and their class codes (a stratified subsample when the training set is
+        larger than the context limit).
 
     Examples
     --------

@@ -26,7 +26,7 @@ def load_default_backbone(weights=None, *, device="cpu") -> CausalMixPFN:
     --------
     >>> from sklearn_causalmix.backbones import load_default_backbone
     >>> model = load_default_backbone()
-    >>> sorted(model.manifest)[:3]
-    ['architecture', 'device', 'format']
+    >>> model.manifest["format"]
+    'sklearn-causalmix/pfn-v1'
     """
     return load_weights(EMBEDDED_WEIGHTS if weights is None else weights, device=device)

@@ -50,6 +50,12 @@ class PFNConfig:
         The backbone's limits (see :class:`BackboneLimits`).
     query_chunk : int
         Query rows processed at once at inference (bounds memory; results do not depend on it).
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones import PFNConfig
+    >>> PFNConfig(d_model=64).to_dict()["d_model"]
+    64
     """
 
     d_model: int = 128

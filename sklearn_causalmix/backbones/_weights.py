@@ -16,7 +16,24 @@ EMBEDDED_WEIGHTS = Path(__file__).parent / "weights" / "default.json"
 
 
 class WeightsChecksumError(ValueError):
-    """The weights file does not match the sha256 recorded in its manifest."""
+    """The weights file does not match the sha256 recorded in its manifest.
+
+    Raised by :func:`load_weights` before any tensor is read, so a corrupt or replaced file is never loaded.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig, WeightsChecksumError
+    >>> from sklearn_causalmix.backbones import load_weights, save_weights
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "m.json"
+    >>> _ = save_weights(CausalMixPFN(PFNConfig(d_model=16, n_layers=1)), path)
+    >>> _ = path.with_suffix(".safetensors").write_bytes(b"tampered")
+    >>> try:
+    ...     load_weights(path)
+    ... except WeightsChecksumError as exc:
+    ...     print("refused")
+    refused
+    """
 
 
 def file_sha256(path) -> str:

@@ -212,9 +212,11 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Defined only when ``X`` has string column names.
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Feature names seen in ``fit``; defined only when ``X`` has string column names.
     schema_ : TableSchema
         Column kinds and categories seen in ``fit``.
     backbone_ : TabularBackbone
@@ -222,6 +224,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
     predictor_ : InContextClassifier
         The in-context predictor holding ``backbone_`` and the real rows as context.
     device_ : torch.device
+        Device the backbone was fine-tuned on.
     history_ : list of dict
         One entry per evaluation, step 0 first: ``step``, ``train_loss`` (mean query cross-entropy since the
         previous evaluation), ``val_score`` (NaN without early stopping), ``monitor_score`` (when a monitor set

@@ -29,6 +29,14 @@ def episode_loss(model, batch) -> torch.Tensor:
     Returns
     -------
     loss : torch.Tensor (scalar)
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig
+    >>> from sklearn_causalmix.prior import PriorConfig, SCMPrior, episode_loss
+    >>> batch = SCMPrior(PriorConfig(tokens_per_batch=2048), seed=0).sample(shape=(40, 3, 2))
+    >>> float(episode_loss(CausalMixPFN(PFNConfig(d_model=16, n_layers=1)), batch)) > 0
+    True
     """
     n_ctx = batch.n_context
     logits = model(
@@ -72,6 +80,15 @@ def prior_validation_auc(model, *, n_batches=8, seed=10_000, prior_config=None, 
     -------
     scores : dict
         ``{"val_auc": ..., "val_loss": ..., "n_tasks": ...}``.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones import load_default_backbone
+    >>> from sklearn_causalmix.prior import PriorConfig, prior_validation_auc
+    >>> small = PriorConfig(max_rows=64, max_features=4, tokens_per_batch=2048)
+    >>> scores = prior_validation_auc(load_default_backbone(), n_batches=1, prior_config=small)
+    >>> sorted(scores)
+    ['n_tasks', 'val_auc', 'val_loss']
     """
     was_training = model.training
     model.eval()

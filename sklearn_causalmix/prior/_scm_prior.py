@@ -53,6 +53,12 @@ class PriorConfig:
         Probability that a task has missing values; its MCAR rate is then uniform in ``(0, max_missing)``.
     max_missing : float
         Largest MCAR rate.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.prior import PriorConfig
+    >>> PriorConfig(max_rows=256).to_dict()["max_rows"]
+    256
     """
 
     min_rows: int = 64
@@ -88,6 +94,13 @@ class PriorBatch:
         Classes of every task of the batch.
     categorical_mask : torch.Tensor of shape (n_features,)
         True for categorical columns.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.prior import PriorConfig, SCMPrior
+    >>> batch = SCMPrior(PriorConfig(tokens_per_batch=2048), seed=0).sample(shape=(50, 3, 2))
+    >>> tuple(batch.X.shape[1:]), batch.n_classes
+    ((50, 3), 2)
     """
 
     X: torch.Tensor
