@@ -166,7 +166,7 @@ def _summarise(records, args, wall_s, command):
         "as context (4-member ensemble).",
         f"- Fine-tuning (`ratio r`): `max_steps={s['max_steps']}`, `eval_every={s['eval_every']}`, "
         f"`patience={s['patience']}`, `learning_rate={s['learning_rate']:g}`, other parameters at their defaults "
-        "(episodes of 128 rows, 20% stratified validation split, ROC-AUC early stopping from step 0, "
+        "(episodes of 96 rows, 20% stratified validation split, ROC-AUC early stopping from step 0, "
         "prediction with all real source rows as context).",
         f"- Augmenter: `CausalSCMAugmenter(n_bootstrap={s['n_bootstrap']}, n_graphs={s['n_graphs']})` "
         f"(cheaper than the defaults 10 / 5, to keep the run within the time budget), `n_synthetic={s['n_synthetic']}`, "
@@ -218,7 +218,7 @@ def main(argv=None):
     parser.add_argument("--tables", default=",".join(TABLES))
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--source-rows", type=int, default=512)
-    parser.add_argument("--test-rows", type=int, default=1000)
+    parser.add_argument("--test-rows", type=int, default=600)
     parser.add_argument("--max-steps", type=int, default=40)
     parser.add_argument("--eval-every", type=int, default=10)
     parser.add_argument("--patience", type=int, default=3)

@@ -30,10 +30,10 @@ _SHARED_FAILURES = {
     "that names the column and the supported value types, not numpy's 'argument must be a string or a number'",
     "check_classifiers_train": "the check wants > 83% training accuracy on its toy data; the embedded pretrained "
     "weights (prior validation AUC 0.57) do not reach it zero-shot (InContextClassifier fails it as well) and "
-    "2 fine-tuning steps do not change that",
+    "one fine-tuning step does not change that",
     "check_methods_subset_invariance": "query rows are predicted independently, but float32 matrix products of "
-    "different batch sizes round differently: the fine-tuned model's probabilities differ by ~2e-7 between a "
-    "subset and the whole set, above the check's 1e-7 tolerance",
+    "different batch sizes round differently: with some fine-tuned weights the probabilities of a subset differ "
+    "from those of the whole set by ~2e-7, above the check's 1e-7 tolerance (it passes with others)",
 }
 # The early-stopping instance refuses classes with a single row (no room for a validation row, by design); the
 # checks below build such targets (e.g. y = X[:, 0].astype(int) on 20 rows).
@@ -59,10 +59,13 @@ def _expected_failed_checks(estimator):
     return _SHARED_FAILURES
 
 
+CHECKS = {**CHEAP, "max_steps": 1, "episode_size": 16}
+
+
 @parametrize_with_checks(
     [
-        CausalMixFTClassifier(synthetic_ratio=0.0, early_stopping=False, **CHEAP),
-        CausalMixFTClassifier(synthetic_ratio=0.5, augmenter=JitterAugmenter(), n_synthetic=64, **CHEAP),
+        CausalMixFTClassifier(synthetic_ratio=0.0, early_stopping=False, **CHECKS),
+        CausalMixFTClassifier(synthetic_ratio=0.5, augmenter=JitterAugmenter(), n_synthetic=32, **CHECKS),
     ],
     expected_failed_checks=_expected_failed_checks,
 )
