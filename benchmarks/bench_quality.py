@@ -32,6 +32,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ["anes96", "arrests", "credit_data", "doctor_visits", "fair_affairs", "penguins", "swiss_labor", "wage"]
@@ -51,7 +52,16 @@ def _split(bunch, seed, source_rows, test_rows):
     src = src[np.isin(y[src], keep)]
     tgt = tgt[np.isin(y[tgt], keep)]
     tgt = np.sort(rng.choice(tgt, size=min(test_rows, len(tgt)), replace=False))
-    return bunch.X.iloc[src], y[src], bunch.X.iloc[tgt], y[tgt]
+    X_train, X_test = bunch.X.iloc[src], bunch.X.iloc[tgt].copy()
+    # A category level that the training rows never show cannot be encoded: it becomes a missing value.
+    n_unseen = 0
+    for col in X_test.columns:
+        dtype = X_test[col].dtype
+        if isinstance(dtype, pd.CategoricalDtype) or dtype == object or pd.api.types.is_string_dtype(dtype):
+            unseen = X_test[col].notna() & ~X_test[col].isin(set(X_train[col].dropna().tolist()))
+            n_unseen += int(unseen.sum())
+            X_test[col] = X_test[col].where(~unseen)
+    return X_train, y[src], X_test, y[tgt], n_unseen
 
 
 def _scores(clf, X_test, y_test):
@@ -76,7 +86,7 @@ def run_task(table, seed, args, cache_dir):
     from sklearn_causalmix.datasets import load_shifted_dataset
 
     bunch = load_shifted_dataset(table)
-    X, y, X_test, y_test = _split(bunch, seed, args.source_rows, args.test_rows)
+    X, y, X_test, y_test, n_unseen = _split(bunch, seed, args.source_rows, args.test_rows)
     records = []
     for config in CONFIGS:
         start = time.perf_counter()
@@ -103,6 +113,7 @@ def run_task(table, seed, args, cache_dir):
                 "best_step": clf.best_step_, "n_steps": clf.n_steps_, "val_best": clf.best_score_,
                 "val_step0": clf.history_[0]["val_score"], "fit_s": fit_s,
                 "n_train": len(y), "n_test": len(y_test), "n_classes": len(clf.classes_),
+                "n_unseen_levels": n_unseen,
             }
         )
     return records
@@ -161,7 +172,8 @@ def _summarise(records, args, wall_s, command):
         "## Protocol and settings",
         "",
         f"- Train: at most {s['source_rows']} rows of the source domain (domain 0, random per seed); test: at most "
-        f"{s['test_rows']} rows of the shifted domain (domain 1). Classes with fewer than 2 source rows are dropped.",
+        f"{s['test_rows']} rows of the shifted domain (domain 1). Classes with fewer than 2 source rows are dropped; "
+        "category levels of the test rows that the training rows never show become missing values.",
         "- `zero-shot`: `CausalMixFTClassifier(max_steps=0)` = the embedded pretrained model with the source rows "
         "as context (4-member ensemble).",
         f"- Fine-tuning (`ratio r`): `max_steps={s['max_steps']}`, `eval_every={s['eval_every']}`, "

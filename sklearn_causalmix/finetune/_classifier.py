@@ -170,7 +170,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         AdamW learning rate (constant; gradient norm clipped at 1).
     weight_decay : float, default=0.01
         AdamW weight decay.
-    episode_size : int, default=128
+    episode_size : int, default=96
         Rows (context + query) per episode; fewer when the pools are small. Halved on CUDA out-of-memory.
     query_fraction : float in (0, 1), default=0.25
         Share of an episode's rows that are queries (the rows the loss is computed on).
@@ -295,7 +295,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         max_steps=50,
         learning_rate=1e-4,
         weight_decay=0.01,
-        episode_size=128,
+        episode_size=96,
         query_fraction=0.25,
         batch_size=1,
         validation_fraction=0.2,
