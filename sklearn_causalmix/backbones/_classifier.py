@@ -159,7 +159,9 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : InContextClassifier
         """
-        validate_data(self, X, skip_check_array=True)
+        # sklearn's own checks (shapes, empty or complex data, feature names) on an object view; the table
+        # itself is read by the schema, which keeps column kinds and categories.
+        validate_data(self, X, dtype=None, ensure_all_finite=False)
         self.schema_ = TableSchema.from_data(X)
         Z = self.schema_.encode(X)
         self.device_ = resolve_device(self.device)
@@ -186,7 +188,7 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
 
     def _encode(self, X) -> np.ndarray:
         check_is_fitted(self)
-        validate_data(self, X, reset=False, skip_check_array=True)
+        validate_data(self, X, reset=False, dtype=None, ensure_all_finite=False)
         self.schema_.check(X)
         return self.schema_.encode(X)
 
@@ -227,7 +229,8 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def __getstate__(self):
         return cpu_state(self)
