@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TinyFineTuner
+from study_doubles import TinyFineTuner
 from sklearn.linear_model import LogisticRegression
 
 from sklearn_causalmix.augment._baselines import GaussianCopulaAugmenter, NoiseAugmenter
