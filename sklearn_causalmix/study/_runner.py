@@ -15,11 +15,11 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from sklearn_causalmix.evaluation import normalized_improvement, validation_test_gap
-from sklearn_causalmix.study._data import load, make_split, resolve_datasets
+from sklearn_causalmix.study._data import _mask_unseen_levels, load, make_split, resolve_datasets
 from sklearn_causalmix.study._methods import (
     DEFAULT_METHODS,
     METHODS,
@@ -287,17 +287,44 @@ def _build_and_fit(unit, split, settings, workdir):
             f"{unit.label}: a class has a single training row, so no inner cross-validation is "
             "possible; raise n_train or leave out causalmix-cv."
         )
+    # Inner validation folds can hold categorical levels their training folds lack; they are set
+    # to missing, as the protocol does for the test sets (see make_split).
     search = GridSearchCV(
-        base, {"synthetic_ratio": [float(r) for r in settings["method_ratios"][unit.method]]},
+        _MaskUnseenLevels(base),
+        {"estimator__synthetic_ratio": [float(r) for r in settings["method_ratios"][unit.method]]},
         scoring="roc_auc_ovr" if multiclass else "roc_auc",
         cv=StratifiedKFold(folds, shuffle=True, random_state=seed), refit=False, n_jobs=1,
         error_score="raise",
     )
     search.fit(split.X_train, split.y_train)
-    chosen = float(search.best_params_["synthetic_ratio"])
+    chosen = float(search.best_params_["estimator__synthetic_ratio"])
     extras["chosen_ratio"] = chosen
     est = clone(base).set_params(synthetic_ratio=chosen)
     return _fit(est, split.X_train, split.y_train, monitor), extras
+
+
+class _MaskUnseenLevels(ClassifierMixin, BaseEstimator):
+    """Fit ``estimator``; at prediction set categorical levels unseen in ``fit`` to missing."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y, **fit_params):
+        self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+        self._train = X
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def _mask(self, X):
+        if not isinstance(X, pd.DataFrame):
+            return X
+        return _mask_unseen_levels(self._train, X)[0]
+
+    def predict_proba(self, X):
+        return self.estimator_.predict_proba(self._mask(X))
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
 def run_unit(unit, entry, settings):

@@ -60,6 +60,10 @@ class TinyFineTuner(ClassifierMixin, BaseEstimator):
             resample = check_memory(self.memory).cache(_resample)
             X_fit, y_fit = resample(self.augmenter, self.synthetic_ratio, X_fit, y_fit)
         self.classes_ = np.unique(y)
+        # Like CausalMixFTClassifier: categorical levels unseen in fit are refused at prediction.
+        frame = pd.DataFrame(X)
+        self.levels_ = {c: set(frame[c].dropna()) for c in frame.columns
+                        if not pd.api.types.is_numeric_dtype(frame[c])}
         self.model_ = SGDClassifier(loss="log_loss", alpha=1e-2, random_state=self.random_state)
         Z, z_val = _encode(X_fit), _encode(X_val)
         self.history_ = []
@@ -79,4 +83,8 @@ class TinyFineTuner(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X):
+        for column, seen in self.levels_.items():
+            unseen = set(pd.DataFrame(X)[column].dropna()) - seen
+            if unseen:
+                raise ValueError(f"Column {column!r} has levels not seen at fit time: {unseen}")
         return self.model_.predict_proba(_encode(X))

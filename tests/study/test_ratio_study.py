@@ -290,3 +290,29 @@ def test_method_ratios_override_the_grid(shifted_tasks):
     with pytest.raises(ValueError, match="not among the methods"):
         ratio_study(shifted_tasks["cov"], **{**SETTINGS, "methods": ["finetune"],
                                              "method_ratios": {"noise": [0.5]}})
+
+
+def test_cv_copes_with_levels_missing_from_an_inner_training_fold():
+    """A rare level lands in one inner validation fold only; it is masked there, as in the tests."""
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.utils import Bunch
+
+    rng = np.random.RandomState(0)
+    n = 160
+    a = rng.normal(size=n)
+    level = np.where(np.arange(n) == 3, "z", np.where(a > 0, "p", "q"))
+    X = pd.DataFrame({"a": a, "c": pd.Categorical(level)})
+    y = (a + rng.normal(size=n) > 0).astype(int)
+    data = Bunch(X=X, y=y, domain=(np.arange(n) >= 120).astype(int), name="rare")
+    split = make_split(data, 0, n_train=200)
+    assert (split.X_train["c"] == "z").sum() == 1
+    # The stand-in (like CausalMixFTClassifier) refuses the level in a fold that never saw it ...
+    search = GridSearchCV(TinyFineTuner(augmenter=NoiseAugmenter(), max_steps=2),
+                          {"synthetic_ratio": [0.0, 0.5]}, cv=StratifiedKFold(2), error_score="raise",
+                          scoring="roc_auc")
+    with pytest.raises(ValueError, match="levels not seen at fit time"):
+        search.fit(split.X_train, split.y_train)
+    # ... while the study's inner CV masks it and runs.
+    results = ratio_study(data, **{**SETTINGS, "methods": ["causalmix-cv"], "n_train": 200,
+                                   "errors": "raise"})
+    assert results["chosen_ratio"].isin([0.0, 0.5, 1.0]).all()
