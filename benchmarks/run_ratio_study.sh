@@ -12,7 +12,7 @@ exec causalmix study \
   --baseline-ratios 0.5 \
   --cv-ratios 0 0.5 1 --cv-folds 2 \
   --n-train 256 --max-test 500 \
-  --max-steps 20 --eval-every 5 \
+  --max-steps 20 --eval-every 5 --episode-size 128 \
   --augmenter-preset fast \
   --device cpu --n-jobs 2 \
   --reliability credit_data penguins \

@@ -168,6 +168,8 @@ def _study_settings(args):
         raise _BadArguments(f"--max-test must be at least 10; got {settings['max_test']}.")
     if settings["max_steps"] is not None and settings["max_steps"] < 0:
         raise _BadArguments(f"--max-steps must be >= 0; got {settings['max_steps']}.")
+    if args.episode_size is not None and args.episode_size < 4:
+        raise _BadArguments(f"--episode-size must be at least 4; got {args.episode_size}.")
     if args.n_jobs is not None and args.n_jobs == 0:
         raise _BadArguments("--n-jobs must not be 0 (use 1 for sequential runs, -1 for all cores).")
     return settings
@@ -214,6 +216,8 @@ def _cmd_study(args) -> int:
         model = CausalMixFTClassifier(device=args.device)
         if args.eval_every is not None:
             model.set_params(eval_every=args.eval_every)
+        if args.episode_size is not None:
+            model.set_params(episode_size=args.episode_size)
     from sklearn_causalmix.study._runner import _weights_fingerprint
 
     from sklearn_causalmix.study._methods import DEFAULT_METHODS
@@ -312,6 +316,8 @@ def _add_study_parser(sub):
                    help="fine-tuning steps (default: the estimator's default)")
     p.add_argument("--eval-every", type=int, default=None, metavar="N",
                    help="validation (and monitor) evaluation every N steps (default: the estimator's)")
+    p.add_argument("--episode-size", type=int, default=None, metavar="N",
+                   help="rows per fine-tuning episode (default: the estimator's)")
     p.add_argument("--augmenter-preset", choices=["default", "fast"], default=None,
                    help="CausalSCMAugmenter settings: its defaults, or fast (PC only, 3 bootstraps, 2 graphs)")
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, ... or auto (default)")
