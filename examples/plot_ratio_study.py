@@ -29,7 +29,7 @@ import os
 import matplotlib.pyplot as plt
 
 from sklearn_causalmix import CausalSCMAugmenter
-from sklearn_causalmix.augment._baselines import NoiseAugmenter
+from sklearn_causalmix.augment import NoiseAugmenter
 from sklearn_causalmix.datasets import make_shifted_classification
 from sklearn_causalmix.finetune import CausalMixFTClassifier
 from sklearn_causalmix.study import (
