@@ -143,7 +143,7 @@ def plot_metric_by_dataset(results, metric="auc_shifted", *, n_cols=4):
     datasets = list(dict.fromkeys(results["dataset"]))
     n_cols = max(1, min(n_cols, len(datasets)))
     n_rows = math.ceil(len(datasets) / n_cols)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.4 * n_cols, 2.7 * n_rows + 0.6),
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.4 * n_cols, 2.7 * n_rows + 0.9),
                              squeeze=False)
     curves = ratio_curves(results)
     flat = _flat_methods(results)
@@ -164,9 +164,7 @@ def plot_metric_by_dataset(results, metric="auc_shifted", *, n_cols=4):
         ax.set_xlabel("synthetic ratio", fontsize=7)
     for ax in axes.ravel()[len(datasets):]:
         ax.set_visible(False)
-    _shared_legend(fig, axes)
-    fig.suptitle(f"{_LABELS.get(metric, metric)} against the synthetic ratio", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    _finish(fig, axes, f"{_LABELS.get(metric, metric)} against the synthetic ratio")
     return fig
 
 
@@ -176,16 +174,23 @@ def _colors(methods):
     return {m: cycle(i % 10) for i, m in enumerate(dict.fromkeys(methods))}
 
 
-def _shared_legend(fig, axes):
+def _finish(fig, axes, title):
+    """Title, one legend for all panels under it, and a tight layout below both."""
     handles, labels = {}, []
     for ax in axes.ravel():
         for handle, label in zip(*ax.get_legend_handles_labels()):
             if label not in handles:
                 handles[label] = handle
                 labels.append(label)
+    height = fig.get_figheight()
+    fig.suptitle(title, fontsize=10, y=1 - 0.12 / height, va="top")
+    n_rows = 0
     if handles:
-        fig.legend([handles[k] for k in labels], labels, loc="upper right", fontsize=7,
-                   ncol=min(len(labels), 6), frameon=False)
+        ncol = min(len(labels), 8)
+        n_rows = -(-len(labels) // ncol)
+        fig.legend([handles[k] for k in labels], labels, loc="upper center", fontsize=7,
+                   ncol=ncol, frameon=False, bbox_to_anchor=(0.5, 1 - 0.38 / height))
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.45 + 0.2 * n_rows) / height))
 
 
 def plot_aggregate(results, metrics=("auc_shifted", "ece_shifted"), *, n_boot=2000):
@@ -226,7 +231,7 @@ def plot_aggregate(results, metrics=("auc_shifted", "ece_shifted"), *, n_boot=20
     base = ok[ok["method"] == "finetune"].set_index(["dataset", "seed"])
     flat = _flat_methods(results)
     colors = _colors(list(curves["method"].unique()) + flat)
-    fig, axes = plt.subplots(2, len(metrics), figsize=(5 * len(metrics), 7), squeeze=False)
+    fig, axes = plt.subplots(2, len(metrics), figsize=(5 * len(metrics), 7.5), squeeze=False)
     for col, metric in enumerate(metrics):
         for row, paired in enumerate((False, True)):
             ax = axes[row, col]
@@ -258,9 +263,7 @@ def plot_aggregate(results, metrics=("auc_shifted", "ece_shifted"), *, n_boot=20
                           f"mean {label}", fontsize=8)
             ax.set_xlabel("synthetic ratio", fontsize=8)
     n_pairs = ok.groupby(["dataset", "seed"]).ngroups
-    _shared_legend(fig, axes)
-    fig.suptitle(f"Mean over {n_pairs} (dataset, seed) pairs with bootstrap 95% CIs", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    _finish(fig, axes, f"Mean over {n_pairs} (dataset, seed) pairs with bootstrap 95% CIs")
     return fig
 
 

@@ -216,7 +216,8 @@ def markdown_table(frame, digits=3, index=False):
         frame = frame.reset_index()
     header = [str(c) for c in frame.columns]
     lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if frame[c].dtype == object else "---:" for c in frame.columns)
+             "|" + "|".join("---:" if pd.api.types.is_numeric_dtype(frame[c]) else "---"
+                            for c in frame.columns)
              + "|"]
     for row in frame.itertuples(index=False):
         lines.append("| " + " | ".join(_format(v, digits) for v in row) + " |")
