@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from study_doubles import TinyFineTuner
+from study_doubles import _CALLS, FAIL, TinyFineTuner
 from sklearn.linear_model import LogisticRegression
 
 from sklearn_causalmix.augment._baselines import GaussianCopulaAugmenter, NoiseAugmenter
@@ -21,6 +21,32 @@ AUGMENTERS = {"causalmix": GaussianCopulaAugmenter(), "noise": NoiseAugmenter()}
 METHODS = ["zero-shot", "finetune", "causalmix", "causalmix-cv", "noise", "logreg"]
 SETTINGS = dict(ratios=(0.0, 0.5, 1.0), seeds=[0], n_train=80, methods=METHODS,
                 model=TinyFineTuner(), augmenters=AUGMENTERS, max_steps=4, verbose=0)
+
+
+@pytest.fixture
+def crash_at():
+    """Make TinyFineTuner.fit raise at a given ratio; reset afterwards."""
+    def set_ratio(ratio):
+        FAIL["ratio"] = ratio
+    yield set_ratio
+    FAIL["ratio"] = None
+
+
+@pytest.fixture
+def fit_counter():
+    """Number of TinyFineTuner.fit calls made since the fixture was created (sequential runs)."""
+    start = _CALLS["n"]
+    return lambda: _CALLS["n"] - start
+
+
+@pytest.fixture(scope="module")
+def shifted_tasks():
+    return {
+        "cov": make_shifted_classification(n_samples=400, n_features=5, shift="covariate",
+                                           random_state=0),
+        "concept": make_shifted_classification(n_samples=400, n_features=5, shift="concept",
+                                               random_state=1),
+    }
 
 
 def _comparable(frame):
