@@ -93,3 +93,18 @@ def test_console_script_entry_point(tmp_path):
                            str(tmp_path), "--datasets", "nope"], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 2 and "Valid names" in proc.stderr
+
+
+def test_study_with_the_fine_tuned_model(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "tiny"
+    argv = ["study", "--quick", "--output", str(out), "--datasets", "penguins", "--methods",
+            "zero-shot", "finetune", "--max-steps", "2", "--eval-every", "1", "--episode-size",
+            "16", "--n-train", "32", "--max-test", "40", "--device", "cpu", "--quiet"]
+    assert main(argv) == 0
+    results = pd.read_csv(out / "results.csv")
+    assert results["method"].tolist() == ["zero-shot", "finetune"]
+    assert results["n_evaluations"].tolist() == [0, 3]  # steps 0, 1, 2 with the monitor set
+    assert results["auc_shifted"].between(0, 1).all()
+    report = (out / "report.md").read_text()
+    assert "episode_size=16" in report and "embedded weights sha256" in report
