@@ -1,4 +1,4 @@
-"""Tests of the ``causalmix`` command line: ``datasets`` and ``study`` (exit codes, files written)."""
+"""Tests of the ``causalmix`` command line: ``datasets`` and ``study`` (exit codes, files)."""
 
 import subprocess
 import sys
@@ -38,7 +38,8 @@ def test_datasets_csv(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--datasets", "no_such_table"], "unknown dataset(s) ['no_such_table']. Valid names: credit_data"),
+    (["--datasets", "no_such_table"],
+     "unknown dataset(s) ['no_such_table']. Valid names: credit_data"),
     (["--ratios", "0", "1.5"], "--ratios must lie in [0, 1]; got [1.5]"),
     (["--ratios", "half"], "--ratios: 'half' is not a valid float"),
     (["--methods", "magic"], "unknown method(s) ['magic']. Valid methods: zero-shot"),

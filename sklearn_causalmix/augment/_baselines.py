@@ -518,7 +518,8 @@ class SMOTEAugmenter(_BaseTableAugmenter):
             sampler = SMOTE(sampling_strategy=strategy, k_neighbors=k, random_state=seed)
         Z_res, t_res = sampler.fit_resample(self._Z, self._t)
         n_real = len(self._t)
-        return np.asarray(Z_res[n_real:], dtype=np.float64), np.asarray(t_res[n_real:], dtype=np.int64)
+        Z_new = np.asarray(Z_res[n_real:], dtype=np.float64)
+        return Z_new, np.asarray(t_res[n_real:], dtype=np.int64)
 
 
 class GaussianCopulaAugmenter(_BaseTableAugmenter):
@@ -530,8 +531,9 @@ class GaussianCopulaAugmenter(_BaseTableAugmenter):
     the multivariate normal and mapped back through each column's inverse empirical CDF
     (interpolated for numeric columns, stepwise for integer, categorical and boolean ones). The
     label is a node of the copula, with polyserial correlations to the features (its own normal
-    scores would understate them); the matrix is projected onto the positive semi-definite ones: a row of class ``c`` draws the label's score from the normal
-    truncated to the class's band and the other scores from their conditional normal given it.
+    scores would understate them), and the matrix is projected onto the positive semi-definite
+    ones. A synthetic row of class ``c`` draws the label's score from the normal truncated to the
+    class's band and the other scores from their conditional normal given it.
     Category codes follow the sorted levels, so unordered categories with more than two levels
     (and multiclass labels) are treated as ordinal -- a known limit of the method.
 

@@ -81,7 +81,8 @@ def resolve_datasets(datasets):
                     f"{type(entry).__name__}."
                 )
     if not items:
-        raise ValueError("datasets is empty; name at least one table (see list_shifted_datasets()).")
+        raise ValueError(
+            "datasets is empty; name at least one table (see list_shifted_datasets()).")
     names = [name for name, _ in items]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
@@ -177,7 +178,8 @@ def make_split(data, seed, *, n_train=512, max_test=2000, in_domain_fraction=0.2
     rng = np.random.RandomState(seed)
     n_test = int(min(max_test, max(2, round(in_domain_fraction * len(source)))))
     pool, test = _stratified_holdout(source, y, n_test, rng)
-    train, _ = next(LowDataSubsampler([(pool, test)], n_train=n_train, random_state=seed).split(X, y))
+    subsampler = LowDataSubsampler([(pool, test)], n_train=n_train, random_state=seed)
+    train, _ = next(subsampler.split(X, y))
     shift, _ = next(LowDataSubsampler([(target, train)], n_train=max_test,
                                       random_state=seed).split(X, y))
     seen = np.isin(y, np.unique(y[train]))

@@ -47,7 +47,8 @@ METHODS = {
     for spec in (
         MethodSpec("zero-shot", "zero-shot",
                    "pretrained model, training rows as its context, no fine-tuning (max_steps=0)"),
-        MethodSpec("finetune", "finetune", "plain fine-tuning on the real rows (synthetic ratio 0)"),
+        MethodSpec("finetune", "finetune",
+                   "plain fine-tuning on the real rows (synthetic ratio 0)"),
         MethodSpec("causalmix", "augmented",
                    "CausalMixFT: fine-tuning with a share r of CausalSCMAugmenter rows"),
         MethodSpec("causalmix-cv", "cv",

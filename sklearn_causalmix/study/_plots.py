@@ -75,7 +75,7 @@ def bootstrap_ci(values, *, n_boot=2000, level=0.95, random_state=0):
 
 
 def ratio_curves(results):
-    """Per (dataset, seed, method, ratio) rows of the augmented methods, the r = 0 point from ``finetune``.
+    """Rows of the augmented methods per ratio, their r = 0 point taken from ``finetune``.
 
     Every augmented method's curve starts at plain fine-tuning: its ``finetune`` row is copied
     under the method's name at ratio 0 (unless the method has its own ratio-0 row).
@@ -268,7 +268,7 @@ def plot_aggregate(results, metrics=("auc_shifted", "ece_shifted"), *, n_boot=20
 
 
 def plot_improvement(results, metric="normalized_improvement"):
-    """Distribution of the gain over zero-shot per method and ratio (box plots over datasets x seeds).
+    """Gain over zero-shot per method and ratio (box plots over datasets x seeds).
 
     Parameters
     ----------

@@ -39,7 +39,7 @@ _REFERENCES = ("logreg", "rf", "hgb")
 
 
 def minmax_normalized_auc(results, metric="auc_shifted", exclude=()):
-    """``metric`` min-max normalised over the methods within each (dataset, seed) (the paper's scale).
+    """``metric`` min-max normalised over the methods of each (dataset, seed) (the paper's scale).
 
     1 is the best method of that dataset and seed, 0 the worst (0.5 everywhere when all tie).
 
@@ -80,7 +80,8 @@ def summary_table(results):
         in-domain ROC-AUC, the paired difference of shifted ROC-AUC from plain fine-tuning, the
         normalised improvement over zero-shot (%), the min-max normalised shifted AUC gain over
         zero-shot (normalised over all methods, and over the TFM runs only, i.e. without the
-        logreg / rf / hgb references), shifted ECE and Brier score, the validation-test gap and the fit time.
+        logreg / rf / hgb references), shifted ECE and Brier score, the validation-test gap and
+        the fit time.
 
     Examples
     --------
@@ -198,9 +199,9 @@ def win_loss_table(results, metric="auc_shifted", tolerance=0.005, greater_is_be
         diff = (table[column] - table["finetune"]) * (1 if greater_is_better else -1)
         diff = diff.dropna()
         better, worse = diff[diff > tolerance], diff[diff < -tolerance]
-        rows.append({"run": column, "better": len(better), "tie": len(diff) - len(better) - len(worse),
-                     "worse": len(worse), "better on": ", ".join(better.index),
-                     "worse on": ", ".join(worse.index)})
+        rows.append({"run": column, "better": len(better),
+                     "tie": len(diff) - len(better) - len(worse), "worse": len(worse),
+                     "better on": ", ".join(better.index), "worse on": ", ".join(worse.index)})
     return pd.DataFrame(rows)
 
 
@@ -270,16 +271,19 @@ def write_report(results, path, *, figures=None, title="Ratio study", command=No
     ok = _ok(results)
     failed = results[results["error"].fillna("") != ""]
     ratios = sorted({float(r) for r in results["ratio"].dropna()})
+    n_train = (int(np.nanmedian(results["n_train"])) if results["n_train"].notna().any()
+               else "n/a")
     lines = [f"# {title}", ""]
     if command:
         lines += ["Command:", "", "```", command, "```", ""]
     lines += [
         "## Settings", "",
-        f"- datasets ({results['dataset'].nunique()}): {', '.join(dict.fromkeys(results['dataset']))}",
+        f"- datasets ({results['dataset'].nunique()}): "
+        f"{', '.join(dict.fromkeys(results['dataset']))}",
         f"- seeds: {', '.join(str(s) for s in sorted(results['seed'].unique()))}",
         f"- methods: {', '.join(dict.fromkeys(results['method']))}",
         f"- synthetic ratios: {', '.join(f'{r:g}' for r in ratios)} (r = 0 is plain fine-tuning)",
-        f"- training rows per run (median): {int(np.nanmedian(results['n_train'])) if results['n_train'].notna().any() else 'n/a'}",
+        f"- training rows per run (median): {n_train}",
         f"- runs: {len(results)} ({len(failed)} failed)",
     ]
     lines += [f"- {note}" for note in notes or []]

@@ -1,4 +1,4 @@
-"""The ratio study: plan the (dataset, seed, method, ratio) units, run them through joblib, cache them."""
+"""The ratio study: plan the (dataset, seed, method, ratio) units, run them, cache them."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ logger = logging.getLogger("sklearn_causalmix.study")
 #: Columns of the tidy result frame, in order.
 RESULT_COLUMNS = [
     "dataset", "seed", "method", "ratio", "chosen_ratio", "n_train", "n_test_in_domain",
-    "n_test_shifted", "n_masked_levels", "auc_in_domain", "auc_shifted", "ece_in_domain", "ece_shifted",
+    "n_test_shifted", "n_masked_levels", "auc_in_domain", "auc_shifted", "ece_in_domain",
+    "ece_shifted",
     "brier_in_domain", "brier_shifted", "log_loss_in_domain", "log_loss_shifted",
     "normalized_improvement", "normalized_improvement_in_domain", "val_test_gap", "n_evaluations",
     "best_step", "n_steps", "n_synthetic", "fit_time_s", "cached", "error",
@@ -281,7 +282,8 @@ def _build_and_fit(unit, split, settings, workdir):
     base = configure(model, unit.method, required={"augmenter": augmenter, "synthetic_ratio": 0.0},
                      optional=optional)
     multiclass = len(np.unique(split.y_train)) > 2
-    folds = int(min(settings["cv"], np.bincount(np.unique(split.y_train, return_inverse=True)[1]).min()))
+    smallest_class = np.bincount(np.unique(split.y_train, return_inverse=True)[1]).min()
+    folds = int(min(settings["cv"], smallest_class))
     if folds < 2:
         raise ValueError(
             f"{unit.label}: a class has a single training row, so no inner cross-validation is "
@@ -581,7 +583,8 @@ def ratio_study(
         One row per unit with the columns of :data:`RESULT_COLUMNS`: ``dataset``, ``seed``,
         ``method``, ``ratio`` (NaN for methods without one), ``chosen_ratio`` (``causalmix-cv``),
         ``n_train``, test sizes, ``n_masked_levels`` (test cells whose categorical level never
-        occurs in the training rows, set to missing), ``auc_*``, ``ece_*``, ``brier_*``, ``log_loss_*`` on the
+        occurs in the training rows, set to missing), ``auc_*``, ``ece_*``, ``brier_*``,
+        ``log_loss_*`` on the
         in-domain and the shifted test, ``normalized_improvement`` (% gain of shifted ROC-AUC over
         the zero-shot model on the same dataset and seed) and its in-domain twin,
         ``val_test_gap`` (1 - Spearman correlation of the validation and shifted-test curves of
@@ -610,7 +613,8 @@ def ratio_study(
     merged_augmenters = dict(augmenters or {})
     requested = [methods] if isinstance(methods, str) else list(methods or DEFAULT_METHODS)
     methods = _check_methods(methods, merged_augmenters)
-    method_ratios = {m: r for m, r in (method_ratios or {}).items() if m in methods or m not in requested}
+    method_ratios = {m: r for m, r in (method_ratios or {}).items()
+                     if m in methods or m not in requested}
     wrong = [m for m in method_ratios if m not in methods]
     if wrong:
         raise ValueError(
@@ -618,7 +622,8 @@ def ratio_study(
     method_ratios = {m: _check_ratios(method_ratios.get(m, ratios)) for m in methods}
     needs_model = any(METHODS[m].kind != "reference" if m in METHODS else True for m in methods)
     needs_augmenters = [_augmenter_name(m) for m in methods
-                        if (METHODS[m].kind if m in METHODS else "augmented") in ("augmented", "cv")]
+                        if (METHODS[m].kind if m in METHODS else "augmented")
+                        in ("augmented", "cv")]
     if needs_augmenters:
         defaults = default_augmenters()
         for name in needs_augmenters:
@@ -633,7 +638,8 @@ def ratio_study(
     settings = {
         "n_train": n_train, "max_test": max_test, "in_domain_fraction": in_domain_fraction,
         "model": model, "augmenters": merged_augmenters, "max_steps": max_steps,
-        "ratios": ratios, "method_ratios": method_ratios, "cv": int(cv), "monitor": bool(monitor), "errors": errors,
+        "ratios": ratios, "method_ratios": method_ratios, "cv": int(cv),
+        "monitor": bool(monitor), "errors": errors,
         "augmenter_cache": None if cache_dir is None else str(Path(cache_dir) / "augmenters"),
     }
     # Validate the protocol settings before any work starts.

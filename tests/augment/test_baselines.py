@@ -247,6 +247,6 @@ def test_ctgan_adapter_glue_with_a_stand_in_gan(monkeypatch):
     X_syn, y_syn = aug.sample(40)
     assert list(X_syn.dtypes) == list(X.dtypes)
     # Stand-in rows are real rows of the requested class: the label must match them.
-    merged = X_syn.assign(label=y_syn.to_numpy()).merge(X.assign(label=y.to_numpy()), how="left",
-                                                          indicator=True)
+    merged = X_syn.assign(label=y_syn.to_numpy()).merge(
+        X.assign(label=y.to_numpy()), how="left", indicator=True)
     assert (merged["_merge"] == "both").all()

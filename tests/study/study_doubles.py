@@ -1,6 +1,7 @@
 """A small stand-in for CausalMixFTClassifier, so that study tests run in seconds.
 
-A module of its own (not ``conftest``): joblib workers unpickle ``TinyFineTuner`` by module name, and
+A module of its own (not ``conftest``): joblib workers unpickle ``TinyFineTuner`` by module name,
+and
 ``conftest`` names several modules in this repository.
 
 ``TinyFineTuner`` has the study-facing parameters of CausalMixFTClassifier (``augmenter``,

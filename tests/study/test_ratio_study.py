@@ -16,7 +16,7 @@ from sklearn_causalmix.study import RESULT_COLUMNS, StudyUnit, ratio_study
 from sklearn_causalmix.study._data import make_split
 from sklearn_causalmix.study._scores import score_proba
 
-# Fast augmenters: the study logic is under test here, not the causal augmenter (tested in augment/).
+# Fast augmenters: the study logic is under test here, not the causal augmenter (see augment/).
 AUGMENTERS = {"causalmix": GaussianCopulaAugmenter(), "noise": NoiseAugmenter()}
 METHODS = ["zero-shot", "finetune", "causalmix", "causalmix-cv", "noise", "logreg"]
 SETTINGS = dict(ratios=(0.0, 0.5, 1.0), seeds=[0], n_train=80, methods=METHODS,
@@ -56,7 +56,7 @@ def _comparable(frame):
 def test_tiny_grid_gives_the_tidy_frame(shifted_tasks):
     results = ratio_study(shifted_tasks, **SETTINGS)
     assert list(results.columns) == RESULT_COLUMNS
-    # Per dataset: zero-shot, finetune (r=0), causalmix r=.5, r=1, causalmix-cv, noise .5, 1, logreg.
+    # Per dataset: zero-shot, finetune, causalmix r=.5, 1, causalmix-cv, noise r=.5, 1, logreg.
     assert len(results) == 2 * 8
     assert (results["error"] == "").all()
     runs = results[results["dataset"] == "cov"][["method", "ratio"]]
@@ -141,7 +141,8 @@ def test_score_proba_hand_computed():
     assert scores["auc_t"] == pytest.approx((1.0 + 0.875) / 2)
     # Top-label ECE, 15 bins: confidences .7,.8,.6,.5 each alone in a bin; correct: 1, 1, 1, 0.
     assert scores["ece_t"] == pytest.approx((0.3 + 0.2 + 0.4 + 0.5) / 4)
-    assert math.isnan(score_proba(np.array(["a"]), proba[:1], np.array(["a", "b", "c"]), "t")["auc_t"])
+    one_class = score_proba(np.array(["a"]), proba[:1], np.array(["a", "b", "c"]), "t")
+    assert math.isnan(one_class["auc_t"])
 
 
 def test_resume_reads_the_cache(shifted_tasks, tmp_path, fit_counter):
@@ -334,7 +335,8 @@ def test_cv_copes_with_levels_missing_from_an_inner_training_fold():
     assert (split.X_train["c"] == "z").sum() == 1
     # The stand-in (like CausalMixFTClassifier) refuses the level in a fold that never saw it ...
     search = GridSearchCV(TinyFineTuner(augmenter=NoiseAugmenter(), max_steps=2),
-                          {"synthetic_ratio": [0.0, 0.5]}, cv=StratifiedKFold(2), error_score="raise",
+                          {"synthetic_ratio": [0.0, 0.5]}, cv=StratifiedKFold(2),
+                          error_score="raise",
                           scoring="roc_auc")
     with pytest.raises(ValueError, match="levels not seen at fit time"):
         search.fit(split.X_train, split.y_train)
