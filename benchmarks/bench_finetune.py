@@ -20,7 +20,8 @@ Parts (each in a fresh subprocess, so that its peak memory is its own):
 ``cache``
     A ``GridSearchCV`` over ``synthetic_ratio`` in {0, 0.25, 0.5, 0.75, 1.0} with 5 folds, without and with
     ``memory=``: wall time and number of augmenter fits. The augmenter is ``CausalSCMAugmenter`` (default
-    settings; CPU) or, with ``--augmenter jitter`` (for machines without causal-learn/DoWhy), a jitter augmenter
+    settings; CPU; ``--augmenter causal-auto``: with DoWhy's model selection, several times slower) or, with
+    ``--augmenter jitter`` (for machines without causal-learn/DoWhy), a jitter augmenter
     that sleeps ``--jitter-cost`` seconds per fit to stand in for an expensive generator.
 
 The GPU machine has no causal-learn, DoWhy or networkx: with ``--augmenter jitter`` nothing here imports them.
@@ -156,7 +157,7 @@ def part_cache(args):
     from sklearn_causalmix import CausalMixFTClassifier
 
     X, y = _data(args.cache_rows, 10, seed=2)
-    if args.augmenter == "causal":
+    if args.augmenter in ("causal", "causal-auto"):
         from sklearn_causalmix import CausalSCMAugmenter
 
         original_fit = CausalSCMAugmenter.fit
@@ -167,7 +168,7 @@ def part_cache(args):
             return original_fit(self, X, y)
 
         CausalSCMAugmenter.fit = counting_fit
-        augmenter = CausalSCMAugmenter()
+        augmenter = CausalSCMAugmenter(mechanisms="auto" if args.augmenter == "causal-auto" else "fast")
 
         def n_fits():
             return counter["n"]
@@ -235,7 +236,7 @@ def main(argv=None):
     parser.add_argument("--episode-size", type=int, default=0, help="0: the estimator's default")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="torch threads in the measured process; 0: torch's default")
-    parser.add_argument("--augmenter", choices=["causal", "jitter"], default="causal")
+    parser.add_argument("--augmenter", choices=["causal", "causal-auto", "jitter"], default="causal")
     parser.add_argument("--jitter-cost", type=float, default=3.0)
     parser.add_argument("--cache-rows", type=int, default=300)
     parser.add_argument("--cache-steps", type=int, default=4)
@@ -296,7 +297,10 @@ def main(argv=None):
         print("\n".join(lines[-8:]), flush=True)
     if "cache" in parts:
         r = _run_part("cache", args)
-        aug = "CausalSCMAugmenter()" if args.augmenter == "causal" else f"JitterAugmenter(cost={args.jitter_cost}s)"
+        aug = {
+            "causal": "CausalSCMAugmenter()",
+            "causal-auto": 'CausalSCMAugmenter(mechanisms="auto")',
+        }.get(args.augmenter, f"JitterAugmenter(cost={args.jitter_cost}s)")
         no, yes = r["no cache"], r["memory="]
         lines += [
             f"### GridSearchCV: {len(RATIOS)} ratios x {args.folds} folds, {args.cache_rows} rows x 10 features, "
