@@ -279,6 +279,10 @@ def main(argv=None):
     parts = args.parts.split(",")
     if "fit" in parts:
         r = _run_part("fit", args)
+        peak_kind = (
+            "torch.cuda.max_memory_allocated" if args.device.startswith("cuda")
+            else "the RSS of the process (Python, torch, data and model)"
+        )
         lines += [
             f"### {r['n_steps']} fine-tuning steps on {args.rows} rows x {args.features} features "
             f"(synthetic_ratio=0.5, episode of {r['episode_size']} rows, {r['n_evals']} evaluations incl. step 0)",
@@ -289,7 +293,7 @@ def main(argv=None):
             f"| {r['fit_s']:.1f} | {r['fit_cpu_s']:.1f} | {r['loop_s']:.1f} | {r['steps_per_s']:.2f} | "
             f"{r['peak_mb']:.0f} | {r['predict_1_s']:.3f} | {r['predict_1000_s']:.2f} |",
             "",
-            f"Peak memory is {'torch.cuda.max_memory_allocated' if args.device.startswith('cuda') else 'the RSS of the process (Python, torch, data and model)'}; "
+            f"Peak memory is {peak_kind}; "
             f"torch used {r['torch_threads']} thread(s). CPU time is the process's (all threads); on a machine "
             "shared with other jobs it is a steadier measure than the wall time.",
             "",

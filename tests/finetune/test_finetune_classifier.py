@@ -31,9 +31,6 @@ _SHARED_FAILURES = {
     "check_classifiers_train": "the check wants > 83% training accuracy on its toy data; the embedded pretrained "
     "weights (prior validation AUC 0.57) do not reach it zero-shot (InContextClassifier fails it as well) and "
     "one fine-tuning step does not change that",
-    "check_methods_subset_invariance": "query rows are predicted independently, but float32 matrix products of "
-    "different batch sizes round differently: with some fine-tuned weights the probabilities of a subset differ "
-    "from those of the whole set by ~2e-7, above the check's 1e-7 tolerance (it passes with others)",
 }
 # The early-stopping instance refuses classes with a single row (no room for a validation row, by design); the
 # checks below build such targets (e.g. y = X[:, 0].astype(int) on 20 rows).
