@@ -16,7 +16,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._tags import InputTags, Tags
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
-    _num_samples,
     check_consistent_length,
     check_is_fitted,
     validate_data,
@@ -25,6 +24,7 @@ from sklearn.utils.validation import (
 from sklearn_causalmix._tabular import TableSchema
 from sklearn_causalmix.augment._dag import sample_dags
 from sklearn_causalmix.augment._discovery import bootstrap_edge_probabilities
+from sklearn_causalmix.augment._resample import resample_with_ratio
 from sklearn_causalmix.augment._rng import spawn_seeds
 from sklearn_causalmix.augment._scm import (
     codes_to_labels,
@@ -817,38 +817,8 @@ class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
         >>> X_res.shape, bool((X_res[:60] == X).all())
         ((80, 2), True)
         """
-        self.fit(X, y)
-        r = float(self.synthetic_ratio)
-        n_real = _num_samples(X)
-        if r == 0.0:
-            return X, y
-        n_syn = n_real if r == 1.0 else int(round(r / (1.0 - r) * n_real))
-        X_syn, y_syn = self.sample(n_syn)
-        if r == 1.0:
-            return (
-                self._as_input_container(X, X_syn, None),
-                self._as_input_container(y, y_syn, None),
-            )
-        return self._as_input_container(X, X_syn, X), self._as_input_container(y, y_syn, y)
+        return resample_with_ratio(self, X, y)
 
-    @staticmethod
-    def _as_input_container(original, synthetic, real):
-        """Stack ``real`` (or nothing) above ``synthetic`` in the container of ``original``."""
-        if isinstance(original, (pd.DataFrame, pd.Series)):
-            if real is None:
-                return synthetic
-            if isinstance(original, pd.DataFrame) and not isinstance(synthetic, pd.DataFrame):
-                synthetic = pd.DataFrame(synthetic, columns=original.columns)
-            return pd.concat([real.reset_index(drop=True), synthetic], ignore_index=True)
-        synthetic = np.asarray(synthetic)
-        if real is not None:
-            real_arr = np.asarray(real)
-            if real_arr.ndim == 2 and synthetic.ndim == 1 and real_arr.shape[1] == 1:
-                real_arr = real_arr.ravel()
-            out = np.concatenate([real_arr, synthetic.astype(real_arr.dtype, copy=False)])
-        else:
-            out = synthetic
-        return out.tolist() if isinstance(original, (list, tuple)) else out
 
     # ------------------------------------------------------------------------------- plotting
     def plot_graph(self, ax=None, threshold=0.0):

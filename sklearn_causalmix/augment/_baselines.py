@@ -29,6 +29,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
 from sklearn_causalmix._tabular import TableSchema
+from sklearn_causalmix.augment._resample import resample_with_ratio
 
 __all__ = [
     "CTGANAugmenter",
@@ -248,26 +249,7 @@ class _BaseTableAugmenter(BaseEstimator):
         y_resampled : Series or ndarray
             Labels.
         """
-        self.fit(X, y)
-        r = float(self.synthetic_ratio)
-        n_real = len(y)
-        if r == 0.0:
-            return X, y
-        n_syn = n_real if r == 1.0 else int(round(r / (1.0 - r) * n_real))
-        X_syn, y_syn = self.sample(n_syn)
-        if r == 1.0:
-            return X_syn, y_syn
-        if isinstance(X, pd.DataFrame):
-            X_out = pd.concat([X.reset_index(drop=True), X_syn], ignore_index=True)
-        else:
-            X_arr = np.asarray(X)
-            X_out = np.concatenate([X_arr, np.asarray(X_syn).astype(X_arr.dtype, copy=False)])
-        if isinstance(y, pd.Series):
-            y_out = pd.concat([y.reset_index(drop=True), y_syn], ignore_index=True)
-        else:
-            y_arr = np.asarray(y).ravel()
-            y_out = np.concatenate([y_arr, np.asarray(y_syn).astype(y_arr.dtype, copy=False)])
-        return X_out, y_out
+        return resample_with_ratio(self, X, y)
 
     # ------------------------------------------------------------------ helpers
     def _numeric_columns(self):
