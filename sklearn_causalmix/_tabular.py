@@ -24,14 +24,42 @@ Column kinds
 from __future__ import annotations
 
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ColumnSpec", "TableSchema"]
+__all__ = ["ColumnSpec", "TableSchema", "UnseenLevelWarning"]
 
 _KINDS = ("numeric", "integer", "boolean", "categorical")
+_HANDLE_UNKNOWN = ("missing", "error")
+
+
+class UnseenLevelWarning(UserWarning):
+    """Warned once per encoded table when categorical levels unseen at fit time become missing.
+
+    Raised by :meth:`TableSchema.encode` with ``handle_unknown="missing"`` (the default of the
+    estimators); the message names every affected column with its number of cells and levels.
+    Silence it with ``warnings.filterwarnings("ignore", category=UnseenLevelWarning)``, or pass
+    ``handle_unknown="error"`` to the estimator to refuse such tables instead.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import pandas as pd
+    >>> from sklearn_causalmix._tabular import TableSchema, UnseenLevelWarning
+    >>> schema = TableSchema.from_data(pd.DataFrame({"c": ["a", "b"]}))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     Z = schema.encode(pd.DataFrame({"c": ["a", "z", "z"]}))
+    >>> Z.ravel().tolist()
+    [0.0, nan, nan]
+    >>> caught[0].category is UnseenLevelWarning
+    True
+    >>> print(str(caught[0].message).split(": ", 1)[1])
+    column 'c': 2 cell(s), 1 level(s) ['z']. Pass handle_unknown='error' to refuse them instead.
+    """
 
 
 @dataclass(frozen=True)
@@ -365,7 +393,7 @@ class TableSchema:
             )
         return _array_frame(arr)
 
-    def check(self, X, *, allow_unseen=False):
+    def check(self, X, *, handle_unknown="error", allow_unseen=None):
         """Check that ``X`` has the columns and categories of the schema.
 
         Parameters
@@ -373,15 +401,18 @@ class TableSchema:
         X : DataFrame or array-like of shape (n_samples, n_features)
             Table to check. A DataFrame must have the same column names in the same order when
             the schema came from a DataFrame; arrays must have the same number of columns.
-        allow_unseen : bool, default=False
-            Accept categorical levels not seen by :meth:`from_data` (:meth:`encode` maps them to
-            ``NaN``).
+        handle_unknown : {"error", "missing"}, default="error"
+            ``"error"`` refuses categorical levels not seen by :meth:`from_data`; ``"missing"``
+            accepts them (:meth:`encode` maps them to ``NaN``). Nothing is warned here.
+        allow_unseen : bool, default=None
+            Older spelling: True is ``handle_unknown="missing"``, False ``"error"``.
 
         Raises
         ------
         ValueError
             If columns are missing, unexpected or reordered, if a numeric column holds infinite
-            values, or if a categorical column holds unseen levels and ``allow_unseen=False``.
+            values, or if a categorical column holds unseen levels and
+            ``handle_unknown="error"``.
         TypeError
             If a numeric column holds values that are not numbers.
 
@@ -391,28 +422,42 @@ class TableSchema:
         >>> from sklearn_causalmix._tabular import TableSchema
         >>> schema = TableSchema.from_data(pd.DataFrame({"c": ["a", "b"]}))
         >>> schema.check(pd.DataFrame({"c": ["b", "a"]}))
+        >>> schema.check(pd.DataFrame({"c": ["z"]}), handle_unknown="missing")
         >>> schema.check(pd.DataFrame({"c": ["z"]}))
         Traceback (most recent call last):
         ...
         ValueError: Column 'c' has levels not seen at fit time: ['z']...
         """
-        self._encode_frame(self._frame(X), allow_unseen=allow_unseen)
+        if allow_unseen is not None:
+            handle_unknown = "missing" if allow_unseen else "error"
+        self._encode_frame(self._frame(X), handle_unknown=handle_unknown, warn=False)
 
     # ------------------------------------------------------------------ encode / decode
-    def _encode_frame(self, frame, *, allow_unseen):
+    def _encode_frame(self, frame, *, handle_unknown, warn):
+        if handle_unknown not in _HANDLE_UNKNOWN:
+            raise ValueError(
+                f"handle_unknown must be one of {list(_HANDLE_UNKNOWN)}, got {handle_unknown!r}."
+            )
         out = np.empty(frame.shape, dtype=np.float64)
+        unseen_report = []
         for j, spec in enumerate(self.columns):
             series = frame.iloc[:, j]
             if spec.is_categorical:
                 codes = _level_index(spec.categories).get_indexer(series.to_numpy(dtype=object))
                 missing = series.isna().to_numpy()
                 unseen = (codes < 0) & ~missing
-                if unseen.any() and not allow_unseen:
-                    levels = pd.unique(series.to_numpy()[unseen]).tolist()[:10]
-                    raise ValueError(
-                        f"{_describe(spec.name)} has levels not seen at fit time: {levels}. "
-                        f"Refit on data that contains them, or map them to a seen level "
-                        f"{list(spec.categories)[:10]} or to NaN (missing) first."
+                if unseen.any():
+                    levels = pd.unique(series.to_numpy()[unseen]).tolist()
+                    if handle_unknown == "error":
+                        raise ValueError(
+                            f"{_describe(spec.name)} has levels not seen at fit time: "
+                            f"{levels[:10]}. Refit on data that contains them, map them to a "
+                            f"seen level {list(spec.categories)[:10]} or to NaN (missing) "
+                            f"first, or pass handle_unknown='missing' to encode them as missing."
+                        )
+                    unseen_report.append(
+                        f"column {spec.name!r}: {int(unseen.sum())} cell(s), {len(levels)} "
+                        f"level(s) {levels[:5]}{' ...' if len(levels) > 5 else ''}"
                     )
                 col = codes.astype(np.float64)
                 col[codes < 0] = np.nan
@@ -435,15 +480,60 @@ class TableSchema:
                         f"(missing) or finite numbers."
                     )
             out[:, j] = col
+        if unseen_report and warn:
+            warnings.warn(
+                "Categorical levels not seen at fit time are encoded as missing (NaN): "
+                + "; ".join(unseen_report)
+                + ". Pass handle_unknown='error' to refuse them instead.",
+                UnseenLevelWarning,
+                stacklevel=4,
+            )
         return out
 
-    def encode(self, X):
+    def count_unseen(self, X):
+        """Number of cells per column whose categorical level was not seen by :meth:`from_data`.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Table with the columns of the schema (see :meth:`check`).
+
+        Returns
+        -------
+        counts : dict of column name to int
+            Only columns with at least one unseen cell.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn_causalmix._tabular import TableSchema
+        >>> schema = TableSchema.from_data(pd.DataFrame({"c": ["a", "b"], "d": ["x", "y"]}))
+        >>> schema.count_unseen(pd.DataFrame({"c": ["a", "q", "q"], "d": ["x", "y", None]}))
+        {'c': 2}
+        """
+        frame = self._frame(X)
+        counts = {}
+        for j, spec in enumerate(self.columns):
+            if spec.is_categorical:
+                series = frame.iloc[:, j]
+                codes = _level_index(spec.categories).get_indexer(series.to_numpy(dtype=object))
+                n = int(((codes < 0) & ~series.isna().to_numpy()).sum())
+                if n:
+                    counts[spec.name] = n
+        return counts
+
+    def encode(self, X, *, handle_unknown="missing"):
         """Encode a table as a float matrix.
 
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
             Table with the columns of the schema (see :meth:`check`).
+        handle_unknown : {"missing", "error"}, default="missing"
+            What to do with categorical levels not seen by :meth:`from_data`: ``"missing"``
+            encodes them as ``NaN`` (as scikit-learn's HistGradientBoosting does) and warns once
+            with an :class:`UnseenLevelWarning` naming the columns and counts; ``"error"``
+            raises a ``ValueError``.
 
         Returns
         -------
@@ -462,7 +552,7 @@ class TableSchema:
                [ 0.],
                [nan]])
         """
-        return self._encode_frame(self._frame(X), allow_unseen=True)
+        return self._encode_frame(self._frame(X), handle_unknown=handle_unknown, warn=True)
 
     def decode(self, Z):
         """Turn an encoded matrix back into a table with the original names and dtypes.

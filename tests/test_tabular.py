@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sklearn_causalmix._tabular import ColumnSpec, TableSchema
+from sklearn_causalmix._tabular import ColumnSpec, TableSchema, UnseenLevelWarning
 
 
 def _mixed_frame():
@@ -148,8 +148,14 @@ def test_check_columns_and_unseen_levels():
     with pytest.raises(ValueError, match=r"'c' has levels not seen at fit time: \['z'\]"):
         schema.check(pd.DataFrame({"a": [3.0], "c": ["z"]}))
     schema.check(pd.DataFrame({"a": [3.0], "c": ["z"]}), allow_unseen=True)
-    Z = schema.encode(pd.DataFrame({"a": [3.0], "c": ["z"]}))
+    schema.check(pd.DataFrame({"a": [3.0], "c": ["z"]}), handle_unknown="missing")
+    with pytest.warns(UnseenLevelWarning, match=r"column 'c': 1 cell\(s\), 1 level\(s\) \['z'\]"):
+        Z = schema.encode(pd.DataFrame({"a": [3.0], "c": ["z"]}))
     assert np.isnan(Z[0, 1])
+    with pytest.raises(ValueError, match="not seen at fit time.*handle_unknown='missing'"):
+        schema.encode(pd.DataFrame({"a": [3.0], "c": ["z"]}), handle_unknown="error")
+    with pytest.raises(ValueError, match="handle_unknown must be one of"):
+        schema.encode(pd.DataFrame({"a": [3.0], "c": ["x"]}), handle_unknown="ignore")
     with pytest.raises(TypeError, match="'a' was numeric.*pd.to_numeric"):
         schema.check(pd.DataFrame({"a": ["oops"], "c": ["x"]}))
     with pytest.raises(ValueError, match="3 features but 2"):
@@ -206,3 +212,25 @@ def test_roundtrip_property(X):
     schema = TableSchema.from_data(X)
     out = schema.decode(schema.encode(X))
     pd.testing.assert_frame_equal(out, X)
+
+
+def test_one_warning_names_every_column_with_unseen_levels():
+    import warnings
+
+    X = pd.DataFrame({"c": ["x", "y"], "d": pd.Categorical(["p", "q"]), "b": [True, False]})
+    schema = TableSchema.from_data(X)
+    new = pd.DataFrame({"c": ["x", "u", "v", None], "d": pd.Categorical(["w", "w", "p", "q"]),
+                        "b": [True, True, False, False]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Z = schema.encode(new)
+    assert len(caught) == 1 and caught[0].category is UnseenLevelWarning
+    message = str(caught[0].message)
+    assert "column 'c': 2 cell(s), 2 level(s) ['u', 'v']" in message
+    assert "column 'd': 2 cell(s), 1 level(s) ['w']" in message and "'b'" not in message
+    assert np.isnan(Z[1:, 0]).all() and Z[0, 0] == 0 and np.isnan(Z[:2, 1]).all()
+    assert schema.count_unseen(new) == {"c": 2, "d": 2}
+    # seen tables encode silently
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        schema.encode(X)
