@@ -5,6 +5,7 @@
 
 from sklearn_causalmix.backbones._base import (
     BackboneLimits,
+    EncodedContext,
     TabularBackbone,
     get_backbone,
     list_backbones,
@@ -20,6 +21,7 @@ register_backbone("default", load_default_backbone)
 
 __all__ = [
     "BackboneLimits",
+    "EncodedContext",
     "TabularBackbone",
     "CausalMixPFN",
     "InContextClassifier",

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch import nn
 
-__all__ = ["BackboneLimits", "TabularBackbone", "register_backbone", "get_backbone", "list_backbones"]
+__all__ = ["BackboneLimits", "EncodedContext", "TabularBackbone", "register_backbone", "get_backbone", "list_backbones"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,51 @@ class BackboneLimits:
     max_classes: int
     max_features: int
     max_context_rows: int
+
+
+@dataclass
+class EncodedContext:
+    """A labelled context prepared once for many query batches (see :meth:`TabularBackbone.encode_context`).
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes of the task.
+    categorical_mask : torch.Tensor or None
+        ``(n_features,)`` shared by every task of the batch, or ``(B, n_features)``.
+    inputs : tuple of torch.Tensor or None
+        ``(X_context, y_context)`` for backbones that cannot cache (the fallback re-runs them with each query
+        batch).
+    state : object, default=None
+        Backbone-specific cached tensors (the embedded model keeps each layer's row-attention keys and values).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_causalmix.backbones import EncodedContext
+    >>> ctx = EncodedContext(2, None, inputs=(torch.zeros(1, 4, 3), torch.zeros(1, 4, dtype=torch.long)))
+    >>> ctx.nbytes()
+    80
+    """
+
+    n_classes: int
+    categorical_mask: torch.Tensor | None
+    inputs: tuple | None
+    state: Any = None
+
+    def nbytes(self) -> int:
+        """Bytes held by the tensors of ``inputs`` and ``state``."""
+
+        def walk(obj):
+            if isinstance(obj, torch.Tensor):
+                return obj.numel() * obj.element_size()
+            if isinstance(obj, dict):
+                return sum(walk(v) for v in obj.values())
+            if isinstance(obj, (list, tuple)):
+                return sum(walk(v) for v in obj)
+            return 0
+
+        return walk(self.inputs) + walk(self.state)
 
 
 class TabularBackbone(nn.Module, abc.ABC):
@@ -97,6 +142,42 @@ class TabularBackbone(nn.Module, abc.ABC):
         -------
         logits : torch.Tensor of shape (B, n_query, n_classes)
         """
+
+    def encode_context(self, X_context, y_context, *, n_classes, categorical_mask=None) -> EncodedContext:
+        """Prepare a labelled context once, for :meth:`predict_queries` to reuse.
+
+        The fallback keeps the inputs and re-runs :meth:`forward` for every query batch; backbones whose
+        context computation does not depend on the queries override both methods with a real cache.
+
+        Parameters
+        ----------
+        X_context : torch.Tensor of shape (B, n_context, n_features)
+        y_context : torch.Tensor of shape (B, n_context)
+        n_classes : int
+        categorical_mask : torch.Tensor of shape (n_features,) or (B, n_features), default=None
+
+        Returns
+        -------
+        context : EncodedContext
+        """
+        return EncodedContext(n_classes, categorical_mask, inputs=(X_context, y_context))
+
+    def predict_queries(self, context: EncodedContext, X_query) -> torch.Tensor:
+        """Class logits of query rows against a context from :meth:`encode_context`.
+
+        Parameters
+        ----------
+        context : EncodedContext
+        X_query : torch.Tensor of shape (B, n_query, n_features)
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (B, n_query, n_classes)
+        """
+        X_context, y_context = context.inputs
+        return self.forward(
+            X_context, y_context, X_query, n_classes=context.n_classes, categorical_mask=context.categorical_mask
+        )
 
     @property
     def device(self) -> torch.device:

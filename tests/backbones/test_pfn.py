@@ -104,3 +104,56 @@ def test_bad_config():
 def test_parameter_count_of_default_config():
     n = sum(p.numel() for p in CausalMixPFN().parameters())
     assert 5e5 < n < 2e6
+
+
+@pytest.mark.parametrize("recipe", [{}, "v2"])
+def test_cached_context_equals_one_joint_pass(recipe):
+    from sklearn_causalmix.backbones._pfn import RECIPE_V2
+
+    kw = RECIPE_V2 if recipe == "v2" else {}
+    model = _model(**kw)
+    Xc, yc, Xq = _episode(n_feat=6)
+    Xc[0, :4, 1] = float("nan")
+    mask = torch.tensor([[0, 1, 0, 0, 1, 0], [1, 0, 0, 0, 0, 0]], dtype=torch.bool)  # one mask per task
+    with torch.no_grad():
+        joint = model._forward_subset(Xc, yc, Xq, 3, mask)  # context + queries in one pass (training path)
+        context = model.encode_context(Xc, yc, n_classes=3, categorical_mask=mask)
+        cached = model.predict_queries(context, Xq)
+        again = model.predict_queries(context, Xq[:, 2:5])  # reuse; other rows predicted alone
+    torch.testing.assert_close(cached, joint, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(again, joint[:, 2:5], atol=1e-5, rtol=1e-5)
+    assert context.nbytes() > 0
+
+
+def test_v2_recipe_is_permutation_invariant_and_chunk_independent():
+    from sklearn_causalmix.backbones._pfn import RECIPE_V2
+
+    model = CausalMixPFN(PFNConfig(d_model=32, n_layers=2, n_heads=2, query_chunk=3, **RECIPE_V2)).eval()
+    Xc, yc, Xq = _episode()
+    perm = torch.randperm(Xc.shape[1], generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        a = model(Xc, yc, Xq, n_classes=3)
+        b = model(Xc[:, perm], yc[:, perm], Xq, n_classes=3)
+        model.config = PFNConfig(d_model=32, n_layers=2, n_heads=2, query_chunk=1000, **RECIPE_V2)
+        c = model(Xc, yc, Xq, n_classes=3)
+    torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(a, c, atol=1e-6, rtol=1e-6)
+
+
+def test_training_feature_vectors_follow_the_model_generator():
+    model = _model(feature_group=2)
+    model.train()
+    Xc, yc, Xq = _episode()
+    outs = []
+    for _ in range(2):
+        model.feature_generator = torch.Generator().manual_seed(7)
+        with torch.no_grad():
+            outs.append(model(Xc, yc, Xq, n_classes=3))
+    torch.testing.assert_close(outs[0], outs[1])
+
+
+def test_config_rejects_unknown_options():
+    with pytest.raises(ValueError, match="norm"):
+        PFNConfig(norm="batch")
+    with pytest.raises(ValueError, match="decoder_input"):
+        PFNConfig(decoder_input="cls")
