@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from numbers import Integral
 
 import numpy as np
@@ -18,7 +19,45 @@ from sklearn_causalmix.backbones._base import TabularBackbone, get_backbone
 from sklearn_causalmix.backbones._device import cpu_state, resolve_device
 from sklearn_causalmix.backbones._inference import in_context_proba, subsample_context
 
-__all__ = ["InContextClassifier", "encode_labels"]
+__all__ = ["InContextClassifier", "encode_labels", "keep_state_on_failure"]
+
+
+def keep_state_on_failure(fit):
+    """Make ``fit`` all-or-nothing: when it raises, the estimator is left exactly as before the call.
+
+    A failed ``fit`` on a fitted estimator keeps the previous fitted state (still usable, not mixed
+    with attributes of the failed attempt); on an unfitted one it leaves no fitted attribute.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones._classifier import keep_state_on_failure
+    >>> class Model:
+    ...     @keep_state_on_failure
+    ...     def fit(self, value):
+    ...         self.value_ = value
+    ...         if value < 0:
+    ...             raise ValueError("negative")
+    ...         return self
+    >>> model = Model().fit(1)
+    >>> try:
+    ...     model.fit(-1)
+    ... except ValueError:
+    ...     pass
+    >>> model.value_
+    1
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        saved = dict(vars(self))
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(saved)
+            raise
+
+    return wrapper
 
 
 def encode_labels(y, n_rows: int, max_classes: int) -> tuple[LabelEncoder, np.ndarray]:
@@ -90,6 +129,16 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
     random_state : int, RandomState instance or None, default=None
         Seeds the ensemble's permutations and the context subsample.
+    handle_unknown : {"missing", "error"}, default="missing"
+        Categorical levels not seen in ``fit`` (the normal case under domain shift): ``"missing"``
+        encodes them as missing values (NaN), as HistGradientBoosting does, with one
+        ``UnseenLevelWarning`` per call naming the columns and counts; ``"error"`` raises a
+        ``ValueError``.
+
+    Notes
+    -----
+    A ``fit`` that raises leaves the estimator as it was before the call: a fitted estimator keeps
+    its previous fitted state, an unfitted one stays unfitted.
 
     Attributes
     ----------
@@ -127,14 +176,25 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         "max_context_rows": [Interval(Integral, 2, None, closed="left"), None],
         "device": [StrOptions({"auto", "cpu", "cuda", "mps"}), str, torch.device],
         "random_state": ["random_state"],
+        "handle_unknown": [StrOptions({"missing", "error"})],
     }
 
-    def __init__(self, backbone="default", *, n_estimators=4, max_context_rows=None, device="auto", random_state=None):
+    def __init__(
+        self,
+        backbone="default",
+        *,
+        n_estimators=4,
+        max_context_rows=None,
+        device="auto",
+        random_state=None,
+        handle_unknown="missing",
+    ):
         self.backbone = backbone
         self.n_estimators = n_estimators
         self.max_context_rows = max_context_rows
         self.device = device
         self.random_state = random_state
+        self.handle_unknown = handle_unknown
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -145,6 +205,7 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keep_state_on_failure
     def fit(self, X, y):
         """Validate and store the training rows as the prediction context.
 
@@ -162,19 +223,22 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         # sklearn's own checks (shapes, empty or complex data, feature names) on an object view; the table
         # itself is read by the schema, which keeps column kinds and categories.
         validate_data(self, X, dtype=None, ensure_all_finite=False)
-        self.schema_ = TableSchema.from_data(X)
-        Z = self.schema_.encode(X)
-        self.device_ = resolve_device(self.device)
+        # Everything is computed first; the fitted attributes are set together once nothing can fail.
+        schema = TableSchema.from_data(X)
+        Z = schema.encode(X)
+        device = resolve_device(self.device)
         backbone = get_backbone(self.backbone)
         self._check_backbone(backbone, Z.shape[1])
         encoder, codes = encode_labels(y, len(Z), backbone.limits.max_classes)
-        self.classes_ = encoder.classes_
         rng = check_random_state(self.random_state)
         limit = self.max_context_rows or backbone.limits.max_context_rows
         keep = subsample_context(codes, limit, np.random.default_rng(rng.randint(2**31)))
+        seed = int(rng.randint(2**31))
+        backbone = backbone.to(device).eval()
+        self.schema_, self.device_, self.classes_ = schema, device, encoder.classes_
         self.context_X_, self.context_y_ = Z[keep], codes[keep]
-        self._seed = int(rng.randint(2**31))
-        self.backbone_ = backbone.to(self.device_).eval()
+        self._seed = seed
+        self.backbone_ = backbone
         return self
 
     @staticmethod
@@ -189,8 +253,7 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
     def _encode(self, X) -> np.ndarray:
         check_is_fitted(self)
         validate_data(self, X, reset=False, dtype=None, ensure_all_finite=False)
-        self.schema_.check(X)
-        return self.schema_.encode(X)
+        return self.schema_.encode(X, handle_unknown=self.handle_unknown)
 
     def predict_proba(self, X):
         """Class probabilities of ``X`` with the training rows as context.

@@ -56,7 +56,7 @@ def test_deterministic_and_picklable():
 
 def test_bad_inputs_have_clear_errors():
     X, y = _data()
-    clf = InContextClassifier(n_estimators=1, device="cpu").fit(X, y)
+    clf = InContextClassifier(n_estimators=1, device="cpu", handle_unknown="error").fit(X, y)
     with pytest.raises(ValueError, match="not seen at fit time"):
         clf.predict(X.assign(color="green"))
     with pytest.raises(ValueError, match="feature names"):
