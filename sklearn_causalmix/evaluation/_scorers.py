@@ -1,11 +1,12 @@
 """Scorers for ``GridSearchCV(scoring=...)`` and ``cross_validate(scoring=...)``."""
 
-from sklearn.metrics import log_loss, make_scorer, roc_auc_score
+from sklearn.metrics import log_loss, make_scorer
 
 from sklearn_causalmix.evaluation._calibration import (
     expected_calibration_error,
     multiclass_brier_score,
 )
+from sklearn_causalmix.evaluation._roc_auc import roc_auc_scorer
 
 ece_scorer = make_scorer(
     expected_calibration_error, greater_is_better=False, response_method="predict_proba"
@@ -42,8 +43,8 @@ def get_scoring():
 
     Returns a new dict on each call:
 
-    - ``"roc_auc"``: ROC-AUC from ``predict_proba``; one-vs-rest, macro-averaged, for multiclass
-      targets (``multi_class="ovr"``).
+    - ``"roc_auc"``: :func:`roc_auc_scorer`, ROC-AUC from ``predict_proba``; for multiclass
+      targets one-vs-rest, macro-averaged over the classes present in the scored fold.
     - ``"neg_ece"``: :data:`ece_scorer`, the negated top-label expected calibration error.
     - ``"neg_brier_score"``: the negated :func:`multiclass_brier_score` (binary and multiclass).
     - ``"neg_log_loss"``: the negated log-loss.
@@ -74,7 +75,7 @@ def get_scoring():
     True
     """
     return {
-        "roc_auc": make_scorer(roc_auc_score, response_method="predict_proba", multi_class="ovr"),
+        "roc_auc": roc_auc_scorer,
         "neg_ece": ece_scorer,
         "neg_brier_score": make_scorer(
             multiclass_brier_score, greater_is_better=False, response_method="predict_proba"
