@@ -9,16 +9,21 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.metrics import log_loss
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from sklearn_causalmix._tabular import TableSchema
 from sklearn_causalmix.backbones._base import get_backbone
-from sklearn_causalmix.backbones._classifier import InContextClassifier, encode_labels
+from sklearn_causalmix.backbones._classifier import (
+    InContextClassifier,
+    encode_labels,
+    keep_state_on_failure,
+)
 from sklearn_causalmix.backbones._device import cpu_state, resolve_device
 from sklearn_causalmix.backbones._inference import in_context_proba, subsample_context
+from sklearn_causalmix.evaluation import multiclass_roc_auc
 from sklearn_causalmix.finetune._cache import prepare_augmenter, synthetic_pool
 from sklearn_causalmix.finetune._episodes import EpisodeSampler
 from sklearn_causalmix.finetune._loop import autocast, finetune
@@ -40,7 +45,10 @@ class _FittedBackbone:
 
 
 def score_proba(y_codes, proba, scoring):
-    """Score class probabilities: ROC-AUC (one-vs-rest macro over the classes present) or minus log-loss.
+    """Score class probabilities: ROC-AUC or minus log-loss.
+
+    ROC-AUC is :func:`sklearn_causalmix.evaluation.multiclass_roc_auc` (binary: the usual AUC;
+    several classes: one-vs-rest, macro over the classes present).
 
     Parameters
     ----------
@@ -64,16 +72,9 @@ def score_proba(y_codes, proba, scoring):
     n_classes = proba.shape[1]
     if scoring == "neg_log_loss":
         return -float(log_loss(y_codes, proba, labels=np.arange(n_classes)))
-    present = np.unique(y_codes)
-    if len(present) < 2:
+    if len(np.unique(y_codes)) < 2:
         return float("nan")
-    if n_classes == 2:
-        return float(roc_auc_score(y_codes, proba[:, 1]))
-    p = proba[:, present]
-    p = p / np.clip(p.sum(axis=1, keepdims=True), 1e-12, None)
-    if len(present) == 2:
-        return float(roc_auc_score(y_codes == present[1], p[:, 1]))
-    return float(roc_auc_score(y_codes, p, multi_class="ovr", labels=present))
+    return multiclass_roc_auc(y_codes, proba, labels=np.arange(n_classes))
 
 
 def _check_2d(X):
@@ -208,6 +209,11 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         value, fits on the CPU give identical probabilities.
     verbose : int, default=0
         A tqdm progress bar over the steps, showing the validation score, when > 0.
+    handle_unknown : {"missing", "error"}, default="missing"
+        Categorical levels not seen in ``fit`` (the normal case under domain shift), in the rows to
+        predict and in the ``monitor`` set: ``"missing"`` encodes them as missing values (NaN), as
+        HistGradientBoosting does, with one ``UnseenLevelWarning`` per call naming the columns and
+        counts; ``"error"`` raises a ``ValueError``.
 
     Attributes
     ----------
@@ -246,6 +252,12 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
     sklearn_causalmix.backbones.InContextClassifier : the zero-shot model (``max_steps=0``).
     sklearn_causalmix.CausalSCMAugmenter : the default augmenter.
 
+    Notes
+    -----
+    A ``fit`` that raises (bad input, an augmenter error, an interrupted fine-tuning) leaves the
+    estimator as it was before the call: a fitted estimator keeps its previous fitted state and
+    still predicts with it; an unfitted one stays unfitted.
+
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
@@ -283,6 +295,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         "device": [StrOptions({"auto", "cpu", "cuda", "mps"}), str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "handle_unknown": [StrOptions({"missing", "error"})],
     }
 
     def __init__(
@@ -309,6 +322,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         device="auto",
         random_state=None,
         verbose=0,
+        handle_unknown="missing",
     ):
         self.backbone = backbone
         self.augmenter = augmenter
@@ -331,6 +345,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.handle_unknown = handle_unknown
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -342,6 +357,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
 
     # ----------------------------------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
+    @keep_state_on_failure
     def fit(self, X, y, *, monitor=None):
         """Fine-tune the backbone on ``(X, y)`` mixed with synthetic rows, then keep the real rows as context.
 
@@ -354,6 +370,10 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         monitor : tuple (X_monitor, y_monitor), default=None
             An extra labelled set (e.g. the shifted test domain) scored at every evaluation and recorded as
             ``monitor_score`` in :attr:`history_`. It never influences training or the choice of weights.
+            It is metadata: with ``sklearn.set_config(enable_metadata_routing=True)``, request it with
+            ``clf.set_fit_request(monitor=True)`` and pass ``monitor=`` to ``Pipeline.fit``,
+            ``GridSearchCV.fit`` or ``cross_validate(params=...)`` (the monitor table must have the
+            columns this estimator receives: earlier Pipeline steps do not transform it).
 
         Returns
         -------
@@ -415,8 +435,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(monitor).__name__}."
             )
         X_mon, y_mon = monitor
-        self.schema_.check(X_mon)
-        Z_mon = self.schema_.encode(X_mon)
+        Z_mon = self.schema_.encode(X_mon, handle_unknown=self.handle_unknown)
         y_mon = column_or_1d(y_mon, warn=False)
         if len(y_mon) != len(Z_mon):
             raise ValueError(
@@ -550,7 +569,8 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         _check_2d(X)
         validate_data(self, X, reset=False, skip_check_array=True)
-        self.schema_.check(X)
+        # Unseen levels: refused here with "error"; with "missing" the predictor warns once and encodes them.
+        self.schema_.check(X, handle_unknown=self.handle_unknown)
 
     def predict_proba(self, X):
         """Class probabilities of ``X`` with the real training rows as context.
@@ -558,7 +578,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
-            Same columns as in ``fit``; categories seen in ``fit`` only.
+            Same columns as in ``fit``; categorical levels unseen in ``fit`` follow ``handle_unknown``.
 
         Returns
         -------

@@ -17,6 +17,7 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_causalmix import CausalMixFTClassifier, InContextClassifier
+from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig
 from sklearn_causalmix.evaluation import validation_test_gap
 from sklearn_causalmix.finetune import _classifier as classifier_module
 from sklearn_causalmix.finetune._episodes import EpisodeSampler
@@ -277,7 +278,7 @@ def test_out_of_memory_halves_the_episode_and_warns():
 
 def test_bad_inputs_have_clear_errors():
     X, y = make_table(n=120)
-    clf = CausalMixFTClassifier(synthetic_ratio=0.0, **CHEAP).fit(X, y)
+    clf = CausalMixFTClassifier(synthetic_ratio=0.0, handle_unknown="error", **CHEAP).fit(X, y)
     with pytest.raises(ValueError, match="not seen at fit time"):
         clf.predict(X.assign(colour="green"))
     with pytest.raises(ValueError, match="feature names"):
@@ -313,7 +314,9 @@ def test_bad_inputs_have_clear_errors():
     with pytest.raises(ValueError, match="not among the training classes"):
         CausalMixFTClassifier(synthetic_ratio=0.0, **CHEAP).fit(X, y, monitor=(X[:5], ["maybe"] * 5))
     with pytest.raises(ValueError, match="not seen at fit time"):
-        CausalMixFTClassifier(synthetic_ratio=0.0, **CHEAP).fit(X, y, monitor=(X.assign(colour="green"), y))
+        CausalMixFTClassifier(synthetic_ratio=0.0, handle_unknown="error", **CHEAP).fit(
+            X, y, monitor=(X.assign(colour="green"), y)
+        )
 
 
 def test_bad_augmenter_output_is_reported():
@@ -350,3 +353,77 @@ def test_score_proba_multiclass_and_log_loss():
         y[2:], proba[2:], "roc_auc"
     )  # NaN: one class present
     assert classifier_module.score_proba(y, proba, "neg_log_loss") < 0
+
+
+def _learnable_backbone():
+    torch.manual_seed(0)
+    return CausalMixPFN(PFNConfig(d_model=32, n_layers=1, n_heads=2))
+
+
+def test_finetuning_a_learnable_task_moves_the_weights_and_improves_validation():
+    # A randomly initialised one-layer PFN and a task it can learn in context (the sign of x0): 30 steps
+    # must change the weights and pick a step after 0 with a clearly better validation ROC-AUC.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] > 0).astype(int)
+    clf = CausalMixFTClassifier(
+        _learnable_backbone, synthetic_ratio=0.0, max_steps=30, eval_every=5, patience=20, learning_rate=1e-3,
+        episode_size=64, n_estimators=1, device="cpu", random_state=0,
+    ).fit(X, y)
+    start = _learnable_backbone().state_dict()
+    moved = [name for name, value in clf.backbone_.state_dict().items() if not torch.equal(value, start[name])]
+    assert moved, "fine-tuning did not change any weight"
+    assert clf.best_step_ > 0
+    assert clf.best_score_ >= clf.history_[0]["val_score"] + 0.05
+    assert clf.best_score_ == max(h["val_score"] for h in clf.history_)
+
+
+def test_unseen_levels_are_predicted_as_missing_with_one_warning():
+    from sklearn_causalmix._tabular import UnseenLevelWarning
+
+    X, y = make_table(n=160)
+    clf = CausalMixFTClassifier(synthetic_ratio=0.0, **CHEAP).fit(X[:120], y[:120])
+    shifted = X[120:].copy()
+    shifted.loc[shifted.index[:7], "colour"] = "green"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        proba = clf.predict_proba(shifted)
+    unseen = [w for w in caught if issubclass(w.category, UnseenLevelWarning)]
+    assert len(unseen) == 1 and "column 'colour': 7 cell(s), 1 level(s) ['green']" in str(unseen[0].message)
+    as_missing = shifted.assign(colour=shifted["colour"].where(shifted["colour"] != "green"))
+    np.testing.assert_allclose(proba, clf.predict_proba(as_missing))
+    # the monitor set may hold them too
+    with pytest.warns(UnseenLevelWarning):
+        fitted = CausalMixFTClassifier(synthetic_ratio=0.0, **CHEAP).fit(X[:120], y[:120], monitor=(shifted, y[120:]))
+    assert np.isfinite(fitted.history_[0]["monitor_score"])
+
+
+class _BrokenAugmenter(JitterAugmenter):
+    def sample(self, n, random_state=None):
+        raise RuntimeError("the augmenter broke")
+
+
+def test_failed_fit_keeps_the_previous_fitted_state_or_none():
+    from sklearn.exceptions import NotFittedError
+
+    X, y = make_table(n=160)
+    clf = CausalMixFTClassifier(synthetic_ratio=0.0, **CHEAP).fit(X[:120], y[:120])
+    before = clf.predict_proba(X[120:])
+    state = dict(vars(clf))
+    # fails midway: after the split and the schema, in the augmenter, on other data with other columns
+    other = X[:100].drop(columns="f4").assign(extra=1.0)
+    clf.set_params(synthetic_ratio=0.5, augmenter=_BrokenAugmenter())
+    with pytest.raises(RuntimeError, match="the augmenter broke"):
+        clf.fit(other, y[:100])
+    assert {k: v for k, v in vars(clf).items() if k.endswith("_")} == {
+        k: v for k, v in state.items() if k.endswith("_")
+    }
+    np.testing.assert_array_equal(clf.predict_proba(X[120:]), before)
+    assert clf.n_features_in_ == 6 and "f4" in clf.feature_names_in_
+    # an unfitted estimator whose first fit fails stays unfitted
+    fresh = CausalMixFTClassifier(synthetic_ratio=0.5, augmenter=_BrokenAugmenter(), **CHEAP)
+    with pytest.raises(RuntimeError):
+        fresh.fit(X, y)
+    assert not [k for k in vars(fresh) if k.endswith("_")]
+    with pytest.raises(NotFittedError):
+        fresh.predict(X)

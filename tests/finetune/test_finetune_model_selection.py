@@ -117,3 +117,33 @@ def test_grid_search_with_default_augmenter_is_cached(tmp_path, ratio):
     ).fit(X, y)
     assert clf.n_synthetic_ == (0 if ratio == 0 else 64)
     assert np.isfinite(clf.predict_proba(X[:5])).all()
+
+
+def test_monitor_is_routed_as_metadata_in_pipeline_and_grid_search():
+    import sklearn
+    from sklearn.exceptions import UnsetMetadataPassedError
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = make_table(n=160)
+    monitor = (X[120:], y[120:])
+    kw = dict(synthetic_ratio=0.0, **CHEAP)
+    direct = CausalMixFTClassifier(**kw).fit(X[:120], y[:120], monitor=monitor)
+    expected = [h["monitor_score"] for h in direct.history_]
+    with sklearn.config_context(enable_metadata_routing=True):
+        keep = FunctionTransformer(feature_names_out="one-to-one").set_output(transform="pandas")
+        pipe = Pipeline([("keep", keep), ("clf", CausalMixFTClassifier(**kw).set_fit_request(monitor=True))])
+        pipe.fit(X[:120], y[:120], monitor=monitor)
+        assert [h["monitor_score"] for h in pipe[-1].history_] == expected
+        # not requested: scikit-learn refuses to drop it silently
+        unrequested = Pipeline([("keep", keep), ("clf", CausalMixFTClassifier(**kw))])
+        with pytest.raises(UnsetMetadataPassedError, match="monitor"):
+            unrequested.fit(X[:120], y[:120], monitor=monitor)
+        search = GridSearchCV(
+            CausalMixFTClassifier(**kw).set_fit_request(monitor=True),
+            {"learning_rate": [1e-4]},
+            cv=StratifiedKFold(2, shuffle=True, random_state=0),
+            scoring="roc_auc",
+        )
+        search.fit(X[:120], y[:120], monitor=monitor)
+        # the refit on all rows got the same monitor set as the direct fit (same settings)
+        assert [h["monitor_score"] for h in search.best_estimator_.history_] == expected
