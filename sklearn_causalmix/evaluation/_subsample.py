@@ -8,6 +8,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
+from sklearn_causalmix._allocation import largest_remainder
+
 
 def _check_n_rows(value, name):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
@@ -56,18 +58,7 @@ def subsample_indices(indices, n, y=None, *, stratify=True, random_state=None, n
             f"training rows; a stratified subsample keeps at least one row per class. Raise {name} "
             "or pass stratify=False."
         )
-    exact = n * counts / counts.sum()
-    alloc = np.maximum(np.floor(exact).astype(int), 1)
-    alloc = np.minimum(alloc, counts)
-    # Hand out (or take back) the remaining rows by largest (smallest) fractional part.
-    while alloc.sum() < n:
-        room = alloc < counts
-        gain = np.where(room, exact - alloc, -np.inf)
-        alloc[int(np.argmax(gain))] += 1
-    while alloc.sum() > n:
-        spare = alloc > 1
-        excess = np.where(spare, alloc - exact, -np.inf)
-        alloc[int(np.argmax(excess))] -= 1
+    alloc = largest_remainder(n, counts, minimum=1, maximum=counts)
     chosen = [
         rng.choice(indices[codes == k], size=alloc[k], replace=False)
         for k in range(classes.shape[0])
