@@ -15,11 +15,21 @@ from sklearn_causalmix.backbones._classifier import InContextClassifier
 from sklearn_causalmix.backbones._device import resolve_device
 from sklearn_causalmix.backbones._embedded import load_default_backbone
 from sklearn_causalmix.backbones._pfn import CausalMixPFN, PFNConfig
+from sklearn_causalmix.backbones._tabicl import TabICLBackbone, load_tabicl_backbone
+from sklearn_causalmix.backbones._tabpfn import TabPFNV2Backbone, load_tabpfn_v2_backbone
 from sklearn_causalmix.backbones._weights import WeightsChecksumError, file_sha256, load_weights, save_weights
 
 register_backbone("default", load_default_backbone)
+# Adapters: weights from a local path (or the documented environment variable); the optional packages
+# are imported only when the backbone is built.
+register_backbone("tabicl", load_tabicl_backbone)
+register_backbone("tabpfn-v2", load_tabpfn_v2_backbone)
 
 __all__ = [
+    "TabICLBackbone",
+    "TabPFNV2Backbone",
+    "load_tabicl_backbone",
+    "load_tabpfn_v2_backbone",
     "BackboneLimits",
     "EncodedContext",
     "TabularBackbone",

@@ -1,0 +1,423 @@
+"""TabPFN v2 (Hollmann et al., Nature 2025; PriorLabs/TabPFN) as a backbone, from local weights.
+
+Only the **v2** weights are supported: they are released under the Prior Labs licence (Apache 2.0 with an
+attribution clause: products built with them must show "Built with TabPFN"). Later TabPFN weights (v2.5 and
+up) are non-commercial and gated; loading one raises an error.
+
+The network is the official ``tabpfn`` v2 architecture, built offline from the configuration stored in the
+checkpoint (the ``.ckpt`` released on the Hugging Face Hub, or a safetensors file written by ``tabpfn``).
+The network itself removes constant columns, imputes and flags missing values, scales every column with the
+context statistics and densifies the context labels. Outside the network, ``tabpfn.TabPFNClassifier``
+applies per ensemble member a preprocessing pipeline; this adapter reproduces, in torch and from the context
+rows of each episode, the pipeline of the configuration :data:`PARITY_INFERENCE_CONFIG`:
+
+1. columns constant over the context (or missing everywhere in it) are dropped;
+2. categorical columns — ours, and numeric columns with fewer than 4 distinct context values when the
+   context has more than 100 rows, as ``tabpfn`` infers them — are moved before the numeric ones;
+3. numeric columns are softly clipped at ``outlier_removal_std`` (12) context standard deviations after a
+   second, outlier-free estimate (as ``tabpfn``'s soft outlier clipping); categorical codes are left as
+   they are;
+4. the logits are divided by the checkpoint's softmax temperature (0.9 for v2).
+
+It does **not** reproduce the quantile transform, SVD features and row fingerprint of the first member of
+the official default ensemble, so zero-shot numbers equal ``TabPFNClassifier(n_estimators=1,
+inference_config=PARITY_INFERENCE_CONFIG)`` (see the parity test), not the default estimator's.
+
+The network maps the context labels to ``0 .. k-1`` by rank, so a class absent from an episode's context has
+no output; its logit is set 10 below the smallest logit of the present classes (finite loss in fine-tuning).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from sklearn_causalmix.backbones._base import BackboneLimits, TabularBackbone
+from sklearn_causalmix.backbones._spec import BackboneSpec, resolve_weights_path
+
+__all__ = ["TabPFNV2Backbone", "TabPFNV2Adapter", "load_tabpfn_v2_backbone", "parity_inference_config"]
+
+ENV_VAR = "SKLEARN_CAUSALMIX_TABPFN_V2_WEIGHTS"
+DEFAULT_CHECKPOINT = "tabpfn-v2-classifier.ckpt"
+_ABSENT_CLASS_MARGIN = 10.0
+_HOW_TO_GET = (
+    f"Download {DEFAULT_CHECKPOINT} from https://huggingface.co/Prior-Labs/TabPFN-v2-clf (accept the Prior "
+    f"Labs licence) and pass TabPFNV2Backbone(weights='path/to/{DEFAULT_CHECKPOINT}'), or set the "
+    f"environment variable {ENV_VAR} to its path, or allow the official download with "
+    "TabPFNV2Backbone(allow_download=True)."
+)
+
+
+def _import_tabpfn():
+    try:
+        from tabpfn.architectures import tabpfn_v2
+        from tabpfn.checkpoint import Checkpoint
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError(
+            "The TabPFN v2 backbone needs the optional package tabpfn; install it with "
+            "`pip install \"sklearn-causalmix[tabpfn]\"`."
+        ) from exc
+    return tabpfn_v2, Checkpoint
+
+
+def parity_inference_config() -> dict:
+    """The ``inference_config`` under which ``tabpfn.TabPFNClassifier`` preprocesses like this adapter.
+
+    Returns
+    -------
+    config : dict
+        Pass it as ``TabPFNClassifier(n_estimators=1, inference_config=...)``.
+
+    Examples
+    --------
+    >>> import pytest
+    >>> _ = pytest.importorskip("tabpfn")  # needs the tabpfn extra
+    >>> from sklearn_causalmix.backbones._tabpfn import parity_inference_config
+    >>> parity_inference_config()["FINGERPRINT_FEATURE"]
+    False
+    """
+    from tabpfn.preprocessing import PreprocessorConfig
+
+    return {
+        "PREPROCESS_TRANSFORMS": [PreprocessorConfig("none", categorical_name="numeric")],
+        "FINGERPRINT_FEATURE": False,
+        "FEATURE_SHIFT_METHOD": None,
+        "CLASS_SHIFT_METHOD": None,
+        "POLYNOMIAL_FEATURES": "no",
+        "OUTLIER_REMOVAL_STD": 12.0,
+    }
+
+
+#: Documented name of the configuration (built lazily: it needs tabpfn).
+PARITY_INFERENCE_CONFIG = "sklearn_causalmix.backbones._tabpfn.parity_inference_config()"
+
+
+def _nanmean(x: torch.Tensor) -> torch.Tensor:
+    ok = ~torch.isnan(x)
+    return torch.where(ok, x, torch.zeros_like(x)).sum(0) / ok.sum(0).clamp_min(1)
+
+
+def _nanstd(x: torch.Tensor) -> torch.Tensor:
+    ok = ~torch.isnan(x)
+    mean = _nanmean(x)
+    sq = torch.where(ok, (x - mean) ** 2, torch.zeros_like(x)).sum(0)
+    return (sq / (ok.sum(0) - 1).clamp_min(1)).sqrt()
+
+
+def _n_distinct(x: torch.Tensor) -> torch.Tensor:
+    """Distinct values per column, NaN counted as one value."""
+    s = x.sort(dim=0).values  # NaN sorts last
+    nan = torch.isnan(s)
+    change = (s[1:] != s[:-1]) & ~(nan[1:] & nan[:-1])
+    return 1 + change.sum(0)
+
+
+def tabpfn_preprocess(X: torch.Tensor, n_context: int, categorical: torch.Tensor, n_sigma: float):
+    """One episode's table as ``TabPFNClassifier`` (parity configuration) feeds it to the network.
+
+    Parameters
+    ----------
+    X : torch.Tensor of shape (n_rows, n_features)
+        Context rows first; NaN for missing; category codes in categorical columns.
+    n_context : int
+    categorical : torch.Tensor of shape (n_features,), bool
+    n_sigma : float or None
+        Outlier clipping threshold; None for none.
+
+    Returns
+    -------
+    X_out : torch.Tensor of shape (n_rows, n_kept)
+
+    Raises
+    ------
+    ValueError
+        If every column is constant over the context.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_causalmix.backbones._tabpfn import tabpfn_preprocess
+    >>> X = torch.tensor([[0.0, 1.0], [1.0, 1.0], [2.0, 1.0], [1e9, 1.0]], dtype=torch.float64)
+    >>> out = tabpfn_preprocess(X, 3, torch.tensor([False, False]), 12.0)
+    >>> out.shape, bool(out[3, 0] < 100)
+    (torch.Size([4, 1]), True)
+    """
+    categorical = categorical.to(X.device, torch.bool)
+    ctx = X[:n_context]
+    keep = (ctx != ctx[:1]).any(dim=0) & ~torch.isnan(ctx).all(dim=0)
+    if not bool(keep.any()):
+        raise ValueError(
+            "Every feature is constant over the context rows; TabPFN cannot predict from such a table."
+        )
+    X, categorical = X[:, keep], categorical[keep]
+    ctx = X[:n_context]
+    if n_context > 100:
+        categorical = categorical | (_n_distinct(ctx) < 4)
+    # categorical columns first, numeric ones after (the official reshape step's column order)
+    order = torch.cat([torch.nonzero(categorical).flatten(), torch.nonzero(~categorical).flatten()])
+    X, categorical = X[:, order], categorical[order]
+    if n_sigma is None or n_context <= 1:
+        return X
+    ctx = X[:n_context]
+    numeric = ~categorical
+    mu, sd = _nanmean(ctx), _nanstd(ctx)
+    outlier = (ctx > mu + n_sigma * sd) | (ctx < mu - n_sigma * sd)
+    clean = torch.where(outlier, torch.full_like(ctx, float("nan")), ctx)
+    mu, sd = _nanmean(clean), _nanstd(clean)
+    lower, upper = mu - n_sigma * sd, mu + n_sigma * sd
+    clipped = torch.maximum(-torch.log1p(X.abs()) + lower, X)
+    clipped = torch.minimum(torch.log1p(clipped.abs()) + upper, clipped)
+    return torch.where(numeric, clipped, X)
+
+
+class TabPFNV2Adapter(TabularBackbone):
+    """The official TabPFN v2 network behind the backbone protocol.
+
+    Preprocessing contract: see the module :mod:`sklearn_causalmix.backbones._tabpfn`. Limits: the
+    checkpoint's number of outputs (10 classes for the released v2 classifier), 500 features and 10,000
+    context rows (what v2 was pretrained for; ``max_context_rows`` can be changed on the spec).
+
+    Parameters
+    ----------
+    model : tabpfn ``TabPFNV2`` module
+    checkpoint : dict
+        ``config`` and ``architecture_name`` of the checkpoint (written back by :meth:`save_checkpoint`).
+    softmax_temperature : float, default=0.9
+    outlier_removal_std : float or None, default=12.0
+    max_context_rows : int, default=10000
+    max_features : int, default=500
+
+    Examples
+    --------
+    >>> import pytest
+    >>> _ = pytest.importorskip("tabpfn")  # needs the tabpfn extra
+    >>> import torch
+    >>> from sklearn_causalmix.backbones._tabpfn import TabPFNV2Adapter, tiny_tabpfn_v2_model
+    >>> model, checkpoint = tiny_tabpfn_v2_model()
+    >>> adapter = TabPFNV2Adapter(model, checkpoint).eval()
+    >>> Xc, yc, Xq = torch.randn(1, 20, 3), torch.randint(0, 2, (1, 20)), torch.randn(1, 5, 3)
+    >>> adapter(Xc, yc, Xq, n_classes=2).shape
+    torch.Size([1, 5, 2])
+    """
+
+    handles_wide_tables = False
+
+    def __init__(self, model, checkpoint, *, softmax_temperature=0.9, outlier_removal_std=12.0,
+                 max_context_rows=10_000, max_features=500):
+        super().__init__()
+        self.model = model
+        self.checkpoint = {k: v for k, v in checkpoint.items() if k != "state_dict"}
+        self.softmax_temperature = float(softmax_temperature)
+        self.outlier_removal_std = outlier_removal_std
+        self.limits = BackboneLimits(int(model.n_out), int(max_features), int(max_context_rows))
+
+    def _episode(self, X, y_context, n_classes):
+        # X: (n_rows, F) preprocessed; y_context: (n_context,) class codes
+        n_context = y_context.shape[0]
+        dtype = next(self.model.parameters()).dtype
+        out = self.model(X[:, None].to(dtype), y_context[:, None].to(dtype))  # (n_query, 1, n_out)
+        dense = out[:, 0].float()
+        present = torch.unique(y_context.long())  # the network's output j is the j-th smallest label
+        dense = dense[:, : len(present)]
+        if len(present) == n_classes:
+            return dense
+        fill = dense.min(dim=-1, keepdim=True).values - _ABSENT_CLASS_MARGIN
+        logits = fill.expand(-1, n_classes).clone()
+        logits[:, present.to(logits.device)] = dense
+        return logits
+
+    def forward(self, X_context, y_context, X_query, *, n_classes, categorical_mask=None):
+        """Class logits of the query rows; see :meth:`TabularBackbone.forward`."""
+        if not 1 <= n_classes <= self.limits.max_classes:
+            raise ValueError(
+                f"n_classes={n_classes} is outside what this TabPFN checkpoint supports "
+                f"(1..{self.limits.max_classes})."
+            )
+        B, n_context, n_features = X_context.shape
+        dtype = torch.float32 if X_context.device.type == "mps" else torch.float64
+        X = torch.cat([X_context, X_query], dim=1).to(dtype)
+        if categorical_mask is None:
+            mask = torch.zeros(B, n_features, dtype=torch.bool, device=X.device)
+        else:
+            mask = categorical_mask.to(X.device, torch.bool).expand(B, n_features)
+        out = [
+            self._episode(
+                tabpfn_preprocess(X[b], n_context, mask[b], self.outlier_removal_std), y_context[b], n_classes
+            )
+            for b in range(B)
+        ]
+        return torch.stack(out) / self.softmax_temperature
+
+    def save_checkpoint(self, path) -> None:
+        """Write the (fine-tuned) weights as a checkpoint that ``tabpfn.TabPFNClassifier(model_path=...)`` loads.
+
+        Parameters
+        ----------
+        path : str or Path
+        """
+        state = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
+        torch.save({**self.checkpoint, "state_dict": state}, path)
+
+
+def tiny_tabpfn_v2_model(seed=0, **overrides):
+    """A small random-weight TabPFN v2 network and its checkpoint metadata, for tests and examples.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        Seed of the random weights.
+    **overrides
+        Fields of ``tabpfn``'s ``TabPFNV2Config``.
+
+    Returns
+    -------
+    model : tabpfn ``TabPFNV2`` module
+    checkpoint : dict
+        ``config`` and ``architecture_name`` entries, to save with ``state_dict``.
+
+    Examples
+    --------
+    >>> import pytest
+    >>> _ = pytest.importorskip("tabpfn")  # needs the tabpfn extra
+    >>> from sklearn_causalmix.backbones._tabpfn import tiny_tabpfn_v2_model
+    >>> model, checkpoint = tiny_tabpfn_v2_model()
+    >>> checkpoint["architecture_name"]
+    'tabpfn_v2'
+    """
+    import dataclasses
+
+    tabpfn_v2, _ = _import_tabpfn()
+    fields = dict(emsize=16, nlayers=1, nhead=2, features_per_group=2, max_num_classes=10)
+    fields.update(overrides)
+    config = tabpfn_v2.TabPFNV2Config(**fields)
+    model = tabpfn_v2.get_architecture(config)
+    # The architecture zero-initialises its residual output projections, which makes a fresh network
+    # predict the same for every row; redraw every parameter so that tests see row-dependent outputs.
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.3)
+    return model, {"config": dataclasses.asdict(config), "architecture_name": "tabpfn_v2"}
+
+
+def load_tabpfn_v2_backbone(weights=None, *, allow_download=False, softmax_temperature=None,
+                            outlier_removal_std=12.0, max_context_rows=10_000):
+    """A TabPFN v2 backbone from a local checkpoint (or, only when allowed, the official download).
+
+    Parameters
+    ----------
+    weights : str or Path, default=None
+        A v2 classifier checkpoint (``.ckpt`` or ``.safetensors``); None reads the environment variable
+        ``SKLEARN_CAUSALMIX_TABPFN_V2_WEIGHTS``.
+    allow_download : bool, default=False
+        With no path: download the v2 classifier through ``tabpfn``'s own downloader (needs internet and
+        the licence accepted on the Hub). Never done unless asked.
+    softmax_temperature : float, default=None
+        None uses the checkpoint's (0.9 for v2).
+    outlier_removal_std : float or None, default=12.0
+    max_context_rows : int, default=10000
+
+    Returns
+    -------
+    backbone : TabPFNV2Adapter
+
+    Raises
+    ------
+    ImportError
+        Without the ``tabpfn`` extra.
+    FileNotFoundError
+        With no weights and no permission to download: the message says how to get them.
+    ValueError
+        A checkpoint of another architecture (v2.5 and later, under a non-commercial licence) or a
+        regression checkpoint.
+
+    Examples
+    --------
+    >>> import pytest
+    >>> _ = pytest.importorskip("tabpfn")  # needs the tabpfn extra
+    >>> import pathlib, tempfile, torch
+    >>> from sklearn_causalmix.backbones._tabpfn import load_tabpfn_v2_backbone, tiny_tabpfn_v2_model
+    >>> model, checkpoint = tiny_tabpfn_v2_model()
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.ckpt"
+    >>> torch.save({**checkpoint, "state_dict": model.state_dict()}, path)
+    >>> load_tabpfn_v2_backbone(path).limits.max_classes
+    10
+    """
+    tabpfn_v2, Checkpoint = _import_tabpfn()
+    path = resolve_weights_path(weights, env_var=ENV_VAR, name="TabPFN v2", how_to_get=_HOW_TO_GET)
+    if path is None:
+        if not allow_download:
+            raise FileNotFoundError(f"No TabPFN v2 weights were given. {_HOW_TO_GET}")
+        from tabpfn.constants import ModelVersion
+        from tabpfn.model_loading import download_model, get_cache_dir
+
+        path = get_cache_dir() / DEFAULT_CHECKPOINT
+        if not path.exists():
+            result = download_model(path, version=ModelVersion.V2, which="classifier",
+                                    model_name=DEFAULT_CHECKPOINT)
+            if result != "ok":
+                raise RuntimeError(f"The TabPFN v2 download failed: {result}. {_HOW_TO_GET}")
+    try:
+        checkpoint = Checkpoint(path).load()
+    except Exception as exc:
+        raise ValueError(f"{str(path)!r} is not a readable TabPFN checkpoint: {exc}") from exc
+    if not isinstance(checkpoint, dict) or not {"config", "state_dict"} <= set(checkpoint):
+        raise ValueError(f"{str(path)!r} is not a TabPFN checkpoint: it needs 'config' and 'state_dict'.")
+    architecture = checkpoint.get("architecture_name", "tabpfn_v2")
+    if architecture != "tabpfn_v2":
+        raise ValueError(
+            f"{str(path)!r} holds the TabPFN architecture {architecture!r}; only TabPFN v2 weights are "
+            "supported (later TabPFN weights carry a non-commercial licence and are not supported here)."
+        )
+    config, _ = tabpfn_v2.parse_config(checkpoint["config"])
+    if config.max_num_classes < 2:
+        raise ValueError(f"{str(path)!r} is not a TabPFN classifier checkpoint (no classification head).")
+    model = tabpfn_v2.get_architecture(config)
+    state = {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("criterion.")}
+    model.load_state_dict(state)
+    if softmax_temperature is None:
+        softmax_temperature = (checkpoint.get("inference_config") or {}).get("SOFTMAX_TEMPERATURE", 0.9)
+    meta = {"config": checkpoint["config"], "architecture_name": "tabpfn_v2"}
+    return TabPFNV2Adapter(
+        model.eval(), meta, softmax_temperature=softmax_temperature, outlier_removal_std=outlier_removal_std,
+        max_context_rows=max_context_rows,
+    )
+
+
+class TabPFNV2Backbone(BackboneSpec):
+    """TabPFN v2 from local weights: a clone-able backbone spec (``backbone=TabPFNV2Backbone(weights=...)``).
+
+    Parameters
+    ----------
+    weights : str or Path, default=None
+        Local v2 classifier checkpoint; None reads the environment variable
+        ``SKLEARN_CAUSALMIX_TABPFN_V2_WEIGHTS``.
+    allow_download : bool, default=False
+        Allow ``tabpfn``'s own download when no local weights are given.
+    softmax_temperature : float, default=None
+        None uses the checkpoint's (0.9 for v2).
+    outlier_removal_std : float or None, default=12.0
+        Soft outlier clipping threshold (the official classification default).
+    max_context_rows : int, default=10000
+        Largest prediction context; larger training sets are subsampled (stratified).
+
+    Examples
+    --------
+    >>> from sklearn.base import clone
+    >>> from sklearn_causalmix import CausalMixFTClassifier
+    >>> from sklearn_causalmix.backbones import TabPFNV2Backbone
+    >>> clf = CausalMixFTClassifier(backbone=TabPFNV2Backbone(weights="tabpfn-v2-classifier.ckpt"))
+    >>> clone(clf).get_params()["backbone__weights"]
+    'tabpfn-v2-classifier.ckpt'
+    """
+
+    def __init__(self, weights=None, *, allow_download=False, softmax_temperature=None,
+                 outlier_removal_std=12.0, max_context_rows=10_000):
+        self.weights = weights
+        self.allow_download = allow_download
+        self.softmax_temperature = softmax_temperature
+        self.outlier_removal_std = outlier_removal_std
+        self.max_context_rows = max_context_rows
+
+    def build(self) -> TabPFNV2Adapter:
+        """A fresh :class:`TabPFNV2Adapter` loaded from the weights."""
+        return load_tabpfn_v2_backbone(**self.get_params(deep=False))
