@@ -9,12 +9,10 @@ models: :class:`CausalSCMAugmenter`. :class:`NoiseAugmenter`, :class:`SMOTEAugme
 """
 
 from sklearn_causalmix.augment._augmenter import CausalSCMAugmenter
-from sklearn_causalmix.augment._baselines import (
-    CTGANAugmenter,
-    GaussianCopulaAugmenter,
-    NoiseAugmenter,
-    SMOTEAugmenter,
-)
+from sklearn_causalmix.augment._copula import GaussianCopulaAugmenter
+from sklearn_causalmix.augment._ctgan import CTGANAugmenter
+from sklearn_causalmix.augment._noise import NoiseAugmenter
+from sklearn_causalmix.augment._smote import SMOTEAugmenter
 
 __all__ = [
     "CausalSCMAugmenter",

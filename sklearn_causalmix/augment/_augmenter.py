@@ -1,130 +1,43 @@
-"""CausalSCMAugmenter: synthetic labelled rows from SCMs fitted on sampled causal graphs."""
+"""CausalSCMAugmenter: synthetic labelled rows from SCMs fitted on sampled causal graphs.
+
+The estimator strings the method together: node handling (:mod:`._nodes`), discovery on
+bootstrap resamples (:mod:`._discovery`), DAG sampling (:mod:`._dag`), one DoWhy SCM per DAG
+(:mod:`._scm`) and sampling from them (:mod:`._sampling`); validation, containers, imputation and
+row counts come from :class:`~sklearn_causalmix.augment._base.BaseAugmenter`.
+"""
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils._tags import InputTags, Tags
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import (
-    check_consistent_length,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted
 
-from sklearn_causalmix._tabular import TableSchema
+from sklearn_causalmix.augment._base import BaseAugmenter
 from sklearn_causalmix.augment._dag import sample_dags
 from sklearn_causalmix.augment._discovery import bootstrap_edge_probabilities
-from sklearn_causalmix.augment._resample import resample_with_ratio
-from sklearn_causalmix.augment._rng import spawn_seeds
-from sklearn_causalmix.augment._scm import (
-    codes_to_labels,
-    draw,
-    draw_with_intervention,
-    fit_scm,
-    labels_to_codes,
+from sklearn_causalmix.augment._global_state import spawn_seeds
+from sklearn_causalmix.augment._nodes import (
+    constant_and_duplicate_columns,
+    fixed_graph_probabilities,
+    node_names,
+    parse_background_knowledge,
 )
+from sklearn_causalmix.augment._sampling import SCMLayout, sample_from_scms
+from sklearn_causalmix.augment._scm import codes_to_labels, fit_scm
 
 __all__ = ["CausalSCMAugmenter"]
 
 #: Smallest number of rows accepted by ``fit`` (independence tests need n - |S| - 3 >= 1).
 MIN_SAMPLES = 10
-_MAX_REJECTION_ROUNDS = 8
 
 
-@dataclass(slots=True)
-class _SamplerTags:
-    """Mirror of imbalanced-learn's sampler tags (imbalanced-learn is not a dependency)."""
-
-    sample_indices: bool = False
-
-
-@dataclass(slots=True)
-class _AugmenterInputTags(InputTags):
-    """sklearn input tags plus imbalanced-learn's ``dataframe`` flag."""
-
-    dataframe: bool = True
-
-
-@dataclass(slots=True)
-class _AugmenterTags(Tags):
-    """sklearn tags plus imbalanced-learn's ``sampler_tags`` (read by its pipeline and checks)."""
-
-    sampler_tags: _SamplerTags | None = None
-
-
-@dataclass
-class _TargetInfo:
-    """How ``y`` was passed, to return labels in the same container."""
-
-    container: str  # "series", "frame", "array" or "list"
-    name: object
-    dtype: object
-
-
-def _check_target(y):
-    """Validate class labels; return a 1D array and how to restore the container."""
-    if y is None:
-        raise ValueError(
-            "CausalSCMAugmenter requires y to be passed, but the target y is None; pass the "
-            "class labels (they are a node of the causal graph)."
-        )
-    if isinstance(y, pd.DataFrame):
-        if y.shape[1] != 1:
-            raise ValueError(
-                f"y should be a 1d array of class labels, got a DataFrame with {y.shape[1]} "
-                f"columns. Multilabel and multioutput targets are not supported."
-            )
-        info = _TargetInfo("frame", y.columns[0], y.dtypes.iloc[0])
-        y_arr = y.iloc[:, 0].to_numpy()
-    elif isinstance(y, pd.Series):
-        info = _TargetInfo("series", y.name, y.dtype)
-        y_arr = y.to_numpy()
-    else:
-        container = "list" if isinstance(y, (list, tuple)) else "array"
-        y_arr = np.asarray(y)
-        if y_arr.ndim == 2 and y_arr.shape[1] == 1:
-            y_arr = y_arr.ravel()
-        if y_arr.ndim != 1:
-            raise ValueError(
-                f"y should be a 1d array of class labels, got an array of shape {y_arr.shape}. "
-                f"Multilabel and multioutput targets are not supported."
-            )
-        info = _TargetInfo(container, None, y_arr.dtype)
-    if pd.isna(pd.Series(y_arr, dtype=object)).any():
-        raise ValueError(
-            "y contains missing values; drop those rows or impute the labels before fitting."
-        )
-    check_classification_targets(y_arr)
-    if type_of_target(y_arr) not in ("binary", "multiclass"):
-        raise ValueError(
-            f"Unknown label type: {type_of_target(y_arr)!r}. CausalSCMAugmenter needs class "
-            f"labels (binary or multiclass)."
-        )
-    return y_arr, info
-
-
-def _largest_remainder(n, proportions):
-    """Split ``n`` into integer counts as close as possible to ``n * proportions``."""
-    raw = n * np.asarray(proportions, dtype=float)
-    counts = np.floor(raw).astype(int)
-    short = n - counts.sum()
-    if short > 0:
-        order = np.argsort(-(raw - counts), kind="stable")
-        counts[order[:short]] += 1
-    return counts
-
-
-class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
+class CausalSCMAugmenter(BaseAugmenter):
     """Causal data augmenter: synthetic labelled rows from structural causal models.
 
     Reproduces the generator of CausalMixFT (Bühler, Purucker & Hutter, 2026,
@@ -184,9 +97,12 @@ class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
     max_features : int, default=100
         Largest number of features accepted (discovery time grows quickly with it).
     random_state : int, RandomState instance or None, default=None
-        Controls resampling, DAG sampling, SCM fitting and :meth:`sample` (numpy's global random
-        state, read by causal-learn and DoWhy, is seeded inside those calls and restored
-        afterwards). With a fixed value, fresh fits give identical samples.
+        Controls resampling, DAG sampling, SCM fitting and :meth:`sample`. Our code draws from
+        generators derived from it; DoWhy, which reads numpy's global random state, gets that
+        state seeded for each of its calls only, under a process-wide lock, and restored
+        afterwards. With a fixed value, fresh fits give identical samples, also when several
+        fits run in threads at once. :meth:`sample` without its own ``random_state`` repeats
+        the same rows when this is set, and draws new rows on every call when it is None.
     verbose : int, default=0
         Show tqdm progress bars over resamples and graphs when > 0.
     n_jobs : int, default=None
@@ -274,6 +190,7 @@ class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        **BaseAugmenter._parameter_constraints,
         "discovery": [StrOptions({"pc", "fci", "pc+fci"}), nx.DiGraph, pd.DataFrame],
         "n_bootstrap": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, 1, closed="neither")],
@@ -281,10 +198,8 @@ class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
         "background_knowledge": [dict, None],
         "n_graphs": [Interval(Integral, 1, None, closed="left")],
         "mechanisms": [StrOptions({"fast", "auto"})],
-        "synthetic_ratio": [Interval(Real, 0, 1, closed="both")],
         "match_class_balance": ["boolean"],
         "max_features": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
         "verbose": ["verbose"],
         "n_jobs": [Integral, None],
     }
@@ -320,244 +235,67 @@ class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
         self.verbose = verbose
         self.n_jobs = n_jobs
 
-    # ------------------------------------------------------------------------------- tags
-    def __sklearn_tags__(self):
-        base = super().__sklearn_tags__()
-        tags = _AugmenterTags(
-            estimator_type="sampler",
-            target_tags=base.target_tags,
-            transformer_tags=None,
-            classifier_tags=None,
-            regressor_tags=None,
-            input_tags=_AugmenterInputTags(
-                allow_nan=True, string=True, categorical=True, sparse=False, dataframe=True
-            ),
-            array_api_support=base.array_api_support,
-            no_validation=base.no_validation,
-            non_deterministic=base.non_deterministic,
-            requires_fit=base.requires_fit,
-            _skip_test=base._skip_test,
-            sampler_tags=_SamplerTags(),
-        )
-        tags.target_tags.required = True
-        return tags
+
+    _min_samples = MIN_SAMPLES
+    _min_samples_reason = " for the independence tests"
 
     # ------------------------------------------------------------------------------- fit
-    def _validate_X(self, X):
-        """sklearn-style validation (sets n_features_in_/feature_names_in_); returns the table."""
-        if isinstance(X, pd.DataFrame):
-            validate_data(self, X, reset=True, skip_check_array=True)
-            if X.shape[1] == 0:
-                raise ValueError(
-                    f"0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
-                )
-            if X.shape[0] == 0:
-                raise ValueError(
-                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is "
-                    f"required."
-                )
-            return X
-        if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
-            raise TypeError(
-                "Sparse input is not supported by CausalSCMAugmenter; convert it with "
-                "`X.toarray()` (categorical codes and missing values need a dense table)."
-            )
-        return validate_data(
-            self, X, reset=True, dtype=None, ensure_all_finite="allow-nan", ensure_2d=True
-        )
-
-    def _node_names(self, schema, info):
-        features = [str(n) for n in schema.names]
-        if len(set(features)) != len(features):
+    def _fit(self, table, rng):
+        schema, n_features = table.schema, table.schema.n_features
+        if n_features > self.max_features:
             raise ValueError(
-                f"Column names must be unique once converted to strings, got {schema.names}; "
-                f"rename the columns."
+                f"X has {n_features} features, more than max_features={self.max_features}. "
+                f"Select features first (e.g. with sklearn.feature_selection.SelectKBest) or "
+                f"raise max_features; discovery time grows quickly with the number of features."
             )
-        target = "target" if info.name is None else str(info.name)
-        while target in features:
-            target += "_"
-        return features, target
-
-    def _parse_background_knowledge(self, names):
-        bk = self.background_knowledge or {}
-        unknown_keys = set(bk) - {"forbidden", "required"}
-        if unknown_keys:
-            raise ValueError(
-                f"background_knowledge keys must be 'forbidden' and/or 'required', got "
-                f"{sorted(unknown_keys)}."
-            )
-        index = {n: i for i, n in enumerate(names)}
-        parsed = {}
-        for key in ("forbidden", "required"):
-            edges = []
-            for edge in bk.get(key, ()) or ():
-                if not isinstance(edge, (tuple, list)) or len(edge) != 2:
-                    raise ValueError(
-                        f"background_knowledge[{key!r}] must hold (a, b) pairs of node names, "
-                        f"got {edge!r}."
-                    )
-                a, b = (str(v) for v in edge)
-                missing = [v for v in (a, b) if v not in index]
-                if missing:
-                    raise ValueError(
-                        f"background_knowledge[{key!r}] names unknown nodes {missing}; valid "
-                        f"nodes are the features and the target: {names}."
-                    )
-                if a == b:
-                    raise ValueError(f"background_knowledge[{key!r}] holds a self-loop {edge!r}.")
-                edges.append((index[a], index[b]))
-            parsed[key] = edges
-        clash = set(parsed["forbidden"]) & set(parsed["required"])
-        if clash:
-            pairs = [(names[a], names[b]) for a, b in sorted(clash)]
-            raise ValueError(f"Edges {pairs} are both forbidden and required.")
-        if parsed["required"] and not nx.is_directed_acyclic_graph(
-            nx.DiGraph(parsed["required"])
-        ):
-            raise ValueError(
-                "The required edges of background_knowledge form a cycle; a DAG cannot hold them."
-            )
-        return parsed
-
-    def _fixed_graph_probabilities(self, names):
-        """Edge probabilities from a user-given DiGraph or adjacency DataFrame."""
-        index = {n: i for i, n in enumerate(names)}
-        P = np.zeros((len(names), len(names)))
-        if isinstance(self.discovery, nx.DiGraph):
-            nodes = [str(v) for v in self.discovery.nodes]
-            unknown = [v for v in nodes if v not in index]
-            if unknown:
-                raise ValueError(
-                    f"discovery graph has nodes {unknown} that are neither features nor the "
-                    f"target; valid nodes: {names}."
-                )
-            if not nx.is_directed_acyclic_graph(self.discovery):
-                raise ValueError(
-                    "discovery graph has a cycle; pass an acyclic networkx.DiGraph, or an "
-                    "adjacency DataFrame of edge probabilities (cycles are then broken)."
-                )
-            for a, b in self.discovery.edges:
-                P[index[str(a)], index[str(b)]] = 1.0
-            return P
-        frame = self.discovery
-        rows, cols = [str(v) for v in frame.index], [str(v) for v in frame.columns]
-        if sorted(rows) != sorted(names) or sorted(cols) != sorted(names):
-            raise ValueError(
-                f"discovery adjacency DataFrame must have index and columns equal to the feature "
-                f"names plus the target name {names}; got index {rows} and columns {cols}."
-            )
-        values = np.asarray(frame.to_numpy(dtype=float, na_value=np.nan))
-        if not np.isfinite(values).all() or values.min() < 0 or values.max() > 1:
-            raise ValueError(
-                "discovery adjacency DataFrame must hold edge probabilities in [0, 1] without "
-                "missing values."
-            )
-        r = [rows.index(n) for n in names]
-        c = [cols.index(n) for n in names]
-        P = values[np.ix_(r, c)].copy()
-        np.fill_diagonal(P, 0.0)
-        return P
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Learn the causal graph of ``X`` and ``y`` and fit the structural causal models.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Features: numeric, integer, boolean or categorical (strings / ``category``) columns;
-            missing values allowed.
-        y : array-like of shape (n_samples,)
-            Class labels (a node of the causal graph).
-
-        Returns
-        -------
-        self : CausalSCMAugmenter
-            Fitted estimator.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_causalmix import CausalSCMAugmenter
-        >>> rng = np.random.RandomState(0)
-        >>> a = rng.normal(size=300); b = a + 0.5 * rng.normal(size=300)
-        >>> y = (b + 0.5 * rng.normal(size=300) > 0).astype(int)
-        >>> aug = CausalSCMAugmenter(n_bootstrap=3, n_graphs=2, random_state=0)
-        >>> aug.fit(np.c_[a, b], y).edge_probabilities_.round(2)
-                  x0   x1  target
-        x0      0.00  0.5     0.0
-        x1      0.50  0.0     0.5
-        target  0.00  0.5     0.0
-        """
-        y_arr, info = _check_target(y)
-        X = self._validate_X(X)
-        check_consistent_length(X, y_arr)
-        classes, t = np.unique(y_arr, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                f"y has one class ({classes[0]!r}); CausalSCMAugmenter needs at least two "
-                f"classes to model the target."
-            )
-        n_samples = len(y_arr)
-        if n_samples < MIN_SAMPLES:
-            raise ValueError(
-                f"CausalSCMAugmenter needs at least {MIN_SAMPLES} samples for the independence "
-                f"tests, got {n_samples} sample(s); collect more rows."
-            )
-        schema = TableSchema.from_data(X)
-        if schema.n_features > self.max_features:
-            raise ValueError(
-                f"X has {schema.n_features} features, more than max_features="
-                f"{self.max_features}. Select features first (e.g. with "
-                f"sklearn.feature_selection.SelectKBest) or raise max_features; discovery time "
-                f"grows quickly with the number of features."
-            )
-        features, target = self._node_names(schema, info)
+        features, target = node_names(schema, table.target_name)
         names = features + [target]
-        bk = self._parse_background_knowledge(names)
-        rng = check_random_state(self.random_state)
-
-        Z = schema.encode(X)
-        p = schema.n_features
-        missing = np.isnan(Z)
-        self.missing_rate_ = missing.mean(axis=0)
-        fill = np.empty(p)
-        for j, spec in enumerate(schema.columns):
-            col = Z[~missing[:, j], j]
-            if spec.is_categorical:
-                fill[j] = np.bincount(col.astype(np.int64)).argmax()
-            else:
-                fill[j] = np.median(col)
-        Z_imp = np.where(missing, fill, Z)
-
-        constant = [j for j in range(p) if np.ptp(Z_imp[:, j]) == 0]
-        duplicates = {}
-        seen = {}
-        t_float = t.astype(np.float64)
-        for j in range(p):
-            if j in constant:
-                continue
-            key = np.where(missing[:, j], np.inf, Z[:, j]).tobytes()
-            if not missing[:, j].any() and np.array_equal(Z[:, j], t_float):
-                duplicates[j] = -1  # copy of the target codes
-            elif key in seen:
-                duplicates[j] = seen[key]
-            else:
-                seen[key] = j
-        active = [j for j in range(p) if j not in constant and j not in duplicates]
+        bk = parse_background_knowledge(self.background_knowledge, names)
+        constant, duplicates = constant_and_duplicate_columns(table)
+        active = [j for j in range(n_features) if j not in constant and j not in duplicates]
         self.constant_features_ = [features[j] for j in constant]
         self.duplicate_features_ = {
             features[j]: (target if s == -1 else features[s]) for j, s in duplicates.items()
         }
-        self._constant_values = {j: fill[j] for j in constant}
+        self.target_name_ = target
+        self._constant_values = {j: table.fill[j] for j in constant}
         self._duplicates = duplicates
+        self._active = active
 
-        # Nodes of the model: active features, then the target (index p in `names`).
-        model_idx = active + [p]
-        model_names = [names[i] for i in model_idx]
+        # Nodes of the model: the active features, then the target (index n_features of names).
+        model_index = active + [n_features]
+        model_names = [names[i] for i in model_index]
         discrete = np.array([schema.columns[j].is_categorical for j in active] + [True])
-        data = np.column_stack([Z_imp[:, active], t_float])
-        position = {full: k for k, full in enumerate(model_idx)}
+        data = np.column_stack([table.codes[:, active], table.target.astype(np.float64)])
+        probabilities = self._edge_probabilities(
+            data, discrete, names, model_index, bk, table.target, rng
+        )
+        self.edge_probabilities_ = pd.DataFrame(probabilities, index=names, columns=names)
+        self.graphs_ = sample_dags(
+            probabilities[np.ix_(model_index, model_index)],
+            model_names,
+            self.n_graphs,
+            random_state=rng,
+        )
+        categorical_nodes = {name for k, name in enumerate(model_names) if discrete[k]}
+        frame = pd.DataFrame(
+            {
+                name: (codes_to_labels(data[:, k]) if discrete[k] else data[:, k])
+                for k, name in enumerate(model_names)
+            }
+        )
+        self.scms_ = self._fit_scms(frame, categorical_nodes, spawn_seeds(rng, self.n_graphs))
+        self._layout = SCMLayout(
+            feature_nodes=model_names[:-1],
+            categorical_nodes=categorical_nodes,
+            target_node=target,
+            classes=table.classes,
+            class_prior=self.class_prior_,
+        )
+
+    def _edge_probabilities(self, data, discrete, names, model_index, bk, target, rng):
+        """Discovered (or given) edge probabilities over all nodes, background knowledge applied."""
+        position = {full: k for k, full in enumerate(model_index)}
 
         def _restrict(edges):
             return [(position[a], position[b]) for a, b in edges if a in position and b in position]
@@ -570,10 +308,9 @@ class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
                     f"duplicate and not a node of the causal model.",
                     UserWarning,
                 )
-
-        P = np.zeros((p + 1, p + 1))
+        probabilities = np.zeros((len(names), len(names)))
         if isinstance(self.discovery, str):
-            P_model, self.indep_test_ = bootstrap_edge_probabilities(
+            discovered, self.indep_test_ = bootstrap_edge_probabilities(
                 data,
                 discrete,
                 method=self.discovery,
@@ -582,17 +319,21 @@ class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
                 indep_test=self.indep_test,
                 forbidden=_restrict(bk["forbidden"]),
                 required=_restrict(bk["required"]),
-                strata=t,
+                strata=target,
                 random_state=rng,
                 n_jobs=self.n_jobs,
                 verbose=self.verbose,
             )
-            P[np.ix_(model_idx, model_idx)] = P_model
+            probabilities[np.ix_(model_index, model_index)] = discovered
         else:
             rng.randint(np.iinfo(np.int32).max)  # keep later draws independent of this branch
-            P = self._fixed_graph_probabilities(names)
+            probabilities = fixed_graph_probabilities(self.discovery, names)
             self.indep_test_ = None
-            outside = [j for j in range(p) if j not in position and (P[j].any() or P[:, j].any())]
+            outside = [
+                j
+                for j in range(len(names))
+                if j not in position and (probabilities[j].any() or probabilities[:, j].any())
+            ]
             if outside:
                 warnings.warn(
                     f"Edges touching {[names[j] for j in outside]} are ignored: these columns "
@@ -600,225 +341,46 @@ class CausalSCMAugmenter(OneToOneFeatureMixin, BaseEstimator):
                     UserWarning,
                 )
         for a, b in bk["forbidden"]:
-            P[a, b] = 0.0
+            probabilities[a, b] = 0.0
         for a, b in bk["required"]:
-            P[a, b], P[b, a] = 1.0, 0.0
-        np.fill_diagonal(P, 0.0)
-        self.edge_probabilities_ = pd.DataFrame(P, index=names, columns=names)
+            probabilities[a, b], probabilities[b, a] = 1.0, 0.0
+        np.fill_diagonal(probabilities, 0.0)
+        return probabilities
 
-        self.graphs_ = sample_dags(
-            P[np.ix_(model_idx, model_idx)], model_names, self.n_graphs, random_state=rng
-        )
-        frame = pd.DataFrame(
-            {
-                name: (codes_to_labels(data[:, k]) if discrete[k] else data[:, k])
-                for k, name in enumerate(model_names)
-            }
-        )
-        categorical_nodes = {name for k, name in enumerate(model_names) if discrete[k]}
-        seeds = spawn_seeds(rng, self.n_graphs)
+    def _fit_scms(self, frame, categorical_nodes, seeds):
+        """One fitted SCM per sampled DAG (in parallel with ``n_jobs``)."""
         graphs = self.graphs_
         if self.verbose > 0:
             from tqdm.auto import tqdm
 
             graphs = tqdm(graphs, desc="fitting SCMs")
-        tasks = (
-            delayed(fit_scm)(dag, frame, categorical_nodes, self.mechanisms, seed)
-            for dag, seed in zip(graphs, seeds)
-        )
+        pairs = zip(graphs, seeds)
         if self.n_jobs is None or self.n_jobs == 1:
-            self.scms_ = [task[0](*task[1], **task[2]) for task in tasks]
-        else:
-            self.scms_ = Parallel(n_jobs=self.n_jobs)(tasks)
-
-        self.schema_ = schema
-        self.classes_ = classes
-        self.class_prior_ = np.bincount(t, minlength=len(classes)) / n_samples
-        self.target_name_ = target
-        self._target_info = info
-        self._active = active
-        self._model_names = model_names
-        self._categorical_nodes = categorical_nodes
-        self._sample_seed = int(rng.randint(np.iinfo(np.int32).max))
-        return self
+            return [
+                fit_scm(dag, frame, categorical_nodes, self.mechanisms, seed) for dag, seed in pairs
+            ]
+        return Parallel(n_jobs=self.n_jobs)(
+            delayed(fit_scm)(dag, frame, categorical_nodes, self.mechanisms, seed)
+            for dag, seed in pairs
+        )
 
     # ------------------------------------------------------------------------------- sample
-    def _frame_to_codes(self, frame):
-        """DoWhy samples -> (encoded active features, target codes)."""
-        cols = []
-        for j, name in zip(self._active, self._model_names[:-1]):
-            values = frame[name].to_numpy()
-            cols.append(labels_to_codes(values) if name in self._categorical_nodes else values)
-        Z = np.column_stack(cols).astype(np.float64) if cols else np.empty((len(frame), 0))
-        return Z, labels_to_codes(frame[self.target_name_].to_numpy()).astype(np.int64)
-
-    def _draw_balanced(self, scm, quota, rng):
-        """Rejection-sample rows of ``scm`` until each class reaches its quota."""
-        n_classes = len(quota)
-        need = quota.copy()
-        parts_Z, parts_t = [], []
-        seen = np.zeros(n_classes)
-        drawn = 0
-        for _ in range(_MAX_REJECTION_ROUNDS):
-            if need.sum() == 0:
-                break
-            rate = (seen + self.class_prior_) / (drawn + 1.0)
-            wanted = need[need > 0] / np.maximum(rate[need > 0], 1e-3)
-            batch = int(min(max(1.2 * wanted.max() + 16, need.sum()), 50 * quota.sum() + 1000))
-            Z, t = self._frame_to_codes(draw(scm, batch, spawn_seeds(rng, 1)[0]))
-            drawn += batch
-            seen += np.bincount(t, minlength=n_classes)
-            for c in np.flatnonzero(need > 0):
-                rows = np.flatnonzero(t == c)[: need[c]]
-                parts_Z.append(Z[rows])
-                parts_t.append(t[rows])
-                need[c] -= len(rows)
-        for c in np.flatnonzero(need > 0):
-            warnings.warn(
-                f"The causal models rarely generate class {self.classes_[c]!r}; {need[c]} of its "
-                f"rows were drawn under do({self.target_name_} := {self.classes_[c]!r}), which "
-                f"keeps the label's effect on its descendants but not its dependence on its "
-                f"causes.",
-                UserWarning,
-            )
-            frame = draw_with_intervention(
-                scm,
-                self.target_name_,
-                codes_to_labels([c])[0],
-                int(need[c]),
-                spawn_seeds(rng, 1)[0],
-            )
-            Z, t = self._frame_to_codes(frame)
-            parts_Z.append(Z)
-            parts_t.append(np.full(len(t), c))
-        return np.concatenate(parts_Z), np.concatenate(parts_t)
-
-    def _sample_codes(self, n_samples, rng):
-        """Encoded synthetic rows (all features, missingness re-applied) and target codes."""
-        G = len(self.scms_)
-        sizes = np.full(G, n_samples // G)
-        sizes[rng.permutation(G)[: n_samples % G]] += 1
-        if self.match_class_balance:
-            quota = _largest_remainder(n_samples, self.class_prior_)
-            labels = rng.permutation(np.repeat(np.arange(len(quota)), quota))
-            bounds = np.concatenate([[0], np.cumsum(sizes)])
-        parts_Z, parts_t = [], []
-        for g, scm in enumerate(self.scms_):
-            if sizes[g] == 0:
-                continue
-            if self.match_class_balance:
-                chunk = labels[bounds[g] : bounds[g + 1]]
-                Zg, tg = self._draw_balanced(
-                    scm, np.bincount(chunk, minlength=len(self.classes_)), rng
-                )
-            else:
-                Zg, tg = self._frame_to_codes(draw(scm, sizes[g], spawn_seeds(rng, 1)[0]))
-            parts_Z.append(Zg)
-            parts_t.append(tg)
-        p = self.schema_.n_features
-        Z_active = np.concatenate(parts_Z) if parts_Z else np.empty((0, len(self._active)))
-        t = np.concatenate(parts_t) if parts_t else np.empty(0, dtype=np.int64)
-        Z = np.full((n_samples, p), np.nan)
+    def _sample(self, counts, rng):
+        Z_active, t = sample_from_scms(
+            self.scms_, counts, self._layout, rng, match_class_balance=self.match_class_balance
+        )
+        Z = np.full((len(t), self.schema_.n_features), np.nan)
         Z[:, self._active] = Z_active
         for j, value in self._constant_values.items():
             Z[:, j] = value
-        for j in range(p):
-            k = int(round(self.missing_rate_[j] * n_samples))
-            if k > 0 and j not in self._duplicates:
-                Z[rng.choice(n_samples, size=k, replace=False), j] = np.nan
+        return Z, t
+
+    def _reapply_missing(self, Z, t, rng):
+        # Duplicate columns copy their source after its missing values are in place.
+        Z = super()._reapply_missing(Z, t, rng)
         for j, source in sorted(self._duplicates.items()):
             Z[:, j] = t if source == -1 else Z[:, source]
-        order = rng.permutation(n_samples)
-        return Z[order], t[order]
-
-    def _restore_y(self, labels):
-        info = self._target_info
-        if info.container == "series":
-            return pd.Series(labels, name=info.name, dtype=info.dtype)
-        if info.container == "frame":
-            return pd.DataFrame({info.name: pd.Series(labels, dtype=info.dtype)})
-        return np.asarray(labels, dtype=info.dtype)
-
-    def sample(self, n_samples, *, random_state=None):
-        """Draw synthetic labelled rows pooled over the fitted SCMs.
-
-        The estimator is not modified: the same call gives the same rows.
-
-        Parameters
-        ----------
-        n_samples : int
-            Number of rows (>= 0).
-        random_state : int, RandomState instance or None, default=None
-            Seed of this draw. ``None`` uses a seed fixed at fit time (drawn from the
-            estimator's ``random_state``).
-
-        Returns
-        -------
-        X_syn : DataFrame or ndarray of shape (n_samples, n_features)
-            Same columns, dtypes and categories as the training ``X`` (integer columns stay
-            integer and within their observed range, categorical columns hold only seen
-            levels); a DataFrame when ``X`` was one.
-        y_syn : Series, DataFrame or ndarray of shape (n_samples,)
-            Labels among :attr:`classes_`, in the container, name and dtype of the training
-            ``y``. With ``match_class_balance=True`` the class counts are the training
-            proportions times ``n_samples``, rounded by largest remainder.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_causalmix import CausalSCMAugmenter
-        >>> rng = np.random.RandomState(0)
-        >>> X = rng.normal(size=(100, 3)); y = (X[:, 0] > 0).astype(int)
-        >>> aug = CausalSCMAugmenter(n_bootstrap=2, n_graphs=2, random_state=0).fit(X, y)
-        >>> X_syn, y_syn = aug.sample(10)
-        >>> X_syn.shape, np.bincount(y_syn).tolist(), np.bincount(y).tolist()
-        ((10, 3), [5, 5], [48, 52])
-        """
-        check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 0:
-            raise ValueError(f"n_samples must be a non-negative integer, got {n_samples!r}.")
-        if random_state is None:
-            rng = np.random.RandomState(self._sample_seed)
-        else:
-            rng = np.random.RandomState(spawn_seeds(check_random_state(random_state), 1)[0])
-        Z, t = self._sample_codes(int(n_samples), rng)
-        return self.schema_.decode(Z), self._restore_y(self.classes_[t])
-
-    # ------------------------------------------------------------------------------- resample
-    def fit_resample(self, X, y):
-        """Fit, then return the real rows plus a ``synthetic_ratio`` share of synthetic rows.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Features.
-        y : array-like of shape (n_samples,)
-            Class labels.
-
-        Returns
-        -------
-        X_resampled : DataFrame, ndarray or list
-            Real rows first (all of them, unchanged), then ``round(r / (1 - r) * n_samples)``
-            synthetic rows, r = ``synthetic_ratio``. At r = 1 only ``n_samples`` synthetic rows;
-            at r = 0 the real ``X`` as given. Same container as ``X`` (DataFrames get a fresh
-            ``RangeIndex``).
-        y_resampled : Series, DataFrame, ndarray or list
-            Labels, in the container of ``y``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_causalmix import CausalSCMAugmenter
-        >>> rng = np.random.RandomState(0)
-        >>> X = rng.normal(size=(60, 2)); y = (X[:, 0] > 0).astype(int)
-        >>> aug = CausalSCMAugmenter(synthetic_ratio=0.25, n_bootstrap=2, n_graphs=1,
-        ...                          random_state=0)
-        >>> X_res, y_res = aug.fit_resample(X, y)
-        >>> X_res.shape, bool((X_res[:60] == X).all())
-        ((80, 2), True)
-        """
-        return resample_with_ratio(self, X, y)
-
+        return Z
 
     # ------------------------------------------------------------------------------- plotting
     def plot_graph(self, ax=None, threshold=0.0):

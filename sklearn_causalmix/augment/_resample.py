@@ -1,4 +1,4 @@
-"""The ``fit_resample`` contract shared by every augmenter: real rows plus a ``synthetic_ratio`` share."""
+"""The ``fit_resample`` contract of every augmenter: real rows plus a ``synthetic_ratio`` share."""
 
 from __future__ import annotations
 
@@ -29,11 +29,12 @@ def _stack(original, synthetic, real):
 
 
 def resample_with_ratio(sampler, X, y):
-    """Fit ``sampler`` on ``(X, y)`` and return the real rows plus a ``synthetic_ratio`` share of synthetic rows.
+    """Fit ``sampler`` on ``(X, y)``; return the real rows plus a ``synthetic_ratio`` share more.
 
-    All real rows are kept and ``round(r / (1 - r) * n)`` synthetic rows drawn with ``sampler.sample`` are
-    appended (r = ``sampler.synthetic_ratio``); at r = 1 only ``n`` synthetic rows, at r = 0 ``(X, y)`` as given.
-    Outputs keep the containers of ``X`` and ``y`` (DataFrames get a fresh ``RangeIndex``).
+    All real rows are kept and ``round(r / (1 - r) * n)`` synthetic rows drawn with
+    ``sampler.sample`` are appended (r = ``sampler.synthetic_ratio``); at r = 1 only ``n``
+    synthetic rows, at r = 0 ``(X, y)`` as given. Outputs keep the containers of ``X`` and ``y``
+    (DataFrames get a fresh ``RangeIndex``).
 
     Parameters
     ----------
@@ -52,7 +53,8 @@ def resample_with_ratio(sampler, X, y):
     >>> from sklearn_causalmix.augment import NoiseAugmenter
     >>> from sklearn_causalmix.augment._resample import resample_with_ratio
     >>> X, y = np.random.RandomState(0).normal(size=(20, 2)), np.arange(20) % 2
-    >>> X_mix, y_mix = resample_with_ratio(NoiseAugmenter(synthetic_ratio=0.5, random_state=0), X, y)
+    >>> augmenter = NoiseAugmenter(synthetic_ratio=0.5, random_state=0)
+    >>> X_mix, y_mix = resample_with_ratio(augmenter, X, y)
     >>> X_mix.shape, y_mix.shape
     ((40, 2), (40,))
     """

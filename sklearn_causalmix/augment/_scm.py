@@ -2,26 +2,26 @@
 
 Categorical nodes (and the target) reach DoWhy as strings ``"c0"``, ``"c1"``, ... (their codes):
 integer-coded categories would be treated as ordered numbers and produce impossible values.
-Every call runs under :func:`~sklearn_causalmix.augment._rng.global_random_state`, because gcm
-draws from numpy's global random state.
+gcm draws from numpy's global random state and warns freely, so every call runs under
+:func:`~sklearn_causalmix.augment._global_state.third_party_state` (a lock, the seed given, the
+caller's state restored exactly afterwards).
 """
 
 from __future__ import annotations
 
 import sys
-import warnings
 
 import numpy as np
 import pandas as pd
 
-from sklearn_causalmix.augment._rng import global_random_state
+from sklearn_causalmix.augment._global_state import third_party_state
 
 __all__ = [
     "codes_to_labels",
-    "draw",
-    "draw_with_intervention",
     "fit_scm",
     "labels_to_codes",
+    "sample_interventional",
+    "sample_observational",
 ]
 
 
@@ -29,17 +29,19 @@ def _gcm():
     """Import ``dowhy.gcm`` without its side effects on the interpreter.
 
     Importing dowhy runs ``sympy.init_printing()``, which replaces ``sys.displayhook`` (the
-    REPL and doctests then print strings without quotes); the original hook is restored.
+    REPL and doctests then print strings without quotes); the original hook is restored (under
+    the process-state lock, so that two threads importing at once cannot swap hooks).
     """
-    hook = sys.displayhook
-    try:
-        from dowhy import gcm
-    except ImportError as exc:  # pragma: no cover - dowhy is a core dependency
-        raise ImportError(
-            "CausalSCMAugmenter needs dowhy; install it with `pip install dowhy`."
-        ) from exc
-    finally:
-        sys.displayhook = hook
+    with third_party_state():
+        hook = sys.displayhook
+        try:
+            from dowhy import gcm
+        except ImportError as exc:  # pragma: no cover - dowhy is a core dependency
+            raise ImportError(
+                "CausalSCMAugmenter needs dowhy; install it with `pip install dowhy`."
+            ) from exc
+        finally:
+            sys.displayhook = hook
     gcm.config.disable_progress_bars()
     return gcm
 
@@ -111,7 +113,7 @@ def fit_scm(dag, data, categorical_nodes, mechanisms="fast", seed=0):
         ``gcm.auto.assign_causal_mechanisms`` with quality GOOD (cross-validated model
         selection; much slower).
     seed : int, default=0
-        Seed of numpy's global random state during fitting.
+        Seed of numpy's global random state during fitting (set for this call only).
 
     Returns
     -------
@@ -122,19 +124,18 @@ def fit_scm(dag, data, categorical_nodes, mechanisms="fast", seed=0):
     >>> import networkx as nx
     >>> import numpy as np
     >>> import pandas as pd
-    >>> from sklearn_causalmix.augment._scm import fit_scm, draw
+    >>> from sklearn_causalmix.augment._scm import fit_scm, sample_observational
     >>> rng = np.random.RandomState(0)
     >>> a = rng.normal(size=200)
     >>> data = pd.DataFrame({"a": a, "b": np.where(a + rng.normal(size=200) > 0, "c1", "c0")})
     >>> scm = fit_scm(nx.DiGraph([("a", "b")]), data, {"b"})
-    >>> draw(scm, 5, seed=0).shape
+    >>> sample_observational(scm, 5, seed=0).shape
     (5, 2)
     """
     gcm = _gcm()
     scm = gcm.StructuralCausalModel(dag.copy())
     n_jobs = gcm.config.default_n_jobs
-    with global_random_state(seed), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with third_party_state(seed, silence=True):
         # gcm's model selection would start one worker per core (default_n_jobs=-1) inside
         # each of our own jobs; keep it sequential (CausalSCMAugmenter parallelises over DAGs).
         gcm.config.default_n_jobs = 1
@@ -156,8 +157,8 @@ def fit_scm(dag, data, categorical_nodes, mechanisms="fast", seed=0):
     return scm
 
 
-def draw(scm, n_samples, seed):
-    """Draw ``n_samples`` joint samples from a fitted SCM with a fixed seed.
+def sample_observational(scm, n_samples, seed):
+    """Draw ``n_samples`` joint (observational) samples from a fitted SCM with a fixed seed.
 
     Parameters
     ----------
@@ -166,15 +167,14 @@ def draw(scm, n_samples, seed):
     n_samples : int
         Number of rows.
     seed : int
-        Seed of numpy's global random state during sampling.
+        Seed of numpy's global random state during sampling (set for this call only).
 
     Returns
     -------
     samples : DataFrame of shape (n_samples, n_nodes)
     """
     gcm = _gcm()
-    with global_random_state(seed), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with third_party_state(seed, silence=True):
         try:
             return gcm.draw_samples(scm, int(n_samples))
         except Exception as exc:
@@ -184,7 +184,7 @@ def draw(scm, n_samples, seed):
             ) from exc
 
 
-def draw_with_intervention(scm, node, value, n_samples, seed):
+def sample_interventional(scm, node, value, n_samples, seed):
     """Draw samples under ``do(node := value)`` (descendants regenerated, ancestors not).
 
     Parameters
@@ -198,15 +198,14 @@ def draw_with_intervention(scm, node, value, n_samples, seed):
     n_samples : int
         Number of rows.
     seed : int
-        Seed of numpy's global random state during sampling.
+        Seed of numpy's global random state during sampling (set for this call only).
 
     Returns
     -------
     samples : DataFrame of shape (n_samples, n_nodes)
     """
     gcm = _gcm()
-    with global_random_state(seed), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with third_party_state(seed, silence=True):
         try:
             out = gcm.interventional_samples(
                 scm,

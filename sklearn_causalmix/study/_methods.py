@@ -103,7 +103,7 @@ def default_augmenters():
     augmenters : dict of str to estimator
         ``"causalmix"``: :class:`~sklearn_causalmix.CausalSCMAugmenter` with its defaults;
         ``"noise"``, ``"smote"``, ``"copula"``: the comparison augmenters of
-        :mod:`sklearn_causalmix.augment._baselines`; ``"ctgan"`` only when ``ctgan`` is installed.
+        :mod:`sklearn_causalmix.augment`; ``"ctgan"`` only when ``ctgan`` is installed.
 
     Examples
     --------
@@ -112,7 +112,7 @@ def default_augmenters():
     ['causalmix', 'copula', 'noise']
     """
     from sklearn_causalmix.augment import CausalSCMAugmenter
-    from sklearn_causalmix.augment._baselines import (
+    from sklearn_causalmix.augment import (
         CTGANAugmenter,
         GaussianCopulaAugmenter,
         NoiseAugmenter,

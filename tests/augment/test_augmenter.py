@@ -10,7 +10,8 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from sklearn_causalmix import CausalSCMAugmenter
-from sklearn_causalmix.augment import _augmenter
+from sklearn_causalmix._allocation import largest_remainder
+from sklearn_causalmix.augment import _sampling
 
 CHEAP = dict(n_bootstrap=2, n_graphs=2, random_state=0)
 
@@ -135,7 +136,7 @@ def test_class_proportions_match(mixed):
     X, y = mixed
     aug = CausalSCMAugmenter(**CHEAP).fit(X, y)
     _, y_syn = aug.sample(97)
-    expected = _augmenter._largest_remainder(97, aug.class_prior_)
+    expected = largest_remainder(97, aug.class_prior_)
     assert y_syn.value_counts().reindex(aug.classes_).tolist() == expected.tolist()
     aug_free = CausalSCMAugmenter(match_class_balance=False, **CHEAP).fit(X, y)
     _, y_free = aug_free.sample(400)
@@ -145,11 +146,11 @@ def test_class_proportions_match(mixed):
 def test_rare_class_falls_back_to_intervention(mixed, monkeypatch):
     X, y = mixed
     aug = CausalSCMAugmenter(**CHEAP).fit(X, y)
-    monkeypatch.setattr(_augmenter, "_MAX_REJECTION_ROUNDS", 0)
+    monkeypatch.setattr(_sampling, "_MAX_REJECTION_ROUNDS", 0)
     with pytest.warns(UserWarning, match="rarely generate class"):
         X_syn, y_syn = aug.sample(50)
     assert y_syn.value_counts().reindex(aug.classes_).tolist() == (
-        _augmenter._largest_remainder(50, aug.class_prior_).tolist()
+        largest_remainder(50, aug.class_prior_).tolist()
     )
     assert (X_syn.dtypes == X.dtypes).all()
 

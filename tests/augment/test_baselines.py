@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from sklearn_causalmix.augment._baselines import (
+from sklearn_causalmix.augment import (
     CTGANAugmenter,
     GaussianCopulaAugmenter,
     NoiseAugmenter,

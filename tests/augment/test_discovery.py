@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sklearn_causalmix.augment import _discovery as D
+from sklearn_causalmix.augment import _fci, _independence, _pc
 
 # --------------------------------------------------------------------------- direction weights
 
@@ -32,17 +33,17 @@ def test_direction_weights_for_every_mark_pair(mark_i, mark_j, w_ij, w_ji):
 
 
 def test_resolve_indep_test():
-    assert D.resolve_indep_test("auto", [False, False]) == "fisherz"
-    assert D.resolve_indep_test("auto", [True, True]) == "gsq"
-    assert D.resolve_indep_test("auto", [True, False]) == "copula_fisherz"
-    assert D.resolve_indep_test("chisq", [False]) == "chisq"
+    assert _independence.resolve_indep_test("auto", [False, False]) == "fisherz"
+    assert _independence.resolve_indep_test("auto", [True, True]) == "gsq"
+    assert _independence.resolve_indep_test("auto", [True, False]) == "copula_fisherz"
+    assert _independence.resolve_indep_test("chisq", [False]) == "chisq"
 
 
 def test_prepare_discovery_data_copula_is_rank_based():
     rng = np.random.RandomState(0)
     x = rng.normal(size=100)
     data = np.c_[x, np.exp(x), (x > 0).astype(float)]
-    out = D.prepare_discovery_data(data, [False, False, True], "copula_fisherz")
+    out = _independence.prepare_discovery_data(data, [False, False, True], "copula_fisherz")
     np.testing.assert_allclose(out[:, 0], out[:, 1])  # monotone transforms give equal scores
 
 
@@ -58,7 +59,7 @@ def test_fast_fisherz_matches_causal_learn():
     X = rng.normal(size=(400, 6))
     X[:, 2] += X[:, 0] - X[:, 1]
     X[:, 4] += 0.7 * X[:, 2]
-    reference, fast = CIT(X, "fisherz"), D._fast_fisherz_class()(X)
+    reference, fast = CIT(X, "fisherz"), _independence.FisherZTest(X)
     for S in [(), (3,), (1, 3), (0, 1, 3), (0, 1, 3, 5)]:
         for x, y in combinations(range(6), 2):
             if x not in S and y not in S:
@@ -69,7 +70,7 @@ def test_fast_fisherz_degenerate_columns():
     rng = np.random.RandomState(0)
     a = rng.normal(size=50)
     data = np.c_[a, a, np.ones(50), rng.normal(size=50)]  # duplicate and constant columns
-    test = D._fast_fisherz_class()(data)
+    test = _independence.FisherZTest(data)
     assert test(0, 2, ()) == 1.0  # a constant carries no evidence of dependence
     assert 0.0 <= test(0, 3, (1,)) <= 1.0  # exact collinearity does not raise
 
@@ -104,7 +105,7 @@ def test_skeleton_matches_causal_learn_pc_on_random_graphs():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             reference = pc(X, 0.05, "fisherz", show_progress=False).G.graph != 0
-        adj, _ = D.skeleton(D._make_test(X, "fisherz"), p, 0.05)
+        adj, _ = _pc.skeleton(_independence.make_independence_test(X, "fisherz"), p, 0.05)
         np.testing.assert_array_equal(adj, reference)
 
 
@@ -114,20 +115,20 @@ def test_orient_pc_textbook_cases():
     for a, b in [(0, 2), (1, 2), (2, 3)]:
         adj[a, b] = adj[b, a] = True
     sepsets = {(0, 1): (), (0, 3): (2,), (1, 3): (2,)}
-    M = D.orient_pc(adj, sepsets)
+    M = _pc.orient_pc(adj, sepsets)
     W = D.direction_weights(M)
     assert W[0, 2] == W[1, 2] == W[2, 3] == 1.0
     # chain 0 - 1 - 2 with 1 in the separating set stays undirected
     adj = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
-    M = D.orient_pc(adj, {(0, 2): (1,)})
+    M = _pc.orient_pc(adj, {(0, 2): (1,)})
     assert M[0, 1] == M[1, 0] == M[1, 2] == M[2, 1] == -1
 
 
 def test_orient_pc_background_knowledge():
     adj = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
-    M = D.orient_pc(adj, {(0, 2): (1,)}, required=[(1, 0)])
+    M = _pc.orient_pc(adj, {(0, 2): (1,)}, required=[(1, 0)])
     assert (M[1, 0], M[0, 1]) == (-1, 1)  # 1 -> 0
-    M = D.orient_pc(adj, {(0, 2): ()}, forbidden=[(0, 1)])  # forbids half of the collider
+    M = _pc.orient_pc(adj, {(0, 2): ()}, forbidden=[(0, 1)])  # forbids half of the collider
     assert D.direction_weights(M)[0, 1] == 0.0
 
 
@@ -142,9 +143,9 @@ def test_fci_finds_a_latent_confounder():
     b = a + 1.5 * L + 0.5 * rng.normal(size=n)
     c = d + 1.5 * L + 0.5 * rng.normal(size=n)
     data = np.c_[a, b, c, d]
-    test = D._make_test(data, "fisherz")
-    adj, sepsets = D.skeleton(test, 4, 0.01)
-    M = D._fci_marks(adj, sepsets, test, 0.01, None, data, D.POSSIBLE_DSEP_MAX_SIZE)
+    test = _independence.make_independence_test(data, "fisherz")
+    adj, sepsets = _pc.skeleton(test, 4, 0.01)
+    M = _fci.orient_fci(adj, sepsets, test, 0.01, None, data, _fci.POSSIBLE_DSEP_MAX_SIZE)
     assert M[1, 2] == 1 and M[2, 1] == 1  # b <-> c
     assert M[1, 0] == 1 and M[2, 3] == 1  # arrowheads into b and c
     W = D.direction_weights(M)
@@ -166,7 +167,7 @@ def test_possible_dsep_stage_removes_edge_separated_outside_adjacencies():
     graph.add_edge(Edge(x, u, Endpoint.CIRCLE, Endpoint.ARROW))
     graph.add_edge(Edge(w, u, Endpoint.CIRCLE, Endpoint.ARROW))
     graph.add_edge(Edge(u, y, Endpoint.CIRCLE, Endpoint.CIRCLE))
-    assert D.possible_dsep(graph.graph, 0) == [1, 2, 3]
+    assert _fci.possible_dsep(graph.graph, 0) == [1, 2, 3]
     calls = []
 
     def oracle(a, b, S):
@@ -174,7 +175,7 @@ def test_possible_dsep_stage_removes_edge_separated_outside_adjacencies():
         return 1.0 if (a, b, tuple(S)) == (0, 1, (3,)) else 0.0
 
     sep_sets = {}
-    D._possible_dsep_removal(graph, nodes, oracle, 0.05, sep_sets, max_size=2)
+    _fci.possible_dsep_removal(graph, nodes, oracle, 0.05, sep_sets, max_size=2)
     assert graph.get_edge(x, y) is None
     assert sep_sets[(0, 1)] == {3}
     assert (0, 1, (2,)) not in calls  # {u} is inside Adj(x): already tested before
@@ -197,7 +198,7 @@ def test_possible_dsep_size_cap():
         sizes.append(len(S))
         return 0.0
 
-    D._possible_dsep_removal(graph, nodes, never_independent, 0.05, {}, max_size=1)
+    _fci.possible_dsep_removal(graph, nodes, never_independent, 0.05, {}, max_size=1)
     assert max(sizes) == 1
 
 

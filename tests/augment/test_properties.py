@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sklearn_causalmix import CausalSCMAugmenter
-from sklearn_causalmix.augment._augmenter import _largest_remainder
+from sklearn_causalmix._allocation import largest_remainder
 
 _FAST = dict(discovery="pc", n_bootstrap=1, n_graphs=2, random_state=0)
 
@@ -63,7 +63,7 @@ def test_samples_follow_the_schema(table, n_samples):
             assert set(values) <= set(observed)
     assert set(y_syn) <= set(y)
     counts = y_syn.value_counts().reindex(aug.classes_, fill_value=0).to_numpy()
-    np.testing.assert_array_equal(counts, _largest_remainder(n_samples, aug.class_prior_))
+    np.testing.assert_array_equal(counts, largest_remainder(n_samples, aug.class_prior_))
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,7 +10,7 @@ import pytest
 from study_doubles import _CALLS, FAIL, TinyFineTuner
 from sklearn.linear_model import LogisticRegression
 
-from sklearn_causalmix.augment._baselines import GaussianCopulaAugmenter, NoiseAugmenter
+from sklearn_causalmix.augment import GaussianCopulaAugmenter, NoiseAugmenter
 from sklearn_causalmix.datasets import make_shifted_classification
 from sklearn_causalmix.study import RESULT_COLUMNS, StudyUnit, ratio_study
 from sklearn_causalmix.study._data import make_split

@@ -1,0 +1,407 @@
+"""BaseAugmenter: the validation, containers, imputation, seeding and row counts of every augmenter.
+
+Shaped like imbalanced-learn's ``BaseSampler``: the public ``fit``, ``sample`` and ``fit_resample``
+live here and do the bookkeeping once, and an augmenter implements two small hooks:
+
+- ``_fit(table, rng)`` learns from an :class:`EncodedTable` (numbers and level codes with missing
+  values imputed, class codes), drawing randomness only from ``rng``;
+- ``_sample(counts, rng)`` returns ``(Z, t)``: ``counts[c]`` encoded rows of class ``c`` without
+  missing values, in any order.
+
+The base checks the target and the table, imputes missing values (median for numeric and integer
+columns, most frequent level otherwise), sets the fitted attributes shared by every augmenter,
+allocates the class counts of a sample by largest remainder, shuffles, re-applies missing values
+at the observed rate, and returns samples in the containers and dtypes of the training data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils._tags import InputTags, Tags
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
+
+from sklearn_causalmix._allocation import largest_remainder
+from sklearn_causalmix._tabular import TableSchema
+from sklearn_causalmix.augment._global_state import spawn_seeds
+from sklearn_causalmix.augment._resample import resample_with_ratio
+
+__all__ = ["BaseAugmenter", "EncodedTable"]
+
+
+@dataclasses.dataclass(slots=True)
+class _SamplerTags:
+    """Mirror of imbalanced-learn's sampler tags (imbalanced-learn is not a dependency)."""
+
+    sample_indices: bool = False
+
+
+@dataclasses.dataclass(slots=True)
+class _AugmenterInputTags(InputTags):
+    """sklearn input tags plus imbalanced-learn's ``dataframe`` flag."""
+
+    dataframe: bool = True
+
+
+@dataclasses.dataclass(slots=True)
+class _AugmenterTags(Tags):
+    """sklearn tags plus imbalanced-learn's ``sampler_tags`` (read by its pipeline and checks)."""
+
+    sampler_tags: _SamplerTags | None = None
+
+
+def _init_fields(tags):
+    """The constructor arguments that rebuild the dataclass instance ``tags`` as it is."""
+    return {f.name: getattr(tags, f.name) for f in dataclasses.fields(tags) if f.init}
+
+
+@dataclasses.dataclass
+class _TargetInfo:
+    """How ``y`` was passed, to return labels in the same container."""
+
+    container: str  # "series", "frame", "array" or "list"
+    name: object
+    dtype: object
+
+
+def _check_target(y, estimator_name):
+    """Validate class labels; return them as a 1D array and how to restore their container."""
+    if y is None:
+        raise ValueError(
+            f"{estimator_name} requires y to be passed, but the target y is None; pass the "
+            "class labels."
+        )
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise ValueError(
+                f"y should be a 1d array of class labels, got a DataFrame with {y.shape[1]} "
+                "columns. Multilabel and multioutput targets are not supported."
+            )
+        info = _TargetInfo("frame", y.columns[0], y.dtypes.iloc[0])
+        labels = y.iloc[:, 0].to_numpy()
+    elif isinstance(y, pd.Series):
+        info = _TargetInfo("series", y.name, y.dtype)
+        labels = y.to_numpy()
+    else:
+        labels = np.asarray(y)
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = labels.ravel()
+        if labels.ndim != 1:
+            raise ValueError(
+                f"y should be a 1d array of class labels, got an array of shape {labels.shape}. "
+                "Multilabel and multioutput targets are not supported."
+            )
+        info = _TargetInfo("list" if isinstance(y, (list, tuple)) else "array", None, labels.dtype)
+    if pd.isna(pd.Series(labels, dtype=object)).any():
+        raise ValueError(
+            "y contains missing values; drop those rows or impute the labels before fitting."
+        )
+    check_classification_targets(labels)
+    if type_of_target(labels) not in ("binary", "multiclass"):
+        raise ValueError(
+            f"Unknown label type: {type_of_target(labels)!r}. {estimator_name} needs class "
+            "labels (binary or multiclass)."
+        )
+    return labels, info
+
+
+def _restore_target(labels, info):
+    """Labels in the container, name and dtype of the training ``y`` (lists come back as arrays)."""
+    if info.container == "series":
+        return pd.Series(labels, name=info.name, dtype=info.dtype)
+    if info.container == "frame":
+        return pd.DataFrame({info.name: pd.Series(labels, dtype=info.dtype)})
+    return np.asarray(labels, dtype=info.dtype)
+
+
+@dataclasses.dataclass
+class EncodedTable:
+    """The training table as an augmenter's ``_fit`` sees it.
+
+    Attributes
+    ----------
+    schema : TableSchema
+        Column kinds, levels and dtypes.
+    codes : ndarray of shape (n_samples, n_features)
+        Numbers and level codes, missing values imputed.
+    missing : ndarray of bool of shape (n_samples, n_features)
+        Where the training table had missing values.
+    fill : ndarray of shape (n_features,)
+        The value imputed in each column.
+    target : ndarray of int of shape (n_samples,)
+        Class codes (indices into ``classes``).
+    classes : ndarray of shape (n_classes,)
+        Class labels.
+    target_name : object
+        ``y.name`` of a Series (or the column of a one-column DataFrame); None otherwise.
+    """
+
+    schema: TableSchema
+    codes: np.ndarray
+    missing: np.ndarray
+    fill: np.ndarray
+    target: np.ndarray
+    classes: np.ndarray
+    target_name: object
+
+
+def _impute_values(codes, missing, schema):
+    """Median of each numeric column, most frequent code of each categorical one."""
+    fill = np.empty(schema.n_features)
+    for j, spec in enumerate(schema.columns):
+        observed = codes[~missing[:, j], j]
+        if spec.is_categorical:
+            fill[j] = np.bincount(observed.astype(np.int64)).argmax()
+        else:
+            fill[j] = np.median(observed)
+    return fill
+
+
+class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
+    """Base class of the augmenters: ``fit``, ``sample`` and ``fit_resample`` around two hooks.
+
+    Subclasses implement ``_fit(table, rng)`` and ``_sample(counts, rng)`` (see the module
+    docstring), declare their parameters in ``__init__`` and ``_parameter_constraints``, and
+    may raise ``_min_samples``. Not meant to be used directly.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.augment import NoiseAugmenter
+    >>> from sklearn_causalmix.augment._base import BaseAugmenter
+    >>> issubclass(NoiseAugmenter, BaseAugmenter)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "synthetic_ratio": [Interval(Real, 0, 1, closed="both")],
+        "random_state": ["random_state"],
+    }
+
+    #: Smallest number of training rows, and why (appended to the error message).
+    _min_samples = 2
+    _min_samples_reason = ""
+
+    def __sklearn_tags__(self):
+        parent = super().__sklearn_tags__()
+        tags = _AugmenterTags(**_init_fields(parent), sampler_tags=_SamplerTags())
+        tags.input_tags = _AugmenterInputTags(**_init_fields(parent.input_tags), dataframe=True)
+        tags.estimator_type = "sampler"
+        tags.target_tags.required = True
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.input_tags.sparse = False
+        return tags
+
+    # ------------------------------------------------------------------------------- fit
+    def _validate_X(self, X):
+        """sklearn-style validation (sets n_features_in_/feature_names_in_); returns the table."""
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, reset=True, skip_check_array=True)
+            if X.shape[1] == 0:
+                raise ValueError(
+                    f"0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
+                )
+            if X.shape[0] == 0:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is "
+                    "required."
+                )
+            return X
+        if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+            raise TypeError(
+                f"Sparse input is not supported by {type(self).__name__}; convert it with "
+                "`X.toarray()` (categorical codes and missing values need a dense table)."
+            )
+        return validate_data(
+            self, X, reset=True, dtype=None, ensure_all_finite="allow-nan", ensure_2d=True
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the generator on a labelled table.
+
+        On failure the estimator is left as it was before the call (no half-fitted state).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Features: numeric, integer, boolean or categorical (strings / ``category``) columns;
+            missing values allowed (imputed for fitting and re-applied at random, at the
+            observed rate, in samples).
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+            Fitted augmenter.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_causalmix.augment import NoiseAugmenter
+        >>> X, y = np.random.RandomState(0).normal(size=(20, 2)), np.arange(20) % 2
+        >>> NoiseAugmenter(random_state=0).fit(X, y).classes_
+        array([0, 1])
+        """
+        before = dict(self.__dict__)
+        try:
+            self._fit_checked(X, y)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        return self
+
+    def _fit_checked(self, X, y):
+        name = type(self).__name__
+        labels, info = _check_target(y, name)
+        X = self._validate_X(X)
+        check_consistent_length(X, labels)
+        classes, target = np.unique(labels, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"y has one class ({classes[0]!r}); {name} needs at least two classes."
+            )
+        if len(labels) < self._min_samples:
+            raise ValueError(
+                f"{name} needs at least {self._min_samples} samples{self._min_samples_reason}, "
+                f"got {len(labels)} sample(s); collect more rows."
+            )
+        schema = TableSchema.from_data(X)
+        codes = schema.encode(X)
+        missing = np.isnan(codes)
+        fill = _impute_values(codes, missing, schema)
+        self.schema_ = schema
+        self.classes_ = classes
+        self.class_prior_ = np.bincount(target, minlength=len(classes)) / len(labels)
+        self.missing_rate_ = missing.mean(axis=0)
+        self._target_info = info
+        rng = check_random_state(self.random_state)
+        table = EncodedTable(
+            schema=schema,
+            codes=np.where(missing, fill, codes),
+            missing=missing,
+            fill=fill,
+            target=target.astype(np.int64),
+            classes=classes,
+            target_name=info.name,
+        )
+        self._fit(table, rng)
+        self._sample_seed = spawn_seeds(rng, 1)[0]
+
+    # ------------------------------------------------------------------------------- sample
+    def _sample_rng(self, random_state):
+        """The generator of one ``sample`` call (see :meth:`sample`)."""
+        if random_state is not None:
+            return np.random.RandomState(spawn_seeds(check_random_state(random_state), 1)[0])
+        if self.random_state is None:
+            return np.random.RandomState()  # fresh entropy: new rows on every call
+        return np.random.RandomState(self._sample_seed)
+
+    def _reapply_missing(self, Z, t, rng):
+        """Blank each column completely at random at its training missing rate."""
+        n_samples = len(Z)
+        for j, rate in enumerate(self.missing_rate_):
+            k = int(round(rate * n_samples))
+            if k > 0:
+                Z[rng.choice(n_samples, size=k, replace=False), j] = np.nan
+        return Z
+
+    def sample(self, n_samples, *, random_state=None):
+        """Draw synthetic labelled rows.
+
+        Class counts are the training proportions times ``n_samples``, rounded by largest
+        remainder (unless an augmenter documents otherwise). The estimator is not modified.
+        Reproducibility: with ``random_state`` given here, or an estimator built with a
+        ``random_state`` other than None, the same call gives the same rows; with both None,
+        every call draws new rows.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of rows (>= 0).
+        random_state : int, RandomState instance or None, default=None
+            Seed of this draw. ``None`` uses a seed fixed at fit time from the estimator's
+            ``random_state``, or fresh entropy when that is None too.
+
+        Returns
+        -------
+        X_syn : DataFrame or ndarray of shape (n_samples, n_features)
+            Same columns, dtypes and categories as the training ``X`` (integer columns stay
+            integer, categorical columns hold only seen levels); a DataFrame when ``X`` was one.
+        y_syn : Series, DataFrame or ndarray of shape (n_samples,)
+            Labels among ``classes_``, in the container, name and dtype of the training ``y``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_causalmix.augment import NoiseAugmenter
+        >>> X, y = np.random.RandomState(0).normal(size=(20, 2)), np.arange(20) % 2
+        >>> seeded = NoiseAugmenter(random_state=0).fit(X, y)
+        >>> bool((seeded.sample(5)[0] == seeded.sample(5)[0]).all())
+        True
+        >>> unseeded = NoiseAugmenter().fit(X, y)
+        >>> bool((unseeded.sample(5)[0] == unseeded.sample(5)[0]).all())
+        False
+        """
+        check_is_fitted(self, "schema_")
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 0:
+            raise ValueError(f"n_samples must be a non-negative integer, got {n_samples!r}.")
+        n_samples = int(n_samples)
+        rng = self._sample_rng(random_state)
+        if n_samples:
+            Z, t = self._sample(largest_remainder(n_samples, self.class_prior_), rng)
+            order = rng.permutation(n_samples)
+            Z, t = np.array(Z[order], dtype=np.float64), np.asarray(t[order], dtype=np.int64)
+        else:
+            Z, t = np.empty((0, self.schema_.n_features)), np.empty(0, dtype=np.int64)
+        Z = self._reapply_missing(Z, t, rng)
+        return self.schema_.decode(Z), _restore_target(self.classes_[t], self._target_info)
+
+    # ------------------------------------------------------------------------------- resample
+    def fit_resample(self, X, y):
+        """Fit, then return the real rows plus a ``synthetic_ratio`` share of synthetic rows.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Features.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        X_resampled : DataFrame, ndarray or list
+            Real rows first (all of them, unchanged), then ``round(r / (1 - r) * n_samples)``
+            synthetic rows, r = ``synthetic_ratio``. At r = 1 only ``n_samples`` synthetic rows;
+            at r = 0 the real ``X`` as given. Same container as ``X`` (DataFrames get a fresh
+            ``RangeIndex``).
+        y_resampled : Series, DataFrame, ndarray or list
+            Labels, in the container of ``y``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_causalmix.augment import NoiseAugmenter
+        >>> X, y = np.random.RandomState(0).normal(size=(60, 2)), np.arange(60) % 2
+        >>> X_res, y_res = NoiseAugmenter(synthetic_ratio=0.25, random_state=0).fit_resample(X, y)
+        >>> X_res.shape, bool((X_res[:60] == X).all())
+        ((80, 2), True)
+        """
+        return resample_with_ratio(self, X, y)
+
+    # ------------------------------------------------------------------------------- helpers
+    def _numeric_columns(self):
+        return np.flatnonzero(~self.schema_.categorical_mask)
+
+    def _categorical_columns(self):
+        return np.flatnonzero(self.schema_.categorical_mask)
