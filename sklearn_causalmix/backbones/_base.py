@@ -1,9 +1,9 @@
-"""The backbone protocol: what any tabular foundation model offers to the fine-tuning code.
+"""The backbone protocol: what any tabular foundation model offers to the fine-tuning and prediction code.
 
 A backbone is a :class:`torch.nn.Module` that maps a batch of *episodes* — context rows with labels and query
 rows without — to class logits for the query rows, in one differentiable forward pass::
 
-    logits = backbone(X_context, y_context, X_query, categorical_mask=mask)
+    logits = backbone(X_context, y_context, X_query, n_classes=k, categorical_mask=mask)
 
 Shapes: ``X_context`` is ``(B, n_context, n_features)`` float with NaN for missing values, ``y_context`` is
 ``(B, n_context)`` integer class codes in ``[0, n_classes)``, ``X_query`` is ``(B, n_query, n_features)`` and
@@ -11,6 +11,29 @@ the result is ``(B, n_query, n_classes)``. Categorical columns arrive as integer
 ``categorical_mask`` (``(n_features,)`` bool). Everything else — normalisation from the context rows only, how
 missing values and categories are embedded — is the backbone's own business (its *preprocessing contract*,
 documented on each implementation), so the fine-tuning code never needs to know which model it drives.
+
+Inference splits that forward in two (queries attend to context rows only, so the context's per-layer states
+do not depend on the queries and can be computed once)::
+
+    context = backbone.encode_context(X_context, y_context, n_classes=k, categorical_mask=mask)
+    logits = backbone.predict_queries(context, X_query)          # as often as needed, in any chunks
+
+Here ``B`` may hold several independent tasks at once (the members of an inference ensemble), and
+``categorical_mask`` may be ``(n_features,)`` shared by all of them or ``(B, n_features)`` per task (members
+see permuted feature orders).
+
+What an adapter must offer:
+
+* :meth:`TabularBackbone.forward` and :attr:`TabularBackbone.limits` — enough for fine-tuning and prediction.
+  The default :meth:`~TabularBackbone.encode_context` only stores the context tensors
+  (:attr:`EncodedContext.inputs`), and the default :meth:`~TabularBackbone.predict_queries` runs the full
+  forward on them with each query chunk: correct, just not faster. That fallback hands ``forward`` a
+  ``(n_features,)`` mask only, calling it once per group of tasks that share a mask.
+* Optionally a real cache: override **both** methods; ``encode_context`` puts whatever it needs (e.g. every
+  layer's context keys/values) in :attr:`EncodedContext.state` and ``predict_queries`` reads it. Its results
+  must equal ``forward`` on the same context and queries (up to float rounding), must not depend on how the
+  queries are chunked or which other query rows are predicted with them, and ``predict_queries`` must not
+  modify the context. Both run under ``torch.no_grad()`` in eval mode.
 """
 
 from __future__ import annotations
@@ -83,18 +106,27 @@ class EncodedContext:
     state: Any = None
 
     def nbytes(self) -> int:
-        """Bytes held by the tensors of ``inputs`` and ``state``."""
+        """Bytes of memory kept alive by the tensors of ``inputs`` and ``state``.
+
+        Counts whole storages, once each: a view (e.g. keys sliced out of a fused query/key/value output)
+        keeps its entire storage alive, so it counts in full.
+        """
+        storages = {}
 
         def walk(obj):
             if isinstance(obj, torch.Tensor):
-                return obj.numel() * obj.element_size()
-            if isinstance(obj, dict):
-                return sum(walk(v) for v in obj.values())
-            if isinstance(obj, (list, tuple)):
-                return sum(walk(v) for v in obj)
-            return 0
+                storage = obj.untyped_storage()
+                storages[(obj.device, storage.data_ptr())] = storage.nbytes()
+            elif isinstance(obj, dict):
+                for v in obj.values():
+                    walk(v)
+            elif isinstance(obj, (list, tuple)):
+                for v in obj:
+                    walk(v)
 
-        return walk(self.inputs) + walk(self.state)
+        walk(self.inputs)
+        walk(self.state)
+        return int(sum(storages.values()))
 
 
 class TabularBackbone(nn.Module, abc.ABC):
@@ -165,6 +197,9 @@ class TabularBackbone(nn.Module, abc.ABC):
     def predict_queries(self, context: EncodedContext, X_query) -> torch.Tensor:
         """Class logits of query rows against a context from :meth:`encode_context`.
 
+        The fallback runs :meth:`forward` on the stored inputs; a per-task ``(B, n_features)`` mask is handed
+        to it as one shared ``(n_features,)`` mask per group of tasks that have the same mask.
+
         Parameters
         ----------
         context : EncodedContext
@@ -175,9 +210,26 @@ class TabularBackbone(nn.Module, abc.ABC):
         logits : torch.Tensor of shape (B, n_query, n_classes)
         """
         X_context, y_context = context.inputs
-        return self.forward(
-            X_context, y_context, X_query, n_classes=context.n_classes, categorical_mask=context.categorical_mask
-        )
+        mask = context.categorical_mask
+        if mask is None or mask.dim() == 1:
+            return self.forward(X_context, y_context, X_query, n_classes=context.n_classes, categorical_mask=mask)
+        # One mask per task: forward takes a shared (n_features,) mask, so run each group of tasks sharing one.
+        masks, group = torch.unique(mask, dim=0, return_inverse=True)
+        if len(masks) == 1:
+            return self.forward(
+                X_context, y_context, X_query, n_classes=context.n_classes, categorical_mask=masks[0]
+            )
+        out = None
+        for g in range(len(masks)):
+            rows = torch.nonzero(group == g).flatten().to(X_context.device)
+            logits = self.forward(
+                X_context[rows], y_context[rows], X_query[rows], n_classes=context.n_classes,
+                categorical_mask=masks[g],
+            )
+            if out is None:
+                out = logits.new_empty((X_query.shape[0], *logits.shape[1:]))
+            out[rows] = logits
+        return out
 
     @property
     def device(self) -> torch.device:

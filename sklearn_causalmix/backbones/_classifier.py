@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -17,9 +18,17 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from sklearn_causalmix._tabular import TableSchema
 from sklearn_causalmix.backbones._base import TabularBackbone, get_backbone
 from sklearn_causalmix.backbones._device import cpu_state, resolve_device
-from sklearn_causalmix.backbones._inference import in_context_proba, subsample_context
+from sklearn_causalmix.backbones._inference import (
+    InContextEnsemble,
+    free_accelerator_memory,
+    is_out_of_memory,
+    subsample_context,
+)
 
 __all__ = ["InContextClassifier", "encode_labels", "keep_state_on_failure"]
+
+#: fit_mode="auto" caches the encoded context when it is estimated to take at most this many bytes.
+_AUTO_CACHE_LIMIT = 2**30
 
 
 def keep_state_on_failure(fit):
@@ -134,6 +143,18 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         encodes them as missing values (NaN), as HistGradientBoosting does, with one
         ``UnseenLevelWarning`` per call naming the columns and counts; ``"error"`` raises a
         ``ValueError``.
+    fit_mode : {"auto", "fit_with_cache", "low_memory"}, default="auto"
+        What ``fit`` prepares for prediction (the probabilities are the same in every mode):
+
+        - ``"fit_with_cache"``: ``fit`` runs the context rows through the backbone once, for all ensemble
+          members in one batch, and keeps the result (for the embedded model every layer's keys and values
+          of the context rows); a prediction then only runs its own rows — milliseconds for a few rows. The
+          memory it holds is :attr:`cache_nbytes_` (dropped from pickles and rebuilt by the first
+          prediction after loading).
+        - ``"low_memory"``: nothing is kept; every prediction runs the context again, one ensemble member
+          after another (the least memory, slowest).
+        - ``"auto"``: ``"fit_with_cache"`` when the cache is estimated at most 1 GiB (e.g. 1,000 rows x 20
+          features x 4 members with the embedded model take about a third of that), else ``"low_memory"``.
 
     Notes
     -----
@@ -157,6 +178,10 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
     context_X_, context_y_ : ndarray
         The encoded context rows and their class codes (a stratified subsample when the training set is
         larger than the context limit).
+    fit_mode_ : {"fit_with_cache", "low_memory"}
+        The mode in use (``fit_mode`` with ``"auto"`` resolved).
+    cache_nbytes_ : int
+        Bytes held by the cached context (0 with ``"low_memory"``).
 
     Examples
     --------
@@ -177,6 +202,7 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         "device": [StrOptions({"auto", "cpu", "cuda", "mps"}), str, torch.device],
         "random_state": ["random_state"],
         "handle_unknown": [StrOptions({"missing", "error"})],
+        "fit_mode": [StrOptions({"auto", "fit_with_cache", "low_memory"})],
     }
 
     def __init__(
@@ -188,6 +214,7 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         device="auto",
         random_state=None,
         handle_unknown="missing",
+        fit_mode="auto",
     ):
         self.backbone = backbone
         self.n_estimators = n_estimators
@@ -195,6 +222,7 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.handle_unknown = handle_unknown
+        self.fit_mode = fit_mode
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -235,11 +263,51 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         keep = subsample_context(codes, limit, np.random.default_rng(rng.randint(2**31)))
         seed = int(rng.randint(2**31))
         backbone = backbone.to(device).eval()
+        ensemble = self._ensemble_for(
+            backbone, Z[keep], codes[keep], len(encoder.classes_), schema.categorical_mask, seed
+        )
         self.schema_, self.device_, self.classes_ = schema, device, encoder.classes_
         self.context_X_, self.context_y_ = Z[keep], codes[keep]
         self._seed = seed
         self.backbone_ = backbone
+        self.fit_mode_ = "fit_with_cache" if ensemble.cache else "low_memory"
+        self.cache_nbytes_ = ensemble.nbytes()
+        self._ensemble = ensemble
         return self
+
+    def _ensemble_for(self, backbone, X_context, y_context, n_classes, categorical_mask, seed, fit_mode=None):
+        """The prediction ensemble over the context; encoded now unless the mode is ``"low_memory"``."""
+        fit_mode = fit_mode or self.fit_mode
+
+        def make(cache):
+            return InContextEnsemble(
+                backbone, X_context, y_context, n_classes=n_classes,
+                categorical_mask=categorical_mask, n_estimators=self.n_estimators, random_state=seed,
+                cache=cache, device=backbone.device,
+            )
+
+        ensemble = make(fit_mode != "low_memory")
+        if fit_mode == "auto" and ensemble.estimate_nbytes() > _AUTO_CACHE_LIMIT:
+            ensemble = make(False)
+        try:
+            return ensemble.encode()
+        except (RuntimeError, MemoryError) as exc:
+            if not is_out_of_memory(exc):
+                raise
+            free_accelerator_memory(backbone.device)
+            if fit_mode == "fit_with_cache":
+                raise MemoryError(
+                    f"The context cache ({len(y_context)} rows x {self.n_estimators} ensemble members) does not "
+                    f"fit in the memory of {backbone.device}; use fit_mode='auto' or 'low_memory', or a smaller "
+                    "max_context_rows."
+                ) from None
+            warnings.warn(
+                f"The context cache does not fit in the memory of {backbone.device}; predicting with "
+                "fit_mode='low_memory' (same predictions, slower).",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return make(False)
 
     @staticmethod
     def _check_backbone(backbone: TabularBackbone, n_features: int) -> None:
@@ -269,17 +337,14 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
             Columns follow ``classes_``.
         """
         Z = self._encode(X)
-        return in_context_proba(
-            self.backbone_,
-            self.context_X_,
-            self.context_y_,
-            Z,
-            n_classes=len(self.classes_),
-            categorical_mask=self.schema_.categorical_mask,
-            n_estimators=self.n_estimators,
-            random_state=self._seed,
-            device=self.backbone_.device,
-        )
+        ensemble = getattr(self, "_ensemble", None)
+        if ensemble is None:  # unpickled: the cache was dropped, rebuild it
+            ensemble = self._ensemble = self._ensemble_for(
+                self.backbone_, self.context_X_, self.context_y_, len(self.classes_), self.schema_.categorical_mask,
+                self._seed,
+                fit_mode=self.fit_mode_,
+            )
+        return ensemble.predict_proba(Z)
 
     def predict(self, X):
         """Most probable class of each row of ``X``.
@@ -296,4 +361,6 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
     def __getstate__(self):
-        return cpu_state(self)
+        state = cpu_state(self)
+        state.pop("_ensemble", None)  # the cache is rebuilt by the first prediction after loading
+        return state

@@ -1,15 +1,94 @@
-"""In-context prediction with a backbone: ensembles over class and feature permutations."""
+"""In-context prediction with a backbone: an ensemble over class and feature permutations, run as one batch.
+
+An :class:`InContextEnsemble` holds one labelled context and the ensemble's permutations. Member 0 sees the
+table as it is; every further member sees a random permutation of the class codes and of the feature order
+(undone on its output). With ``cache=True`` the context is encoded once for all members together — one batch of
+``n_estimators`` tasks, each with its own categorical mask — and every prediction only runs its query rows
+against that encoding, in chunks whose size never changes the numbers. With ``cache=False`` nothing is kept
+between calls and the members run one after another (the least memory; the path used before the cache).
+
+Out-of-memory errors on an accelerator (CUDA or Apple MPS) while predicting halve the query chunk and retry.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import warnings
 
 import numpy as np
 import torch
 
-__all__ = ["in_context_proba", "subsample_context"]
+from sklearn_causalmix._allocation import largest_remainder
+
+__all__ = [
+    "InContextEnsemble",
+    "ensemble_permutations",
+    "free_accelerator_memory",
+    "in_context_proba",
+    "is_out_of_memory",
+    "subsample_context",
+]
+
+#: Query cells (rows x features x tasks) per forward chunk by default: bounds the activations of one chunk
+#: (about 2**17 tokens of width d) whatever the table's width and the ensemble's size.
+_QUERY_CELLS = 2**17
+
+_OOM_MESSAGES = ("out of memory", "mps backend out of memory")
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says that an accelerator (CUDA or Apple MPS) ran out of memory.
+
+    CUDA raises :class:`torch.OutOfMemoryError`; MPS raises a plain ``RuntimeError`` whose message starts with
+    "MPS backend out of memory".
+
+    Parameters
+    ----------
+    exc : BaseException
+
+    Returns
+    -------
+    oom : bool
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_causalmix.backbones._inference import is_out_of_memory
+    >>> is_out_of_memory(torch.OutOfMemoryError("CUDA out of memory")), is_out_of_memory(ValueError("x"))
+    (True, False)
+    >>> is_out_of_memory(RuntimeError("MPS backend out of memory (MPS allocated: 1 GB)"))
+    True
+    """
+    if isinstance(exc, torch.OutOfMemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and any(m in str(exc).lower() for m in _OOM_MESSAGES)
+
+
+def free_accelerator_memory(device) -> None:
+    """Return cached blocks of the CUDA / MPS allocator after an out-of-memory error (no-op on the CPU).
+
+    Parameters
+    ----------
+    device : torch.device
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_causalmix.backbones._inference import free_accelerator_memory
+    >>> free_accelerator_memory(torch.device("cpu"))
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    elif device.type == "mps":
+        torch.mps.empty_cache()
 
 
 def subsample_context(y_codes: np.ndarray, max_rows: int, rng: np.random.Generator) -> np.ndarray:
     """Indices of at most ``max_rows`` rows, stratified by class (every class keeps at least one row).
+
+    Class counts follow :func:`~sklearn_causalmix._allocation.largest_remainder` (at least one row per class,
+    so ``max(max_rows, n_classes)`` rows when there are more classes than ``max_rows``).
 
     Parameters
     ----------
@@ -35,17 +114,274 @@ def subsample_context(y_codes: np.ndarray, max_rows: int, rng: np.random.Generat
     if n <= max_rows:
         return np.arange(n)
     classes, counts = np.unique(y_codes, return_counts=True)
-    quota = np.maximum(1, np.floor(counts * max_rows / n)).astype(int)
-    while quota.sum() > max_rows:
-        quota[np.argmax(quota)] -= 1
-    order = np.argsort(counts * max_rows / n - quota)[::-1]
-    for j in order[: max_rows - quota.sum()]:
-        quota[j] += 1
+    quota = largest_remainder(max(max_rows, len(classes)), counts, minimum=1, maximum=counts)
     picked = [rng.choice(np.flatnonzero(y_codes == c), size=q, replace=False) for c, q in zip(classes, quota)]
     return np.sort(np.concatenate(picked))
 
 
-@torch.no_grad()
+def ensemble_permutations(n_estimators: int, n_classes: int, n_features: int, random_state: int = 0):
+    """The class-code and feature permutations of the ensemble members (member 0: the identity).
+
+    Parameters
+    ----------
+    n_estimators, n_classes, n_features : int
+    random_state : int, default=0
+
+    Returns
+    -------
+    class_perms : ndarray of shape (n_estimators, n_classes)
+        Member ``b`` relabels class ``c`` as ``class_perms[b, c]``.
+    feature_perms : ndarray of shape (n_estimators, n_features)
+        Column ``j`` of member ``b`` is column ``feature_perms[b, j]`` of the table.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones._inference import ensemble_permutations
+    >>> cls, feat = ensemble_permutations(3, 2, 4, random_state=0)
+    >>> cls.shape, feat.shape, cls[0].tolist(), feat[0].tolist()
+    ((3, 2), (3, 4), [0, 1], [0, 1, 2, 3])
+    """
+    rng = np.random.default_rng(random_state)
+    class_perms = [np.arange(n_classes)]
+    feature_perms = [np.arange(n_features)]
+    for _ in range(1, n_estimators):
+        class_perms.append(rng.permutation(n_classes))
+        feature_perms.append(rng.permutation(n_features))
+    return np.stack(class_perms), np.stack(feature_perms)
+
+
+def _precision_context(device: torch.device, precision: str):
+    if precision == "float32":
+        return contextlib.nullcontext()
+    if precision == "bfloat16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    raise ValueError(f"precision must be 'float32' or 'bfloat16', got {precision!r}.")
+
+
+class InContextEnsemble:
+    """A labelled context prepared for a backbone's ensemble of class and feature permutations.
+
+    Parameters
+    ----------
+    model : TabularBackbone
+        Used in eval mode (its mode is restored after every call).
+    X_context : ndarray of shape (n_context, n_features)
+        Encoded context rows (float, NaN for missing, category codes).
+    y_context : ndarray of shape (n_context,)
+        Class codes in ``[0, n_classes)``.
+    n_classes : int
+    categorical_mask : ndarray of bool of shape (n_features,), default=None
+    n_estimators : int, default=1
+    random_state : int, default=0
+        Seeds the permutations.
+    cache : bool, default=True
+        Encode the context once, all members in one batch, and keep it until :meth:`clear` (call
+        :meth:`encode`, or let the first prediction do it). False: keep nothing; every prediction runs the
+        members one after another, each encoding the context anew (the least memory).
+    device : torch.device, default=None
+        The model's device if None.
+    precision : {"float32", "bfloat16"}, default="float32"
+        ``"bfloat16"`` runs the backbone under autocast (accelerators).
+    query_chunk : int, default=None
+        Query rows per forward call; None bounds a chunk to about 131,072 cells (rows x features x members).
+        Halved after an out-of-memory error. The numbers do not depend on it.
+
+    Attributes
+    ----------
+    class_perms, feature_perms : ndarray
+        See :func:`ensemble_permutations`.
+    encoded : EncodedContext or None
+        The encoded context of all members (``cache=True``, once encoded).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.backbones import get_backbone
+    >>> from sklearn_causalmix.backbones._inference import InContextEnsemble
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(60, 3)), rng.integers(0, 2, 60)
+    >>> ens = InContextEnsemble(get_backbone(), X, y, n_classes=2, n_estimators=2).encode()
+    >>> ens.predict_proba(X[:5]).shape, ens.nbytes() > 0
+    ((5, 2), True)
+    """
+
+    def __init__(
+        self,
+        model,
+        X_context,
+        y_context,
+        *,
+        n_classes,
+        categorical_mask=None,
+        n_estimators=1,
+        random_state=0,
+        cache=True,
+        device=None,
+        precision="float32",
+        query_chunk=None,
+    ):
+        self.model = model
+        self.X_context = np.asarray(X_context, dtype=np.float32)
+        self.y_context = np.asarray(y_context, dtype=np.int64)
+        self.n_classes = int(n_classes)
+        n_features = self.X_context.shape[1]
+        self.categorical_mask = (
+            np.zeros(n_features, bool) if categorical_mask is None else np.asarray(categorical_mask, bool)
+        )
+        self.cache = bool(cache)
+        self.device = model.device if device is None else torch.device(device)
+        self.precision = precision
+        self.class_perms, self.feature_perms = ensemble_permutations(
+            n_estimators, self.n_classes, n_features, random_state
+        )
+        n_tasks = n_estimators if self.cache else 1
+        self.query_chunk = query_chunk or max(1, _QUERY_CELLS // (n_tasks * max(1, n_features)))
+        self.encoded = None
+
+    @property
+    def n_estimators(self) -> int:
+        """Number of ensemble members."""
+        return len(self.class_perms)
+
+    # ------------------------------------------------------------------------------------------ tensors
+    def _members(self, members):
+        """Context tensors of the given members, stacked: ``(X, y, mask)`` of shapes (b, n, F), (b, n), (b, F)."""
+        perms = self.feature_perms[members]
+        X = torch.as_tensor(np.ascontiguousarray(self.X_context[:, perms].transpose(1, 0, 2)), device=self.device)
+        y = torch.as_tensor(self.class_perms[members][:, self.y_context], device=self.device)
+        mask = torch.as_tensor(self.categorical_mask[perms], device=self.device)
+        return X, y, mask
+
+    def _queries(self, X_query, members):
+        Xq = np.ascontiguousarray(X_query[:, self.feature_perms[members]].transpose(1, 0, 2))
+        return torch.as_tensor(Xq, device=self.device)
+
+    def _unpermute(self, logits, members) -> np.ndarray:
+        """Softmax per member, columns back to the original class codes, summed over the members."""
+        proba = torch.softmax(logits.float(), dim=-1)
+        index = torch.as_tensor(self.class_perms[members], device=proba.device)  # column perm[c] is class c
+        proba = torch.gather(proba, 2, index[:, None, :].expand(-1, proba.shape[1], -1))
+        return proba.sum(dim=0).cpu().double().numpy()
+
+    @contextlib.contextmanager
+    def _eval(self):
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad(), _precision_context(self.device, self.precision):
+                yield
+        finally:
+            self.model.train(was_training)
+
+    # ---------------------------------------------------------------------------------------------- API
+    def encode(self) -> InContextEnsemble:
+        """Encode the context of all members in one batch (``cache=True``; a no-op once encoded).
+
+        Returns
+        -------
+        self : InContextEnsemble
+        """
+        if self.cache and self.encoded is None:
+            members = np.arange(self.n_estimators)
+            X, y, mask = self._members(members)
+            with self._eval():
+                self.encoded = self.model.encode_context(X, y, n_classes=self.n_classes, categorical_mask=mask)
+        return self
+
+    def estimate_nbytes(self, probe_rows: int = 64) -> int:
+        """Bytes the encoded context of all members would hold, estimated without building it.
+
+        Encodes member 0 on its first ``probe_rows`` context rows and scales linearly to the whole context
+        and every member (an upper bound for backbones whose cache has a part that does not grow with rows).
+
+        Parameters
+        ----------
+        probe_rows : int, default=64
+
+        Returns
+        -------
+        nbytes : int
+        """
+        n = len(self.y_context)
+        rows = min(n, probe_rows)
+        X, y, mask = self._members(np.array([0]))
+        with self._eval():
+            probe = self.model.encode_context(X[:, :rows], y[:, :rows], n_classes=self.n_classes, categorical_mask=mask)
+        return int(np.ceil(probe.nbytes() * n / rows)) * self.n_estimators
+
+    def clear(self) -> None:
+        """Drop the encoded context (it is rebuilt by the next prediction)."""
+        self.encoded = None
+
+    def nbytes(self) -> int:
+        """Bytes held by the encoded context (0 when nothing is cached).
+
+        Returns
+        -------
+        nbytes : int
+        """
+        return 0 if self.encoded is None else int(self.encoded.nbytes())
+
+    def predict_proba(self, X_query) -> np.ndarray:
+        """Class probabilities of ``X_query``, averaged over the members.
+
+        Parameters
+        ----------
+        X_query : ndarray of shape (n_query, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_query, n_classes)
+        """
+        X_query = np.asarray(X_query, dtype=np.float32)
+        total = np.zeros((len(X_query), self.n_classes))
+        if len(X_query) == 0:
+            return total
+        if self.cache:
+            self.encode()
+            groups = [(np.arange(self.n_estimators), self.encoded)]
+        else:
+            groups = [(np.array([b]), None) for b in range(self.n_estimators)]
+        warned = False
+        with self._eval():
+            for members, encoded in groups:
+                if encoded is None:
+                    X, y, mask = self._members(members)
+                    encoded = self.model.encode_context(X, y, n_classes=self.n_classes, categorical_mask=mask)
+                start = 0
+                while start < len(X_query):
+                    stop = min(len(X_query), start + self.query_chunk)
+                    try:
+                        logits = self.model.predict_queries(encoded, self._queries(X_query[start:stop], members))
+                    except (RuntimeError, MemoryError) as exc:
+                        if not is_out_of_memory(exc):
+                            raise
+                        self._shrink_chunk(stop - start, warn=not warned)
+                        warned = True
+                        continue
+                    total[start:stop] += self._unpermute(logits, members)
+                    start = stop
+                del encoded
+        return total / self.n_estimators
+
+    def _shrink_chunk(self, failed: int, warn: bool) -> None:
+        free_accelerator_memory(self.device)
+        if failed <= 1:
+            raise MemoryError(
+                f"Predicting even one query row runs out of memory on {self.device} (context of "
+                f"{len(self.y_context)} rows x {self.n_estimators} ensemble member(s)); use fit_mode='low_memory', "
+                "a smaller max_context_rows or n_estimators, or device='cpu'."
+            ) from None
+        self.query_chunk = max(1, failed // 2)
+        if warn:
+            warnings.warn(
+                f"Out of memory on {self.device} predicting {failed} query rows at once; retrying in smaller "
+                "chunks, halved until they fit (the predictions do not change).",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+
 def in_context_proba(
     model,
     X_context: np.ndarray,
@@ -57,47 +393,44 @@ def in_context_proba(
     n_estimators: int = 1,
     random_state: int = 0,
     device=None,
+    cache: bool = True,
+    precision: str = "float32",
 ) -> np.ndarray:
     """Class probabilities of ``X_query`` given the labelled context, averaged over an ensemble.
 
-    Member 0 sees the table as it is; every further member sees a random permutation of the class codes and
-    of the feature order (undone on its output), which averages out the model's small dependence on them.
+    A one-off :class:`InContextEnsemble` (see there for the parameters): with ``cache=True`` the context is
+    encoded once for all members together, then the queries are predicted in chunks against it.
 
     Parameters
     ----------
     model : TabularBackbone
     X_context : ndarray of shape (n_context, n_features)
-        Encoded context rows (float, NaN for missing, category codes).
     y_context : ndarray of shape (n_context,)
-        Class codes in ``[0, n_classes)``.
     X_query : ndarray of shape (n_query, n_features)
     n_classes : int
     categorical_mask : ndarray of bool, default=None
     n_estimators : int, default=1
     random_state : int, default=0
     device : torch.device, default=None
-        The model's device if None.
+    cache : bool, default=True
+    precision : {"float32", "bfloat16"}, default="float32"
 
     Returns
     -------
     proba : ndarray of shape (n_query, n_classes)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.backbones import get_backbone
+    >>> from sklearn_causalmix.backbones._inference import in_context_proba
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(60, 3)), rng.integers(0, 2, 60)
+    >>> in_context_proba(get_backbone(), X, y, X[:4], n_classes=2).shape
+    (4, 2)
     """
-    device = model.device if device is None else device
-    was_training = model.training
-    model.eval()
-    rng = np.random.default_rng(random_state)
-    n_features = X_context.shape[1]
-    mask = np.zeros(n_features, bool) if categorical_mask is None else np.asarray(categorical_mask, bool)
-    total = np.zeros((len(X_query), n_classes))
-    for member in range(n_estimators):
-        class_perm = np.arange(n_classes) if member == 0 else rng.permutation(n_classes)
-        feat_perm = np.arange(n_features) if member == 0 else rng.permutation(n_features)
-        Xc = torch.as_tensor(X_context[:, feat_perm], dtype=torch.float32, device=device)[None]
-        Xq = torch.as_tensor(X_query[:, feat_perm], dtype=torch.float32, device=device)[None]
-        yc = torch.as_tensor(class_perm[y_context], dtype=torch.long, device=device)[None]
-        cat = torch.as_tensor(mask[feat_perm], device=device)
-        logits = model(Xc, yc, Xq, n_classes=n_classes, categorical_mask=cat)[0].float()
-        proba = torch.softmax(logits, dim=-1).cpu().numpy()
-        total += proba[:, class_perm]  # column class_perm[c] holds original class c
-    model.train(was_training)
-    return total / n_estimators
+    ensemble = InContextEnsemble(
+        model, X_context, y_context, n_classes=n_classes, categorical_mask=categorical_mask,
+        n_estimators=n_estimators, random_state=random_state, cache=cache, device=device, precision=precision,
+    )
+    return ensemble.predict_proba(X_query)
