@@ -183,6 +183,31 @@ def _augmenter_presets(preset):
     return {}
 
 
+def _study_backbone(args):
+    """``backbone=`` for --backbone/--weights: a name, or a spec with an explicit path; built once as a check."""
+    import os
+
+    from sklearn_causalmix.backbones import TabICLBackbone, TabPFNV2Backbone, get_backbone, list_backbones
+    from sklearn_causalmix.backbones import _tabicl, _tabpfn
+
+    specs = {"tabicl": (TabICLBackbone, _tabicl.ENV_VAR), "tabpfn-v2": (TabPFNV2Backbone, _tabpfn.ENV_VAR)}
+    name = args.backbone
+    if name not in list_backbones():
+        raise _BadArguments(f"--backbone: unknown backbone {name!r}; choose from {', '.join(list_backbones())}.")
+    if name not in specs:
+        if args.weights is not None:
+            raise _BadArguments(f"--weights applies to --backbone {' or '.join(specs)}; {name!r} needs none.")
+        return name
+    spec_class, env_var = specs[name]
+    # an explicit path (not the environment variable) goes into the run notes and the run cache keys
+    backbone = spec_class(weights=args.weights or os.environ.get(env_var) or None)
+    try:
+        get_backbone(backbone)
+    except (ImportError, OSError, ValueError) as exc:
+        raise _BadArguments(f"--backbone {name}: {exc} On the command line: --weights PATH.") from None
+    return backbone
+
+
 def _cmd_study(args) -> int:
     import logging
     import shlex
@@ -213,7 +238,12 @@ def _cmd_study(args) -> int:
     if needs_model:
         from sklearn_causalmix.finetune import CausalMixFTClassifier
 
-        model = CausalMixFTClassifier(device=args.device)
+        try:
+            backbone = _study_backbone(args)
+        except _BadArguments as exc:
+            print(f"causalmix study: error: {exc}", file=sys.stderr)
+            return 2
+        model = CausalMixFTClassifier(backbone=backbone, device=args.device)
         if args.eval_every is not None:
             model.set_params(eval_every=args.eval_every)
         if args.episode_size is not None:
@@ -320,6 +350,11 @@ def _add_study_parser(sub):
                    help="rows per fine-tuning episode (default: the estimator's)")
     p.add_argument("--augmenter-preset", choices=["default", "fast"], default=None,
                    help="CausalSCMAugmenter settings: its defaults, or fast (PC only, 3 bootstraps, 2 graphs)")
+    p.add_argument("--backbone", default="default", metavar="NAME",
+                   help="foundation model to fine-tune: default (embedded), tabicl or tabpfn-v2")
+    p.add_argument("--weights", default=None, metavar="PATH",
+                   help="local checkpoint of --backbone tabicl / tabpfn-v2 (default: the environment variable "
+                        "SKLEARN_CAUSALMIX_TABICL_WEIGHTS / SKLEARN_CAUSALMIX_TABPFN_V2_WEIGHTS)")
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, ... or auto (default)")
     p.add_argument("--n-jobs", type=int, default=None, metavar="N",
                    help="runs in parallel (joblib; default 1, -1 = all cores)")

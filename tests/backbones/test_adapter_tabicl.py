@@ -83,3 +83,20 @@ def test_batched_episodes_with_different_constant_columns(checkpoint):
     np.testing.assert_allclose(both[1:].numpy(), second.numpy(), atol=1e-5)
     with pytest.raises(ValueError, match="n_classes=11"):
         backbone(Xc, yc, Xq, n_classes=11)
+
+
+def test_study_command_runs_on_the_adapter(checkpoint, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("palmerpenguins", reason="needs the datasets extra")
+    from sklearn_causalmix._cli import main
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    base = ["study", "--quick", "--datasets", "penguins", "--methods", "zero-shot", "--n-train", "40",
+            "--max-test", "30", "--quiet", "--device", "cpu", "--output", str(tmp_path / "out")]
+    assert main(base + ["--backbone", "tabicl"]) == 2
+    assert "SKLEARN_CAUSALMIX_TABICL_WEIGHTS" in capsys.readouterr().err
+    assert main(base + ["--backbone", "no-such-model"]) == 2
+    assert main(base + ["--weights", checkpoint]) == 2  # the embedded default takes no --weights
+    capsys.readouterr()
+    assert main(base + ["--backbone", "tabicl", "--weights", checkpoint]) == 0
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "TabICLBackbone" in report and checkpoint in report
