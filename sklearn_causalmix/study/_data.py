@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sklearn_causalmix._allocation import largest_remainder
+from sklearn_causalmix._tabular import TableSchema
 from sklearn_causalmix.evaluation import DomainShiftSplit, LowDataSubsampler
 
 __all__ = ["StudySplit", "make_split", "resolve_datasets"]
@@ -30,7 +32,9 @@ class StudySplit:
         training rows (no model can score them).
     n_masked_levels : int
         Test cells (both tests together) of categorical columns whose level never occurs in the
-        training rows, set to missing (NaN) so that every model can score the row.
+        training rows. The tables keep them as they are; the models encode them as missing
+        (``handle_unknown="missing"`` of the package's classifiers, ``OneHotEncoder`` /
+        ``OrdinalEncoder`` unknown handling of the references).
     """
 
     X_train: pd.DataFrame
@@ -134,9 +138,10 @@ def make_split(data, seed, *, n_train=512, max_test=2000, in_domain_fraction=0.2
        :class:`~sklearn_causalmix.evaluation.LowDataSubsampler`.
     4. Shifted test: at most ``max_test`` target rows, stratified and seeded the same way.
 
-    Test rows whose class is absent from the training rows are left out, and categorical test
-    values whose level is absent from the training rows are set to missing (both counted in the
-    returned split): a shifted domain often holds levels the small training sample lacks.
+    Test rows whose class is absent from the training rows are left out (no model can score
+    them). Categorical test values whose level is absent from the training rows are kept and
+    counted (``n_masked_levels``): a shifted domain often holds levels the small training sample
+    lacks, and the models predict through them as missing values.
 
     Parameters
     ----------
@@ -186,31 +191,30 @@ def make_split(data, seed, *, n_train=512, max_test=2000, in_domain_fraction=0.2
     n_dropped = int((~seen[test]).sum() + (~seen[shift]).sum())
     test, shift = test[seen[test]], shift[seen[shift]]
     X_train = X.iloc[train].reset_index(drop=True)
-    X_test, masked_test = _mask_unseen_levels(X_train, X.iloc[test].reset_index(drop=True))
-    X_shift, masked_shift = _mask_unseen_levels(X_train, X.iloc[shift].reset_index(drop=True))
-    return StudySplit(X_train, y[train], X_test, y[test], X_shift, y[shift], n_dropped,
-                      masked_test + masked_shift)
+    X_test = X.iloc[test].reset_index(drop=True)
+    X_shift = X.iloc[shift].reset_index(drop=True)
+    n_unseen = count_unseen_levels(X_train, X_test) + count_unseen_levels(X_train, X_shift)
+    return StudySplit(X_train, y[train], X_test, y[test], X_shift, y[shift], n_dropped, n_unseen)
 
 
-def _is_categorical(series):
-    dtype = series.dtype
-    return (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype)
-            or pd.api.types.is_string_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+def count_unseen_levels(X_train, X_other):
+    """Cells of ``X_other`` whose categorical (or boolean) level never occurs in ``X_train``.
 
+    The count follows the table schema the package's classifiers infer, so it is the number of
+    cells they encode as missing.
 
-def _mask_unseen_levels(X_train, X_other):
-    """``X_other`` with categorical levels absent from ``X_train`` set to missing; the count."""
-    X_other = X_other.copy()
-    n_masked = 0
-    for column in X_train.columns:
-        if not _is_categorical(X_train[column]) or pd.api.types.is_bool_dtype(X_train[column]):
-            continue
-        seen = set(X_train[column].dropna().tolist())
-        unseen = X_other[column].notna() & ~X_other[column].isin(seen)
-        if unseen.any():
-            n_masked += int(unseen.sum())
-            X_other[column] = X_other[column].where(~unseen)
-    return X_other, n_masked
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_causalmix.study._data import count_unseen_levels
+    >>> count_unseen_levels(pd.DataFrame({"c": ["a", "b"]}), pd.DataFrame({"c": ["a", "z", "z"]}))
+    2
+    """
+    try:
+        schema = TableSchema.from_data(X_train, max_categories=np.inf)
+    except (TypeError, ValueError):  # a table the classifiers refuse: they report it when fitted
+        return 0
+    return int(sum(schema.count_unseen(X_other).values()))
 
 
 def _stratified_holdout(rows, y, n_test, rng):
@@ -218,10 +222,7 @@ def _stratified_holdout(rows, y, n_test, rng):
     labels = y[rows]
     classes, codes = np.unique(labels, return_inverse=True)
     counts = np.bincount(codes)
-    quota = np.floor(n_test * counts / counts.sum()).astype(int)
-    order = np.argsort(-(n_test * counts / counts.sum() - quota), kind="stable")
-    for k in order[: n_test - quota.sum()]:
-        quota[k] += 1
+    quota = largest_remainder(n_test, counts)
     # Keep at least one training row of every class that has more than one row.
     quota = np.minimum(quota, np.maximum(counts - 1, 0))
     test = np.concatenate([

@@ -15,11 +15,11 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from sklearn_causalmix.evaluation import normalized_improvement, validation_test_gap
-from sklearn_causalmix.study._data import _mask_unseen_levels, load, make_split, resolve_datasets
+from sklearn_causalmix.evaluation import normalized_improvement, roc_auc_scorer, validation_test_gap
+from sklearn_causalmix.study._data import load, make_split, resolve_datasets
 from sklearn_causalmix.study._methods import (
     DEFAULT_METHODS,
     METHODS,
@@ -281,7 +281,6 @@ def _build_and_fit(unit, split, settings, workdir):
     # the chosen ratio (with the monitor set, which never influences the choice or the training).
     base = configure(model, unit.method, required={"augmenter": augmenter, "synthetic_ratio": 0.0},
                      optional=optional)
-    multiclass = len(np.unique(split.y_train)) > 2
     smallest_class = np.bincount(np.unique(split.y_train, return_inverse=True)[1]).min()
     folds = int(min(settings["cv"], smallest_class))
     if folds < 2:
@@ -289,44 +288,20 @@ def _build_and_fit(unit, split, settings, workdir):
             f"{unit.label}: a class has a single training row, so no inner cross-validation is "
             "possible; raise n_train or leave out causalmix-cv."
         )
-    # Inner validation folds can hold categorical levels their training folds lack; they are set
-    # to missing, as the protocol does for the test sets (see make_split).
+    # Inner validation folds can hold categorical levels their training folds lack: the model
+    # predicts through them as missing values, as on the test sets (handle_unknown="missing").
     search = GridSearchCV(
-        _MaskUnseenLevels(base),
-        {"estimator__synthetic_ratio": [float(r) for r in settings["method_ratios"][unit.method]]},
-        scoring="roc_auc_ovr" if multiclass else "roc_auc",
+        base,
+        {"synthetic_ratio": [float(r) for r in settings["method_ratios"][unit.method]]},
+        scoring=roc_auc_scorer,
         cv=StratifiedKFold(folds, shuffle=True, random_state=seed), refit=False, n_jobs=1,
         error_score="raise",
     )
     search.fit(split.X_train, split.y_train)
-    chosen = float(search.best_params_["estimator__synthetic_ratio"])
+    chosen = float(search.best_params_["synthetic_ratio"])
     extras["chosen_ratio"] = chosen
     est = clone(base).set_params(synthetic_ratio=chosen)
     return _fit(est, split.X_train, split.y_train, monitor), extras
-
-
-class _MaskUnseenLevels(ClassifierMixin, BaseEstimator):
-    """Fit ``estimator``; at prediction set categorical levels unseen in ``fit`` to missing."""
-
-    def __init__(self, estimator):
-        self.estimator = estimator
-
-    def fit(self, X, y, **fit_params):
-        self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
-        self._train = X
-        self.classes_ = self.estimator_.classes_
-        return self
-
-    def _mask(self, X):
-        if not isinstance(X, pd.DataFrame):
-            return X
-        return _mask_unseen_levels(self._train, X)[0]
-
-    def predict_proba(self, X):
-        return self.estimator_.predict_proba(self._mask(X))
-
-    def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
 def run_unit(unit, entry, settings):
@@ -583,7 +558,7 @@ def ratio_study(
         One row per unit with the columns of :data:`RESULT_COLUMNS`: ``dataset``, ``seed``,
         ``method``, ``ratio`` (NaN for methods without one), ``chosen_ratio`` (``causalmix-cv``),
         ``n_train``, test sizes, ``n_masked_levels`` (test cells whose categorical level never
-        occurs in the training rows, set to missing), ``auc_*``, ``ece_*``, ``brier_*``,
+        occurs in the training rows; the models encode them as missing), ``auc_*``, ``ece_*``, ``brier_*``,
         ``log_loss_*`` on the
         in-domain and the shifted test, ``normalized_improvement`` (% gain of shifted ROC-AUC over
         the zero-shot model on the same dataset and seed) and its in-domain twin,

@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.metrics import log_loss
 
-from sklearn_causalmix.evaluation import expected_calibration_error, multiclass_brier_score
+from sklearn_causalmix.evaluation import (
+    expected_calibration_error,
+    multiclass_brier_score,
+    multiclass_roc_auc,
+)
 
 __all__ = ["score_proba"]
 
 
 def _ovr_auc(y_true, proba, classes):
-    """Macro one-vs-rest ROC-AUC over the classes present in ``y_true`` (binary: the usual AUC).
-
-    Equal to ``roc_auc_score(..., multi_class="ovr")`` when every class occurs; classes absent from
-    the test rows are left out of the average instead of raising. NaN when only one class occurs.
-    """
-    present = np.isin(classes, y_true)
-    if present.sum() < 2:
+    """:func:`~sklearn_causalmix.evaluation.multiclass_roc_auc`; NaN, silently, for one class."""
+    if np.isin(classes, y_true).sum() < 2:
         return float("nan")
-    if len(classes) == 2:
-        return float(roc_auc_score(y_true == classes[1], proba[:, 1]))
-    scores = [roc_auc_score(y_true == c, proba[:, k]) for k, c in enumerate(classes) if present[k]]
-    return float(np.mean(scores))
+    return multiclass_roc_auc(y_true, proba, labels=classes)
 
 
 def score_proba(y_true, proba, classes, suffix):
     """ROC-AUC, top-label ECE (15 bins), Brier score and log-loss of ``proba``.
+
+    ROC-AUC is :func:`~sklearn_causalmix.evaluation.multiclass_roc_auc` (one-vs-rest, macro over
+    the classes present in ``y_true``; binary: the usual AUC).
 
     Parameters
     ----------

@@ -43,12 +43,13 @@ def _resample(augmenter, ratio, X, y):
 
 class TinyFineTuner(ClassifierMixin, BaseEstimator):
     def __init__(self, augmenter=None, synthetic_ratio=0.0, max_steps=5, memory=None,
-                 random_state=None):
+                 random_state=None, handle_unknown="missing"):
         self.augmenter = augmenter
         self.synthetic_ratio = synthetic_ratio
         self.max_steps = max_steps
         self.memory = memory
         self.random_state = random_state
+        self.handle_unknown = handle_unknown
 
     def fit(self, X, y, monitor=None):
         if FAIL["ratio"] is not None and self.synthetic_ratio == FAIL["ratio"]:
@@ -61,7 +62,8 @@ class TinyFineTuner(ClassifierMixin, BaseEstimator):
             resample = check_memory(self.memory).cache(_resample)
             X_fit, y_fit = resample(self.augmenter, self.synthetic_ratio, X_fit, y_fit)
         self.classes_ = np.unique(y)
-        # Like CausalMixFTClassifier: categorical levels unseen in fit are refused at prediction.
+        # Like CausalMixFTClassifier: categorical levels unseen in fit are encoded as missing (all
+        # one-hot columns 0) with handle_unknown="missing" and refused with "error".
         frame = pd.DataFrame(X)
         self.levels_ = {c: set(frame[c].dropna()) for c in frame.columns
                         if not pd.api.types.is_numeric_dtype(frame[c])}
@@ -86,6 +88,6 @@ class TinyFineTuner(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         for column, seen in self.levels_.items():
             unseen = set(pd.DataFrame(X)[column].dropna()) - seen
-            if unseen:
+            if unseen and self.handle_unknown == "error":
                 raise ValueError(f"Column {column!r} has levels not seen at fit time: {unseen}")
         return self.model_.predict_proba(_encode(X))

@@ -293,17 +293,32 @@ def test_dask_local_cluster_matches_local_run(shifted_tasks):
     pd.testing.assert_frame_equal(_comparable(local), _comparable(remote))
 
 
-def test_make_split_masks_levels_unseen_in_training():
+def test_make_split_counts_levels_unseen_in_training_and_models_predict_them_as_missing():
+    import warnings
+
     from sklearn.utils import Bunch
+
+    from sklearn_causalmix import InContextClassifier
 
     X = pd.DataFrame({"a": np.arange(40.0),
                       "c": pd.Categorical(["u", "v"] * 15 + ["w"] * 10)})
     y = np.array([0, 1] * 20)
     domain = np.array([0] * 30 + [1] * 10)
     split = make_split(Bunch(X=X, y=y, domain=domain), 0, n_train=20)
-    assert split.X_shift["c"].isna().all() and split.n_masked_levels == 10
+    # The level is counted, not removed: the tables reach the models as they are ...
+    assert (split.X_shift["c"] == "w").all() and split.n_masked_levels == 10
     assert split.X_test["c"].notna().all()
     assert split.X_shift["a"].notna().all()
+    # ... and the models encode it as missing (one warning), exactly as a NaN cell.
+    clf = InContextClassifier(n_estimators=1, device="cpu", random_state=0)
+    clf.fit(split.X_train, split.y_train)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        proba = clf.predict_proba(split.X_shift)
+    assert sum("not seen at fit time" in str(w.message) for w in caught) == 1
+    as_missing = split.X_shift.assign(c=pd.Categorical([np.nan] * len(split.X_shift),
+                                                       categories=X["c"].cat.categories))
+    np.testing.assert_allclose(proba, clf.predict_proba(as_missing))
 
 
 def test_method_ratios_override_the_grid(shifted_tasks):
@@ -320,7 +335,7 @@ def test_method_ratios_override_the_grid(shifted_tasks):
 
 
 def test_cv_copes_with_levels_missing_from_an_inner_training_fold():
-    """A rare level lands in one inner validation fold only; it is masked there, as in the tests."""
+    """A rare level lands in one inner validation fold only; the model predicts it as missing."""
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
     from sklearn.utils import Bunch
 
@@ -333,14 +348,16 @@ def test_cv_copes_with_levels_missing_from_an_inner_training_fold():
     data = Bunch(X=X, y=y, domain=(np.arange(n) >= 120).astype(int), name="rare")
     split = make_split(data, 0, n_train=200)
     assert (split.X_train["c"] == "z").sum() == 1
-    # The stand-in (like CausalMixFTClassifier) refuses the level in a fold that never saw it ...
-    search = GridSearchCV(TinyFineTuner(augmenter=NoiseAugmenter(), max_steps=2),
+    # With handle_unknown="error" the stand-in (like CausalMixFTClassifier) refuses the level in a
+    # fold that never saw it ...
+    search = GridSearchCV(TinyFineTuner(augmenter=NoiseAugmenter(), max_steps=2,
+                                        handle_unknown="error"),
                           {"synthetic_ratio": [0.0, 0.5]}, cv=StratifiedKFold(2),
                           error_score="raise",
                           scoring="roc_auc")
     with pytest.raises(ValueError, match="levels not seen at fit time"):
         search.fit(split.X_train, split.y_train)
-    # ... while the study's inner CV masks it and runs.
+    # ... while the study's inner CV (default handle_unknown="missing") predicts through it.
     results = ratio_study(data, **{**SETTINGS, "methods": ["causalmix-cv"], "n_train": 200,
                                    "errors": "raise"})
     assert results["chosen_ratio"].isin([0.0, 0.5, 1.0]).all()
