@@ -1,6 +1,7 @@
-"""Zero-shot quality and inference speed of the embedded backbone.
+"""Zero-shot quality and inference speed of a backbone (the embedded one by default).
 
-Quality: ROC-AUC of ``InContextClassifier`` (the shipped weights, zero-shot) against LogisticRegression,
+Quality: ROC-AUC of ``InContextClassifier`` (zero-shot; the shipped weights unless ``--backbone`` /
+``--weights`` name another backbone) against LogisticRegression,
 RandomForest (300 trees) and HistGradientBoosting on the same splits:
 
 * scikit-learn's bundled tables (random split, at most 512 training rows), and
@@ -13,8 +14,11 @@ Usage::
 
     python benchmarks/bench_backbone.py                 # all tables, seeds 0 1 2
     python benchmarks/bench_backbone.py --quick         # 4 shifted tables, one seed
+    python benchmarks/bench_backbone.py --backbone tabicl --weights tabicl-classifier-v2-20260212.ckpt
+    python benchmarks/bench_backbone.py --backbone tabpfn-v2 --weights tabpfn-v2-classifier.ckpt
 
-Prints a markdown table and writes it to ``benchmarks/results/backbone.md``.
+Prints a markdown table and writes it to ``benchmarks/results/backbone.md`` (``backbone-NAME.md`` for
+another backbone).
 """
 
 from __future__ import annotations
@@ -33,7 +37,13 @@ from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wi
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from sklearn_causalmix.backbones import InContextClassifier, load_default_backbone
+from sklearn_causalmix.backbones import (
+    InContextClassifier,
+    TabICLBackbone,
+    TabPFNV2Backbone,
+    file_sha256,
+    get_backbone,
+)
 from sklearn_causalmix.backbones._weights import EMBEDDED_WEIGHTS
 from sklearn_causalmix.datasets import list_shifted_datasets, load_shifted_dataset
 from sklearn_causalmix.study._data import make_split
@@ -50,11 +60,23 @@ def auc(y, proba, classes):
     return roc_auc_score(y, proba, multi_class="ovr", labels=classes)
 
 
-def evaluate(X_train, y_train, X_test, y_test, seed, n_estimators):
+ADAPTERS = {"tabicl": TabICLBackbone, "tabpfn-v2": TabPFNV2Backbone}
+
+
+def backbone_param(name, weights):
+    """``backbone=`` for ``--backbone`` / ``--weights``: a registered name, or an adapter spec."""
+    if name in ADAPTERS:
+        return ADAPTERS[name](weights=weights)
+    if weights is not None:
+        raise SystemExit(f"--weights applies to --backbone {' or '.join(ADAPTERS)}, not {name!r}.")
+    return name
+
+
+def evaluate(X_train, y_train, X_test, y_test, seed, n_estimators, backbone="default"):
     row = {}
     for name in MODELS:
         model = (
-            InContextClassifier(n_estimators=n_estimators, device="cpu", random_state=seed)
+            InContextClassifier(backbone, n_estimators=n_estimators, device="cpu", random_state=seed)
             if name == "zero-shot"
             else make_reference(name, X_train, seed)
         )
@@ -78,8 +100,8 @@ def shifted_splits(seed, names):
         yield name, "shifted domain", split.X_train, split.y_train, split.X_shift, split.y_shift
 
 
-def inference_speed(repeats=3):
-    model = load_default_backbone()
+def inference_speed(backbone="default", repeats=3):
+    model = get_backbone(backbone).eval()
     g = torch.Generator().manual_seed(0)
     Xc, Xq = torch.randn(1, 1000, 20, generator=g), torch.randn(1, 1000, 20, generator=g)
     yc = torch.randint(0, 2, (1, 1000), generator=g)
@@ -94,18 +116,24 @@ def inference_speed(repeats=3):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Zero-shot quality and speed of the embedded backbone.")
+    parser = argparse.ArgumentParser(description="Zero-shot quality and speed of a backbone.")
+    parser.add_argument("--backbone", default="default", help="default (embedded), tabicl or tabpfn-v2")
+    parser.add_argument("--weights", default=None, help="local checkpoint of --backbone tabicl / tabpfn-v2")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--n-estimators", type=int, default=4)
     parser.add_argument("--quick", action="store_true", help="4 shifted tables, seed 0, no bundled tables")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "backbone.md"))
+    parser.add_argument("--out", default=None, help="default: results/backbone.md (backbone-NAME.md)")
     args = parser.parse_args(argv)
+    backbone = backbone_param(args.backbone, args.weights)
+    if args.out is None:
+        stem = "backbone" if args.backbone == "default" else f"backbone-{args.backbone}"
+        args.out = str(Path(__file__).parent / "results" / f"{stem}.md")
 
     names = list(list_shifted_datasets()["name"])
     seeds = args.seeds
     if args.quick:
         names, seeds = names[:4], [0]
-    speed = inference_speed()
+    speed = inference_speed(backbone)
     print(f"inference 1000 context x 1000 query x 20 features: {speed:.3f} s", flush=True)
     rows = []
     for seed in seeds:
@@ -114,7 +142,7 @@ def main(argv=None):
             splits = list(bundled_splits(seed)) + splits
         for name, kind, X_tr, y_tr, X_te, y_te in splits:
             start = time.perf_counter()
-            scores = evaluate(X_tr, y_tr, X_te, y_te, seed, args.n_estimators)
+            scores = evaluate(X_tr, y_tr, X_te, y_te, seed, args.n_estimators, backbone)
             rows.append({"table": name, "test": kind, "seed": seed, **scores})
             print(f"{name:18s} seed {seed}  " + "  ".join(f"{m} {scores[m]:.3f}" for m in MODELS)
                   + f"  ({time.perf_counter() - start:.1f}s)", flush=True)
@@ -125,14 +153,24 @@ def main(argv=None):
     table = pd.concat([per_table, medians], ignore_index=True)
     shifted = per_table[per_table["test"] == "shifted domain"]
     gap = float(np.median(shifted["zero-shot"]) - np.median(shifted["rf"]))
-    manifest = json.loads(EMBEDDED_WEIGHTS.read_text())
+    if args.backbone == "default":
+        manifest = json.loads(EMBEDDED_WEIGHTS.read_text())
+        title = "Embedded backbone"
+        weights = (f"Weights sha256 `{manifest['sha256'][:16]}...`, "
+                   f"{manifest.get('steps_total', manifest['steps'])} pretraining steps, held-out prior AUC "
+                   f"{manifest['val_auc']:.3f}.")
+    else:
+        title = f"Backbone {args.backbone}"
+        weights = "Weights from the environment variable."
+        if backbone.weights:
+            digest = file_sha256(backbone.weights)[:16]
+            weights = f"Weights `{Path(backbone.weights).name}` sha256 `{digest}...`."
     text = "\n".join([
-        "# Embedded backbone: zero-shot ROC-AUC and inference speed",
+        f"# {title}: zero-shot ROC-AUC and inference speed",
         "",
         f"Command: `python benchmarks/bench_backbone.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
         f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}. "
-        f"Weights sha256 `{manifest['sha256'][:16]}...`, {manifest.get('steps_total', manifest['steps'])} "
-        f"pretraining steps, held-out prior AUC {manifest['val_auc']:.3f}.",
+        + weights,
         f"Zero-shot = `InContextClassifier(n_estimators={args.n_estimators})`; references in a Pipeline with "
         "imputation and one-hot (LR, RF) or native categorical (HGB) encoding. Seeds: "
         f"{', '.join(map(str, seeds))}; ROC-AUC is one-vs-rest macro for multiclass tables; training rows: at "
