@@ -361,3 +361,31 @@ def test_cv_copes_with_levels_missing_from_an_inner_training_fold():
     results = ratio_study(data, **{**SETTINGS, "methods": ["causalmix-cv"], "n_train": 200,
                                    "errors": "raise"})
     assert results["chosen_ratio"].isin([0.0, 0.5, 1.0]).all()
+
+
+def test_causalmix_method_runs_end_to_end_with_the_real_augmenter_and_model():
+    """The ``causalmix`` method once with the real pieces: CausalSCMAugmenter (fast preset) and
+    CausalMixFTClassifier; the shifted domain holds a categorical level the source never had."""
+    pytest.importorskip("torch")
+    from sklearn.utils import Bunch
+
+    from sklearn_causalmix import CausalMixFTClassifier, CausalSCMAugmenter
+
+    data = make_shifted_classification(n_samples=300, n_features=4, shift="covariate",
+                                       random_state=0)
+    X = data.X.copy()
+    X["site"] = np.where(data.domain == 1, "new-site",
+                         np.where(X.iloc[:, 0] > 0, "north", "south"))
+    task = Bunch(X=X, y=data.y, domain=data.domain, name="with_site")
+    model = CausalMixFTClassifier(max_steps=2, eval_every=1, episode_size=32, n_synthetic=64,
+                                  n_estimators=1, device="cpu")
+    augmenter = CausalSCMAugmenter(discovery="pc", n_bootstrap=3, n_graphs=2)
+    results = ratio_study(task, ratios=(0.5,), seeds=[0], n_train=48, max_test=60,
+                          methods=["causalmix"], model=model,
+                          augmenters={"causalmix": augmenter}, verbose=0, errors="raise")
+    (row,) = results.to_dict("records")
+    assert row["error"] == "" and row["method"] == "causalmix" and row["ratio"] == 0.5
+    assert row["n_synthetic"] == 64 and row["n_steps"] == 2 and row["n_evaluations"] == 3
+    assert row["n_masked_levels"] == row["n_test_shifted"] == 60  # every shifted row: new site
+    for column in ("auc_in_domain", "auc_shifted", "ece_shifted", "brier_shifted"):
+        assert 0 <= row[column] <= 1, column
