@@ -1,0 +1,107 @@
+"""The code a user copies first runs as written: README's "A first look" and the quick start.
+
+The Python blocks of README.md's "A first look" section and of the quick start on the front page of
+the documentation (docs/index.rst) are extracted and run, in order, in a fresh Python process (in a
+temporary folder, so the ``memory=`` cache folder they create lands there). Both load the
+three-class ``penguins`` table and say in a comment that ``anes96`` has two classes; each is run as
+written and once more with ``anes96`` in place of ``penguins``, so the same code is checked on a
+multiclass and on a binary table. The numbers the README quotes about the shipped backbone are
+checked against ``benchmarks/results/backbone.md``.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+INDEX = ROOT / "docs" / "index.rst"
+TIMEOUT = float(os.environ.get("CAUSALMIX_README_TIMEOUT", "900"))
+
+
+def readme_blocks():
+    """The ```python blocks of README.md's "A first look" section."""
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"^## A first look\n(.*?)(?=^## |\Z)", text, flags=re.M | re.S)
+    assert match, 'README.md has no "## A first look" section'
+    return re.findall(r"^```python\n(.*?)^```", match.group(1), flags=re.M | re.S)
+
+
+def quick_start_blocks():
+    """The ``.. code-block:: python`` blocks of the "Quick start" section of docs/index.rst."""
+    text = INDEX.read_text(encoding="utf-8")
+    match = re.search(r"^Quick start\n=+\n(.*?)(?=^\S[^\n]*\n=+\n|\Z)", text, flags=re.M | re.S)
+    assert match, 'docs/index.rst has no "Quick start" section'
+    blocks = []
+    for block in re.findall(
+        r"^\.\. code-block:: python\n\n((?:    .*\n|\n)+)", match.group(1), flags=re.M
+    ):
+        lines = [line[4:] for line in block.rstrip("\n").splitlines()]
+        blocks.append("\n".join(lines) + "\n")
+    return blocks
+
+
+def _run(code, tmp_path):
+    env = dict(os.environ)
+    env.update(MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = "1"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=TIMEOUT,
+    )
+    assert proc.returncode == 0, (
+        f"The snippet failed (exit code {proc.returncode}).\n--- code ---\n{code}\n"
+        f"--- stdout ---\n{proc.stdout[-3000:]}\n--- stderr ---\n{proc.stderr[-5000:]}"
+    )
+    return proc.stdout
+
+
+def _on_table(blocks, table):
+    code = "\n".join(blocks)
+    assert code.count('load_shifted_dataset("penguins")') == 1, (
+        'the snippet should load "penguins" exactly once (the test swaps in "anes96")'
+    )
+    return code if table == "penguins" else code.replace('"penguins"', f'"{table}"', 1)
+
+
+def test_snippets_are_found():
+    assert len(readme_blocks()) >= 2
+    assert len(quick_start_blocks()) >= 3
+
+
+@pytest.mark.parametrize("table", ["penguins", "anes96"], ids=["multiclass", "binary"])
+def test_readme_first_look_runs(table, tmp_path):
+    pytest.importorskip("palmerpenguins", reason='the snippet needs the [datasets] extra')
+    out = _run(_on_table(readme_blocks(), table), tmp_path)
+    assert "synthetic_ratio" in out  # the printed best_params_
+    assert (tmp_path / "causalmix_cache").is_dir()  # memory= was used
+
+
+@pytest.mark.parametrize("table", ["penguins", "anes96"], ids=["multiclass", "binary"])
+def test_quick_start_runs(table, tmp_path):
+    pytest.importorskip("palmerpenguins", reason='the snippet needs the [datasets] extra')
+    out = _run(_on_table(quick_start_blocks(), table), tmp_path)
+    assert "synthetic_ratio" in out and "test_roc_auc" in out
+
+
+def test_readme_quotes_the_backbone_benchmark():
+    """The README's numbers on the shipped backbone are those of benchmarks/results/backbone.md."""
+    report = (ROOT / "benchmarks" / "results" / "backbone.md").read_text(encoding="utf-8")
+    row = re.search(
+        r"\| shifted domain \| \*\*median\*\* \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|", report
+    )
+    assert row, "benchmarks/results/backbone.md has no median row for the shifted tables"
+    zero_shot, _, rf, _ = row.groups()
+    text = README.read_text(encoding="utf-8")
+    assert f"ROC-AUC on the shifted domain of the 17 real tables is {zero_shot}" in text, (
+        f"README.md should quote the zero-shot median {zero_shot} of benchmarks/results/backbone.md"
+    )
+    assert f"{rf} for a random forest" in text, (
+        f"README.md should quote the random-forest median {rf} of benchmarks/results/backbone.md"
+    )
