@@ -87,6 +87,29 @@ def test_sample_does_not_change_state_and_repeats(mixed):
     pd.testing.assert_series_equal(y1, y2)
 
 
+def test_unseeded_sample_draws_new_rows_each_call(mixed):
+    X, y = mixed
+    aug = CausalSCMAugmenter(n_bootstrap=2, n_graphs=2).fit(X, y)
+    assert not aug.sample(40)[0].equals(aug.sample(40)[0])
+    first, second = aug.sample(40, random_state=5)[0], aug.sample(40, random_state=5)[0]
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_failed_fit_sets_no_fitted_attribute(mixed, monkeypatch):
+    from sklearn_causalmix.augment import _discovery
+
+    def boom(*args, **kwargs):
+        raise np.linalg.LinAlgError("singular")
+
+    monkeypatch.setattr(_discovery, "skeleton", boom)
+    X, y = mixed
+    aug = CausalSCMAugmenter(**CHEAP)
+    with pytest.raises(RuntimeError, match="Causal discovery"):
+        aug.fit(X, y)
+    fitted = [name for name in vars(aug) if name.endswith("_") and not name.startswith("_")]
+    assert fitted == []
+
+
 def test_global_numpy_rng_is_isolated(mixed):
     X, y = mixed
     np.random.seed(123)

@@ -250,3 +250,49 @@ def test_ctgan_adapter_glue_with_a_stand_in_gan(monkeypatch):
     merged = X_syn.assign(label=y_syn.to_numpy()).merge(
         X.assign(label=y.to_numpy()), how="left", indicator=True)
     assert (merged["_merge"] == "both").all()
+
+
+@pytest.mark.parametrize("aug", AUGMENTERS, ids=IDS)
+def test_sample_without_any_seed_draws_new_rows_each_call(aug):
+    _needs_imblearn(aug)
+    X, y = _mixed_table()
+    unseeded = clone(aug).set_params(random_state=None).fit(X, y)
+    assert not unseeded.sample(50)[0].equals(unseeded.sample(50)[0])
+    pd.testing.assert_frame_equal(
+        unseeded.sample(50, random_state=4)[0], unseeded.sample(50, random_state=4)[0]
+    )
+
+
+@pytest.mark.parametrize("aug", AUGMENTERS[:1] + AUGMENTERS[3:], ids=["noise", "copula"])
+def test_failed_fit_leaves_no_half_fitted_state(aug):
+    from sklearn.exceptions import NotFittedError
+
+    X, y = _mixed_table()
+    fresh = clone(aug)
+    with pytest.raises(ValueError, match="one class"):
+        fresh.fit(X, pd.Series(["yes"] * len(X)))
+    assert not hasattr(fresh, "n_features_in_") and not hasattr(fresh, "schema_")
+    with pytest.raises(NotFittedError):
+        fresh.sample(3)
+    fitted = clone(aug).fit(X, y)
+    with pytest.raises(ValueError, match="infinite"):
+        fitted.fit(X.assign(a=np.inf).iloc[:, :2], y)
+    assert fitted.n_features_in_ == 6  # the previous fit is kept whole
+    assert len(fitted.sample(5)[0].columns) == 6
+
+
+def test_smote_own_backend_memory_grows_with_n_not_n_squared():
+    import tracemalloc
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(5000, 20))
+    y = (rng.normal(size=5000) > 0).astype(int)
+    tracemalloc.start()
+    try:
+        X_syn, _ = SMOTEAugmenter(backend="own", random_state=0).fit(X, y).sample(5000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert X_syn.shape == (5000, 20)
+    # A (n_class, n_class, 20) float array alone would take 2500 * 2500 * 20 * 8 B = 1 GB.
+    assert peak < 100 * 2**20
