@@ -46,6 +46,25 @@ def _gcm():
     return gcm
 
 
+def _run_gcm(gcm, description, seed, call):
+    """``call()`` under the process-state lock with numpy's global state seeded; errors wrapped.
+
+    gcm's model selection would start one worker per core (``default_n_jobs=-1``) inside each of
+    our own jobs; it is kept sequential for the call (CausalSCMAugmenter parallelises over DAGs).
+    """
+    with third_party_state(seed, silence=True):
+        n_jobs = gcm.config.default_n_jobs
+        gcm.config.default_n_jobs = 1
+        try:
+            return call()
+        except Exception as exc:
+            raise RuntimeError(
+                f"{description} with DoWhy failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        finally:
+            gcm.config.default_n_jobs = n_jobs
+
+
 def codes_to_labels(codes):
     """Integer codes -> the string labels given to DoWhy (``2 -> "c2"``).
 
@@ -134,26 +153,16 @@ def fit_scm(dag, data, categorical_nodes, mechanisms="fast", seed=0):
     """
     gcm = _gcm()
     scm = gcm.StructuralCausalModel(dag.copy())
-    n_jobs = gcm.config.default_n_jobs
-    with third_party_state(seed, silence=True):
-        # gcm's model selection would start one worker per core (default_n_jobs=-1) inside
-        # each of our own jobs; keep it sequential (CausalSCMAugmenter parallelises over DAGs).
-        gcm.config.default_n_jobs = 1
-        try:
-            if mechanisms == "auto":
-                gcm.auto.assign_causal_mechanisms(
-                    scm, data, quality=gcm.auto.AssignmentQuality.GOOD
-                )
-            else:
-                _fast_mechanisms(gcm, scm, categorical_nodes)
-            gcm.fit(scm, data)
-        except Exception as exc:
-            raise RuntimeError(
-                f"Fitting the structural causal model (mechanisms={mechanisms!r}) with DoWhy "
-                f"failed: {type(exc).__name__}: {exc}"
-            ) from exc
-        finally:
-            gcm.config.default_n_jobs = n_jobs
+
+    def fit():
+        if mechanisms == "auto":
+            gcm.auto.assign_causal_mechanisms(scm, data, quality=gcm.auto.AssignmentQuality.GOOD)
+        else:
+            _fast_mechanisms(gcm, scm, categorical_nodes)
+        gcm.fit(scm, data)
+
+    description = f"Fitting the structural causal model (mechanisms={mechanisms!r})"
+    _run_gcm(gcm, description, seed, fit)
     return scm
 
 
@@ -174,14 +183,12 @@ def sample_observational(scm, n_samples, seed):
     samples : DataFrame of shape (n_samples, n_nodes)
     """
     gcm = _gcm()
-    with third_party_state(seed, silence=True):
-        try:
-            return gcm.draw_samples(scm, int(n_samples))
-        except Exception as exc:
-            raise RuntimeError(
-                f"Drawing samples from the structural causal model with DoWhy failed: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+    return _run_gcm(
+        gcm,
+        "Drawing samples from the structural causal model",
+        seed,
+        lambda: gcm.draw_samples(scm, int(n_samples)),
+    )
 
 
 def sample_interventional(scm, node, value, n_samples, seed):
@@ -205,16 +212,12 @@ def sample_interventional(scm, node, value, n_samples, seed):
     samples : DataFrame of shape (n_samples, n_nodes)
     """
     gcm = _gcm()
-    with third_party_state(seed, silence=True):
-        try:
-            out = gcm.interventional_samples(
-                scm,
-                {node: lambda _: value},
-                num_samples_to_draw=int(n_samples),
-            )
-        except Exception as exc:
-            raise RuntimeError(
-                f"Interventional sampling from the structural causal model with DoWhy failed: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+    out = _run_gcm(
+        gcm,
+        "Interventional sampling from the structural causal model",
+        seed,
+        lambda: gcm.interventional_samples(
+            scm, {node: lambda _: value}, num_samples_to_draw=int(n_samples)
+        ),
+    )
     return pd.DataFrame(out)
