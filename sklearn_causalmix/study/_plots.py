@@ -159,9 +159,11 @@ def plot_metric_by_dataset(results, metric="auc_shifted", *, n_cols=4):
             value = ok[(ok["dataset"] == dataset) & (ok["method"] == method)][metric].mean()
             if np.isfinite(value):
                 ax.axhline(value, ls="--", lw=1, color=colors[method], label=method)
-        ax.set_title(dataset, fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.set_xlabel("synthetic ratio", fontsize=7)
+        ax.set_title(dataset, fontsize=11)
+        ax.tick_params(labelsize=9)
+        ax.set_xlabel("synthetic ratio", fontsize=10)
+        if ax.get_subplotspec().is_first_col():
+            ax.set_ylabel(_LABELS.get(metric, metric), fontsize=10)
     for ax in axes.ravel()[len(datasets):]:
         ax.set_visible(False)
     _finish(fig, axes, f"{_LABELS.get(metric, metric)} against the synthetic ratio")
@@ -183,12 +185,12 @@ def _finish(fig, axes, title):
                 handles[label] = handle
                 labels.append(label)
     height = fig.get_figheight()
-    fig.suptitle(title, fontsize=10, y=1 - 0.12 / height, va="top")
+    fig.suptitle(title, fontsize=12, y=1 - 0.12 / height, va="top")
     n_rows = 0
     if handles:
         ncol = min(len(labels), 8)
         n_rows = -(-len(labels) // ncol)
-        fig.legend([handles[k] for k in labels], labels, loc="upper center", fontsize=7,
+        fig.legend([handles[k] for k in labels], labels, loc="upper center", fontsize=9,
                    ncol=ncol, frameon=False, bbox_to_anchor=(0.5, 1 - 0.38 / height))
     fig.tight_layout(rect=(0, 0, 1, 1 - (0.45 + 0.2 * n_rows) / height))
 
@@ -260,8 +262,8 @@ def plot_aggregate(results, metrics=("auc_shifted", "ece_shifted"), *, n_boot=20
                 ax.axhline(0.0, color="black", lw=0.6)
             label = _LABELS.get(metric, metric)
             ax.set_ylabel(f"difference from plain fine-tuning\n{label}" if paired else
-                          f"mean {label}", fontsize=8)
-            ax.set_xlabel("synthetic ratio", fontsize=8)
+                          f"mean {label}", fontsize=10)
+            ax.set_xlabel("synthetic ratio", fontsize=10)
     n_pairs = ok.groupby(["dataset", "seed"]).ngroups
     _finish(fig, axes, f"Mean over {n_pairs} (dataset, seed) pairs with bootstrap 95% CIs")
     return fig
@@ -312,10 +314,10 @@ def plot_improvement(results, metric="normalized_improvement"):
         horizontal = ({"orientation": "horizontal"} if (major, minor) >= (3, 10)
                       else {"vert": False})
         ax.boxplot(data, showmeans=True, widths=0.6, **horizontal)
-        ax.set_yticks(range(1, len(labels) + 1), labels, fontsize=7)
+        ax.set_yticks(range(1, len(labels) + 1), labels, fontsize=9)
     ax.axvline(0.0, color="black", lw=0.6)
     ax.invert_yaxis()
-    ax.set_xlabel(_LABELS.get(metric, metric), fontsize=8)
+    ax.set_xlabel(_LABELS.get(metric, metric), fontsize=10)
     ax.set_title("Gain over the zero-shot model (boxes over datasets x seeds; triangle: mean)",
                  fontsize=9)
     fig.tight_layout()
@@ -384,9 +386,9 @@ def plot_reliability(predictions, dataset, *, method="causalmix", seed=None, n_b
             f"{unit.method} r={unit.ratio:g}")
         CalibrationDisplay.from_predictions(correct, confidence, n_bins=n_bins, name=name, ax=ax,
                                             strategy="uniform", pos_label=1)
-    ax.set_xlabel("top-label confidence", fontsize=8)
-    ax.set_ylabel("fraction of correct top labels", fontsize=8)
-    ax.set_title(f"Reliability on the shifted test of {dataset} (seed {seed})", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.set_xlabel("top-label confidence", fontsize=10)
+    ax.set_ylabel("fraction of correct top labels", fontsize=10)
+    ax.set_title(f"Reliability on the shifted test of {dataset} (seed {seed})", fontsize=11)
+    ax.legend(fontsize=9, loc="upper left")
     fig.tight_layout()
     return fig
