@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import torch
 
-from sklearn_causalmix.backbones._base import BackboneLimits, TabularBackbone
+from sklearn_causalmix.backbones._base import BackboneLimits, EncodedContext, TabularBackbone
 from sklearn_causalmix.backbones._spec import BackboneSpec, resolve_weights_path
 
 __all__ = ["TabPFNV2Backbone", "TabPFNV2Adapter", "load_tabpfn_v2_backbone", "parity_inference_config"]
@@ -141,32 +141,43 @@ def tabpfn_preprocess(X: torch.Tensor, n_context: int, categorical: torch.Tensor
     >>> out.shape, bool(out[3, 0] < 100)
     (torch.Size([4, 1]), True)
     """
-    categorical = categorical.to(X.device, torch.bool)
-    ctx = X[:n_context]
+    return _apply(X, _fit(X[:n_context], categorical, n_sigma))
+
+
+def _fit(ctx: torch.Tensor, categorical: torch.Tensor, n_sigma):
+    """Column selection, order and clipping bounds from the context rows (see :func:`tabpfn_preprocess`)."""
+    categorical = categorical.to(ctx.device, torch.bool)
+    n_context = ctx.shape[0]
     keep = (ctx != ctx[:1]).any(dim=0) & ~torch.isnan(ctx).all(dim=0)
     if not bool(keep.any()):
         raise ValueError(
             "Every feature is constant over the context rows; TabPFN cannot predict from such a table."
         )
-    X, categorical = X[:, keep], categorical[keep]
-    ctx = X[:n_context]
+    ctx, categorical = ctx[:, keep], categorical[keep]
     if n_context > 100:
         categorical = categorical | (_n_distinct(ctx) < 4)
     # categorical columns first, numeric ones after (the official reshape step's column order)
     order = torch.cat([torch.nonzero(categorical).flatten(), torch.nonzero(~categorical).flatten()])
-    X, categorical = X[:, order], categorical[order]
-    if n_sigma is None or n_context <= 1:
+    columns = torch.nonzero(keep).flatten()[order]
+    ctx, categorical = ctx[:, order], categorical[order]
+    stats = {"columns": columns, "numeric": ~categorical, "bounds": None}
+    if n_sigma is not None and n_context > 1:
+        mu, sd = _nanmean(ctx), _nanstd(ctx)
+        outlier = (ctx > mu + n_sigma * sd) | (ctx < mu - n_sigma * sd)
+        clean = torch.where(outlier, torch.full_like(ctx, float("nan")), ctx)
+        mu, sd = _nanmean(clean), _nanstd(clean)
+        stats["bounds"] = (mu - n_sigma * sd, mu + n_sigma * sd)
+    return stats
+
+
+def _apply(X: torch.Tensor, stats: dict) -> torch.Tensor:
+    X = X[:, stats["columns"]]
+    if stats["bounds"] is None:
         return X
-    ctx = X[:n_context]
-    numeric = ~categorical
-    mu, sd = _nanmean(ctx), _nanstd(ctx)
-    outlier = (ctx > mu + n_sigma * sd) | (ctx < mu - n_sigma * sd)
-    clean = torch.where(outlier, torch.full_like(ctx, float("nan")), ctx)
-    mu, sd = _nanmean(clean), _nanstd(clean)
-    lower, upper = mu - n_sigma * sd, mu + n_sigma * sd
+    lower, upper = stats["bounds"]
     clipped = torch.maximum(-torch.log1p(X.abs()) + lower, X)
     clipped = torch.minimum(torch.log1p(clipped.abs()) + upper, clipped)
-    return torch.where(numeric, clipped, X)
+    return torch.where(stats["numeric"], clipped, X)
 
 
 class TabPFNV2Adapter(TabularBackbone):
@@ -210,20 +221,31 @@ class TabPFNV2Adapter(TabularBackbone):
         self.outlier_removal_std = outlier_removal_std
         self.limits = BackboneLimits(int(model.n_out), int(max_features), int(max_context_rows))
 
-    def _episode(self, X, y_context, n_classes):
-        # X: (n_rows, F) preprocessed; y_context: (n_context,) class codes
-        n_context = y_context.shape[0]
-        dtype = next(self.model.parameters()).dtype
-        out = self.model(X[:, None].to(dtype), y_context[:, None].to(dtype))  # (n_query, 1, n_out)
-        dense = out[:, 0].float()
-        present = torch.unique(y_context.long())  # the network's output j is the j-th smallest label
-        dense = dense[:, : len(present)]
+    def _to_classes(self, out, y_context, n_classes):
+        """Network outputs ``(n_query, n_out)`` -> class logits: output j is the j-th smallest context label."""
+        present = torch.unique(y_context.long())
+        dense = out.float()[:, : len(present)]
         if len(present) == n_classes:
             return dense
         fill = dense.min(dim=-1, keepdim=True).values - _ABSENT_CLASS_MARGIN
         logits = fill.expand(-1, n_classes).clone()
         logits[:, present.to(logits.device)] = dense
         return logits
+
+    def _episode(self, X, y_context, n_classes):
+        # X: (n_rows, F) preprocessed, context rows first; y_context: (n_context,) class codes
+        dtype = next(self.model.parameters()).dtype
+        out = self.model(X[:, None].to(dtype), y_context[:, None].to(dtype))  # (n_query, 1, n_out)
+        return self._to_classes(out[:, 0], y_context, n_classes)
+
+    def _tasks(self, X, categorical_mask):
+        B, _, n_features = X.shape
+        dtype = torch.float32 if X.device.type == "mps" else torch.float64
+        if categorical_mask is None:
+            mask = torch.zeros(B, n_features, dtype=torch.bool, device=X.device)
+        else:
+            mask = categorical_mask.to(X.device, torch.bool).expand(B, n_features)
+        return X.to(dtype), mask
 
     def forward(self, X_context, y_context, X_query, *, n_classes, categorical_mask=None):
         """Class logits of the query rows; see :meth:`TabularBackbone.forward`."""
@@ -232,19 +254,69 @@ class TabPFNV2Adapter(TabularBackbone):
                 f"n_classes={n_classes} is outside what this TabPFN checkpoint supports "
                 f"(1..{self.limits.max_classes})."
             )
-        B, n_context, n_features = X_context.shape
-        dtype = torch.float32 if X_context.device.type == "mps" else torch.float64
-        X = torch.cat([X_context, X_query], dim=1).to(dtype)
-        if categorical_mask is None:
-            mask = torch.zeros(B, n_features, dtype=torch.bool, device=X.device)
-        else:
-            mask = categorical_mask.to(X.device, torch.bool).expand(B, n_features)
+        n_context = X_context.shape[1]
+        X, mask = self._tasks(torch.cat([X_context, X_query], dim=1), categorical_mask)
         out = [
-            self._episode(
-                tabpfn_preprocess(X[b], n_context, mask[b], self.outlier_removal_std), y_context[b], n_classes
-            )
-            for b in range(B)
+            self._episode(tabpfn_preprocess(X[b], n_context, mask[b], self.outlier_removal_std), y_context[b],
+                          n_classes)
+            for b in range(X.shape[0])
         ]
+        return torch.stack(out) / self.softmax_temperature
+
+    @torch.no_grad()
+    def encode_context(self, X_context, y_context, *, n_classes, categorical_mask=None) -> EncodedContext:
+        """The official key/value cache of every layer for the context rows, with their preprocessing.
+
+        Equals :meth:`forward` except for a column whose observed context values are all equal but which has
+        missing context values: the network's per-group scaling then depends on the query rows in
+        :meth:`forward` (as in the official estimator) and on the context alone here.
+
+        Parameters
+        ----------
+        X_context : torch.Tensor of shape (B, n_context, n_features)
+        y_context : torch.Tensor of shape (B, n_context)
+        n_classes : int
+        categorical_mask : torch.Tensor of shape (n_features,) or (B, n_features), default=None
+
+        Returns
+        -------
+        context : EncodedContext
+        """
+        if not 1 <= n_classes <= self.limits.max_classes:
+            raise ValueError(
+                f"n_classes={n_classes} is outside what this TabPFN checkpoint supports "
+                f"(1..{self.limits.max_classes})."
+            )
+        X, mask = self._tasks(X_context, categorical_mask)
+        dtype = next(self.model.parameters()).dtype
+        state = []
+        for b in range(X.shape[0]):
+            stats = _fit(X[b], mask[b], self.outlier_removal_std)
+            Xb = _apply(X[b], stats)[:, None].to(dtype)
+            _, cache = self.model(Xb, y_context[b][:, None].to(dtype), return_kv_cache=True)
+            state.append((stats, cache, y_context[b].clone()))
+        return EncodedContext(n_classes, categorical_mask, inputs=None, state=state)
+
+    @torch.no_grad()
+    def predict_queries(self, context: EncodedContext, X_query) -> torch.Tensor:
+        """Class logits of query rows against :meth:`encode_context`'s cache.
+
+        Parameters
+        ----------
+        context : EncodedContext
+        X_query : torch.Tensor of shape (B, n_query, n_features)
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (B, n_query, n_classes)
+        """
+        X, _ = self._tasks(X_query, None)
+        dtype = next(self.model.parameters()).dtype
+        out = []
+        for b, (stats, cache, y_context) in enumerate(context.state):
+            Xb = _apply(X[b], stats)[:, None].to(dtype)
+            raw = self.model(Xb, None, kv_cache=cache, x_is_test_only=True)
+            out.append(self._to_classes(raw[:, 0], y_context, context.n_classes))
         return torch.stack(out) / self.softmax_temperature
 
     def save_checkpoint(self, path) -> None:

@@ -89,3 +89,25 @@ def test_class_absent_from_the_context_gets_the_lowest_finite_logit(checkpoint):
     assert (logits[0, :, 1] < logits[0, :, [0, 2]].min(dim=-1).values).all()
     # the present classes keep the network's outputs (labels densified by rank)
     np.testing.assert_allclose(logits[0][:, [0, 2]].numpy(), full[0].numpy(), atol=1e-5)
+
+
+def test_key_value_cache_equals_forward_in_any_chunks(checkpoint):
+    backbone = TabPFNV2Backbone(weights=checkpoint)().eval()
+    g = torch.Generator().manual_seed(0)
+    Xc, Xq = torch.randn(3, 40, 5, generator=g), torch.randn(3, 25, 5, generator=g)
+    Xc[:, 3, 1], Xq[:, 0, 2] = float("nan"), 80.0  # a missing context value, a query outlier
+    Xc[..., 4] = torch.randint(0, 3, (3, 40), generator=g).float()
+    yc = torch.randint(0, 3, (3, 40), generator=g)
+    yc[2] = yc[2].clamp(max=1)  # the third task lacks class 2 in its context
+    masks = torch.tensor([[0, 0, 0, 0, 1], [0, 0, 0, 0, 1], [0, 0, 0, 0, 0]], dtype=torch.bool)
+    with torch.no_grad():
+        full = torch.cat(
+            [backbone(Xc[b : b + 1], yc[b : b + 1], Xq[b : b + 1], n_classes=3, categorical_mask=masks[b])
+             for b in range(3)]
+        )
+        context = backbone.encode_context(Xc, yc, n_classes=3, categorical_mask=masks)
+        chunks = torch.cat([backbone.predict_queries(context, Xq[:, s : s + 7]) for s in range(0, 25, 7)], 1)
+        again = backbone.predict_queries(context, Xq)
+    np.testing.assert_allclose(chunks.numpy(), full.numpy(), atol=1e-5)
+    np.testing.assert_allclose(again.numpy(), full.numpy(), atol=1e-5)
+    assert context.nbytes() > 0
