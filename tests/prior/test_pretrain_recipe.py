@@ -1,0 +1,112 @@
+"""The v2 pretraining recipe: exact resume, LAWA, optimiser groups, manifest round trip, validation curve."""
+
+import json
+
+import pytest
+import torch
+
+from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig, load_weights
+from sklearn_causalmix.backbones._pfn import RECIPE_V2
+from sklearn_causalmix.prior import PriorConfig, ValidationSuite, pretrain
+from sklearn_causalmix.prior._checkpoint import load_checkpoint
+from sklearn_causalmix.prior._optim import CheckpointAverage, make_optimizers, parameter_groups
+
+TINY = PFNConfig(d_model=16, n_layers=2, n_heads=2, thinking_rows=2, **{
+    k: v for k, v in RECIPE_V2.items() if k != "thinking_rows"})
+SMALL = PriorConfig(min_rows=32, max_rows=64, max_features=4, tokens_per_batch=1024)
+
+
+def _run(out, **kw):
+    params = dict(config=TINY, prior_config=SMALL, lawa=2, lawa_every=2, verbose=0, seed=3, prior_eval_batches=1)
+    params.update(kw)
+    return pretrain(out, **params)
+
+
+def test_resume_is_exact(tmp_path):
+    straight = _run(tmp_path / "a", max_steps=6)
+    _run(tmp_path / "c", max_steps=6, steps=3)  # stop halfway (the schedule follows step / max_steps) ...
+    assert load_checkpoint(tmp_path / "c")["run"]["step"] == 3
+    resumed = pretrain(tmp_path / "c", resume=True, verbose=0, prior_eval_batches=1)  # ... and resume from the checkpoint alone
+    assert resumed["steps"] == straight["steps"] == 6
+    a = load_weights(tmp_path / "a" / "model.json").state_dict()
+    c = load_weights(tmp_path / "c" / "model.json").state_dict()
+    for key in a:
+        torch.testing.assert_close(a[key], c[key], rtol=1e-5, atol=1e-6)
+
+
+def test_lawa_weights_are_the_mean_of_the_snapshots(tmp_path):
+    _run(tmp_path, max_steps=4)
+    snapshots = load_checkpoint(tmp_path)["lawa"]["snapshots"]
+    assert len(snapshots) == 2  # steps 2 and 4
+    shipped = load_weights(tmp_path / "model.json").state_dict()
+    for key, value in shipped.items():
+        torch.testing.assert_close(value, (snapshots[0][key] + snapshots[1][key]) / 2)
+    assert not torch.equal(snapshots[0]["decoder.2.weight"], snapshots[1]["decoder.2.weight"])
+
+
+def test_checkpoint_average_keeps_the_last_snapshots():
+    avg = CheckpointAverage(size=3, every=1)
+    with pytest.raises(ValueError, match="No snapshot"):
+        avg.average()
+    for v in range(5):
+        avg.add({"w": torch.tensor([float(v)])})
+    assert float(avg.average()["w"]) == pytest.approx(3.0)  # mean of 2, 3, 4
+
+
+def test_muon_and_adamw_groups_cover_every_parameter_once():
+    model = CausalMixPFN(TINY)
+    muon, adamw = parameter_groups(model)
+    names = [n for n, _ in muon] + [n for n, _ in adamw]
+    assert sorted(names) == sorted(n for n, _ in model.named_parameters())
+    assert len(set(names)) == len(names)
+    assert all(p.ndim == 2 and n.startswith("blocks.") for n, p in muon)
+    optimizers = make_optimizers(model)
+    ids = [id(p) for opt in optimizers for g in opt.param_groups for p in g["params"]]
+    assert sorted(ids) == sorted(id(p) for p in model.parameters()) and len(set(ids)) == len(ids)
+    with pytest.raises(ValueError, match="optimizer"):
+        make_optimizers(model, optimizer="sgd")
+
+
+def test_v2_pretraining_lowers_the_loss_on_a_fixed_task(tmp_path):
+    from sklearn_causalmix.prior import SCMPrior, episode_loss
+
+    torch.manual_seed(0)
+    model = CausalMixPFN(TINY)
+    batch = SCMPrior(SMALL, seed=5).sample(shape=(64, 4, 2))
+    optimizers = make_optimizers(model, lr=3e-3)
+    model.feature_generator = torch.Generator().manual_seed(0)
+    losses = []
+    for _ in range(30):
+        loss = episode_loss(model, batch)
+        for opt in optimizers:
+            opt.zero_grad()
+        loss.backward()
+        for opt in optimizers:
+            opt.step()
+        losses.append(float(loss.detach()))
+    assert losses[-1] < losses[0] - 0.05
+
+
+def test_manifest_records_recipe_and_validation_curve(tmp_path):
+    suite = ValidationSuite(tables=["iris"], seeds=(0,), max_train=48, max_test=48)
+    m = _run(tmp_path, max_steps=2, validation=suite)
+    written = json.loads((tmp_path / "model.json").read_text())
+    assert written["sha256"] == m["sha256"] and written["recipe"] == "v2"
+    assert written["architecture"]["thinking_rows"] == 2 and written["optimizer"] == "muon"
+    curve = written["validation_curve"]
+    assert [p["step"] for p in curve] == [0, 2]  # before training and at the end
+    assert all(0.0 <= p["mean_auc"] <= 1.0 for p in curve)
+    loaded = load_weights(tmp_path / "model.json")
+    assert loaded.config == TINY
+
+
+def test_resume_without_checkpoint_says_how_to_start(tmp_path):
+    with pytest.raises(FileNotFoundError, match="causalmix pretrain --out"):
+        pretrain(tmp_path, resume=True, verbose=0)
+
+
+def test_unknown_recipe_and_prior_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="recipe"):
+        _run(tmp_path, max_steps=1, recipe="v9")
+    with pytest.raises(ValueError, match="prior"):
+        _run(tmp_path, max_steps=1, prior="gan")
