@@ -234,3 +234,35 @@ def test_one_warning_names_every_column_with_unseen_levels():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         schema.encode(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.uint8])
+def test_numeric_array_fast_path_matches_the_column_path(dtype):
+    rng = np.random.default_rng(0)
+    arr = (rng.normal(size=(25, 7)) * 10).astype(dtype)
+    if arr.dtype.kind == "f":
+        arr[::4, 2] = np.nan
+    fast = TableSchema.from_data(arr)
+    slow = TableSchema.from_data(pd.DataFrame(arr, columns=[f"x{j}" for j in range(7)]))
+    assert fast.columns == slow.columns and not fast.is_frame
+    np.testing.assert_array_equal(fast.encode(arr), slow.encode(pd.DataFrame(arr, columns=slow.names)))
+    if arr.dtype.kind == "f":
+        bad = arr.copy()
+        bad[3, 5] = np.inf
+        with pytest.raises(ValueError, match="'x5' contains infinite values"):
+            fast.encode(bad)
+        with pytest.raises(ValueError, match="'x5' contains infinite values"):
+            TableSchema.from_data(bad)
+        bad[:, 4] = np.nan
+        with pytest.raises(ValueError, match="'x4' contains only missing values"):
+            TableSchema.from_data(bad)
+
+
+def test_wide_numeric_arrays_are_fast():
+    import time
+
+    arr = np.random.default_rng(0).normal(size=(30, 10_000))
+    start = time.process_time()
+    schema = TableSchema.from_data(arr)
+    schema.encode(arr)
+    assert time.process_time() - start < 1.0
