@@ -1,15 +1,15 @@
 """TabPFN v2 (Hollmann et al., Nature 2025; PriorLabs/TabPFN) as a backbone, from local weights.
 
-Only the **v2** weights are supported: they are released under the Prior Labs licence (Apache 2.0 with an
-attribution clause: products built with them must show "Built with TabPFN"). Later TabPFN weights (v2.5 and
-up) are non-commercial and gated; loading one raises an error.
+Only the **v2** weights are supported: they are released under the Prior Labs licence (based on Apache 2.0,
+with an attribution requirement, "Built with TabPFN"). Later TabPFN weights (v2.5 and up) are
+non-commercial and gated; loading one raises an error.
 
 The network is the official ``tabpfn`` v2 architecture, built offline from the configuration stored in the
 checkpoint (the ``.ckpt`` released on the Hugging Face Hub, or a safetensors file written by ``tabpfn``).
 The network itself removes constant columns, imputes and flags missing values, scales every column with the
 context statistics and densifies the context labels. Outside the network, ``tabpfn.TabPFNClassifier``
 applies per ensemble member a preprocessing pipeline; this adapter reproduces, in torch and from the context
-rows of each episode, the pipeline of the configuration :data:`PARITY_INFERENCE_CONFIG`:
+rows of each episode, the pipeline of the configuration :func:`parity_inference_config`:
 
 1. columns constant over the context (or missing everywhere in it) are dropped;
 2. categorical columns — ours, and numeric columns with fewer than 4 distinct context values when the
@@ -21,7 +21,7 @@ rows of each episode, the pipeline of the configuration :data:`PARITY_INFERENCE_
 
 It does **not** reproduce the quantile transform, SVD features and row fingerprint of the first member of
 the official default ensemble, so zero-shot numbers equal ``TabPFNClassifier(n_estimators=1,
-inference_config=PARITY_INFERENCE_CONFIG)`` (see the parity test), not the default estimator's.
+inference_config=parity_inference_config())`` (see the parity test), not the default estimator's.
 
 The network maps the context labels to ``0 .. k-1`` by rank, so a class absent from an episode's context has
 no output; its logit is set 10 below the smallest logit of the present classes (finite loss in fine-tuning).
@@ -85,10 +85,6 @@ def parity_inference_config() -> dict:
         "POLYNOMIAL_FEATURES": "no",
         "OUTLIER_REMOVAL_STD": 12.0,
     }
-
-
-#: Documented name of the configuration (built lazily: it needs tabpfn).
-PARITY_INFERENCE_CONFIG = "sklearn_causalmix.backbones._tabpfn.parity_inference_config()"
 
 
 def _nanmean(x: torch.Tensor) -> torch.Tensor:
