@@ -25,7 +25,7 @@ from sklearn_causalmix.backbones._inference import (
     subsample_context,
 )
 
-__all__ = ["InContextClassifier", "encode_labels", "keep_state_on_failure"]
+__all__ = ["InContextClassifier", "check_2d_table", "encode_labels", "keep_state_on_failure"]
 
 #: fit_mode="auto" caches the encoded context when it is estimated to take at most this many bytes.
 _AUTO_CACHE_LIMIT = 2**30
@@ -67,6 +67,39 @@ def keep_state_on_failure(fit):
             raise
 
     return wrapper
+
+
+def check_2d_table(X) -> None:
+    """Clear errors for 1D and empty tables, in scikit-learn's wording, before anything reads them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.backbones._classifier import check_2d_table
+    >>> check_2d_table(np.zeros((3, 2)))
+    >>> check_2d_table(np.zeros((3, 0)))
+    Traceback (most recent call last):
+    ...
+    ValueError: 0 feature(s) (shape=(3, 0)) while a minimum of 1 is required.
+    """
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        try:
+            shape = np.asarray(X, dtype=object).shape
+        except (TypeError, ValueError):  # ragged or exotic input: the table schema reports it
+            return
+    if len(shape) == 1:
+        raise ValueError(
+            f"Expected a 2D table, got a 1D array of shape {tuple(shape)} instead. Reshape your data either "
+            "using array.reshape(-1, 1) if your data has a single feature or array.reshape(1, -1) if it "
+            "contains a single sample."
+        )
+    if len(shape) == 2 and shape[1] == 0:
+        raise ValueError(f"0 feature(s) (shape={tuple(shape)}) while a minimum of 1 is required.")
+    if len(shape) == 2 and shape[0] == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={tuple(shape)}) while a minimum of 1 is required."
+        )
 
 
 def encode_labels(y, n_rows: int, max_classes: int) -> tuple[LabelEncoder, np.ndarray]:
@@ -250,6 +283,7 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         """
         # sklearn's own checks (shapes, empty or complex data, feature names) on an object view; the table
         # itself is read by the schema, which keeps column kinds and categories.
+        check_2d_table(X)
         validate_data(self, X, dtype=None, ensure_all_finite=False)
         # Everything is computed first; the fitted attributes are set together once nothing can fail.
         schema = TableSchema.from_data(X)
