@@ -80,12 +80,11 @@ def sample_dag(probabilities, node_names, random_state=None):
     [('a', 'b')]
     """
     rng = check_random_state(random_state)
-    P = np.clip(np.asarray(probabilities, dtype=np.float64), 0.0, 1.0)
-    n = P.shape[0]
+    clipped = np.clip(np.asarray(probabilities, dtype=np.float64), 0.0, 1.0)
     graph = nx.DiGraph()
     graph.add_nodes_from(node_names)
-    iu, ju = np.triu_indices(n, k=1)
-    p_fw, p_bw = P[iu, ju], P[ju, iu]
+    iu, ju = np.triu_indices(clipped.shape[0], k=1)
+    p_fw, p_bw = clipped[iu, ju], clipped[ju, iu]
     total = p_fw + p_bw
     scale = np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0)
     p_fw, p_bw = p_fw * scale, p_bw * scale
@@ -95,7 +94,7 @@ def sample_dag(probabilities, node_names, random_state=None):
     graph.add_edges_from((node_names[i], node_names[j]) for i, j in zip(iu[fw], ju[fw]))
     graph.add_edges_from((node_names[j], node_names[i]) for i, j in zip(iu[bw], ju[bw]))
     index = {name: k for k, name in enumerate(node_names)}
-    return break_cycles(graph, P, index, rng)
+    return break_cycles(graph, clipped, index, rng)
 
 
 def sample_dags(probabilities, node_names, n_graphs, random_state=None):
