@@ -181,6 +181,11 @@ class CausalSCMAugmenter(BaseAugmenter):
     >>> X = pd.DataFrame({"a": rng.normal(size=200), "colour": rng.choice(["red", "blue"], 200)})
     >>> y = pd.Series((X["a"] + rng.normal(size=200) > 0).astype(int), name="label")
     >>> aug = CausalSCMAugmenter(n_bootstrap=2, n_graphs=2, random_state=0).fit(X, y)
+    >>> aug.edge_probabilities_.round(2)  # a - label found, direction open; colour independent
+              a  colour  label
+    a       0.0     0.0    0.5
+    colour  0.0     0.0    0.0
+    label   0.5     0.0    0.0
     >>> X_syn, y_syn = aug.sample(50)
     >>> X_syn.shape, y_syn.name, list(X_syn.dtypes.astype(str))
     ((50, 2), 'label', ['float64', 'str'])
