@@ -130,7 +130,7 @@ print(f"highest shifted-domain ROC-AUC: {best} ({scores.loc[best, 'ROC-AUC']:.3f
       f"range over models: {scores['ROC-AUC'].max() - scores['ROC-AUC'].min():.3f}")
 print(f"lowest ECE: {scores['ECE'].idxmin()} ({scores['ECE'].min():.3f})")
 if FAST:
-    print("Fast mode: 6 fine-tuning steps on 200 rows and one test domain -- differences of this "
-          "size are not evidence for or against any ratio.")
+    print("Fast mode: 6 fine-tuning steps on 200 rows, one seed, one split -- these numbers "
+          "describe this run only, not the effect of the ratio.")
 
 # sphinx_gallery_thumbnail_number = 1

@@ -31,6 +31,7 @@ study on the 17 real shifted tables.
 import os
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from sklearn_causalmix import CausalSCMAugmenter
 from sklearn_causalmix.augment import NoiseAugmenter
@@ -117,6 +118,23 @@ else:
 # %%
 # Reliability diagrams on the shifted test of one task
 # ----------------------------------------------------
+# One curve per model on the same shifted test rows. Models with identical predictions draw
+# identical curves, and the last one drawn hides the others; the lines printed first name them.
+drawn = [u for u in predictions if u.dataset == "covariate shift" and u.seed == 0
+         and u.method in ("zero-shot", "finetune", "causalmix")]
+groups = []
+for unit in drawn:
+    for group in groups:
+        if np.allclose(predictions[group[0]]["proba"], predictions[unit]["proba"]):
+            group.append(unit)
+            break
+    else:
+        groups.append([unit])
+for group in groups:
+    if len(group) > 1:
+        print("identical predictions:", " = ".join(
+            u.method if u.ratio is None or u.method == "finetune" else f"{u.method} r={u.ratio:g}"
+            for u in group))
 fig = plot_reliability(predictions, "covariate shift", method="causalmix")
 plt.show()
 

@@ -11,8 +11,10 @@ Fast (no Sphinx build). Every name listed in a public sub-package's ``__all__`` 
 These checks parse docstrings here, so they run with the test extra alone. Where the docs extra is
 installed (numpydoc, docutils), each docstring is also rendered as numpydoc renders it for Sphinx
 and parsed as reStructuredText, which catches what breaks ``make html`` (e.g. ``n_features_in_``
-without backticks). The documentation build itself (``cd docs && make html``) runs the gallery; it
-is not run here.
+without backticks). With the docs extra, the whole documentation is also built -- nitpicky, every
+warning an error, without executing the gallery (tests/test_examples.py runs the examples) -- and
+the built site is checked for offline math and for the API pages' methods. ``bash docs/ci_build.sh``
+builds it with the gallery executed in fast mode.
 """
 
 import importlib
@@ -342,3 +344,53 @@ def test_top_level_names_are_documented_in_a_subpackage():
     top = [n for n in sklearn_causalmix.__all__ if not n.startswith("__")]
     missing = sorted(n for n in top if id(getattr(sklearn_causalmix, n)) not in documented)
     assert not missing, f"top-level names {missing} are not exported by any documented sub-package"
+
+
+# ------------------------------------------------------------------------------ Sphinx build (docs extra)
+@pytest.fixture(scope="module")
+def built_docs(tmp_path_factory):
+    """``make html-noplot`` with ``-W -n --keep-going`` into a temporary folder."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    for module in ("sphinx", "numpydoc", "sphinx_gallery", "pydata_sphinx_theme"):
+        pytest.importorskip(module, reason='the documentation build needs the docs extra (pip install ".[docs]")')
+    assert importlib.util.find_spec("sphinx-mathjax-offline") is not None, (
+        "sphinx-mathjax-offline (docs extra) is missing: formulas would need MathJax from the network"
+    )
+    out = tmp_path_factory.mktemp("docs_build")
+    env = dict(os.environ, MPLBACKEND="Agg", CAUSALMIX_FAST="1")
+    env.pop("CAUSALMIX_FULL", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "-n", "--keep-going", "-q", "-D", "plot_gallery=0",
+         "-b", "html", str(ROOT / "docs"), str(out / "html")],
+        cwd=ROOT / "docs", env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, (
+        "The documentation build (sphinx -W -n, gallery not executed) failed:\n"
+        f"{proc.stderr[-6000:]}\n{proc.stdout[-2000:]}"
+    )
+    return out / "html"
+
+
+def test_docs_build_is_nitpick_clean_and_offline(built_docs):
+    page = (built_docs / "user_guide" / "shift_evaluation.html").read_text(encoding="utf-8")
+    assert "_static/mathjax/tex-chtml.js" in page, "formulas must load the local MathJax copy"
+    assert "cdn.jsdelivr.net" not in page
+    assert (built_docs / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    api = (built_docs / "generated" / "sklearn_causalmix.augment.NoiseAugmenter.html").read_text(
+        encoding="utf-8"
+    )
+    for method in ("fit", "sample", "fit_resample"):  # inherited from BaseAugmenter
+        assert f'id="sklearn_causalmix.augment.NoiseAugmenter.{method}"' in api, (
+            f"the NoiseAugmenter API page does not document its inherited method {method}"
+        )
+    cls = (built_docs / "generated" / "sklearn_causalmix.augment.CausalSCMAugmenter.html").read_text(
+        encoding="utf-8"
+    )
+    assert 'id="sklearn_causalmix.augment.CausalSCMAugmenter.fit"' in cls
+    assert "https://scikit-learn.org/stable/modules/generated/" in (
+        built_docs / "user_guide" / "synthetic_ratio.html"
+    ).read_text(encoding="utf-8"), "intersphinx links to scikit-learn are missing"

@@ -3,7 +3,9 @@
 Each example runs in its own subprocess with ``CAUSALMIX_FAST=1`` (the examples then use small
 settings, as in the documentation build) and ``MPLBACKEND=Agg``, in a temporary working folder, and
 must exit with code 0 within ``CAUSALMIX_EXAMPLE_TIMEOUT`` seconds (default 900: the fine-tuning
-examples take minutes on a busy 2-core machine even in fast mode).
+examples take minutes on a busy 2-core machine even in fast mode). The documentation build runs the
+examples in its own process before autodoc documents the library, so an example must leave every
+public class and function of the package as it found it: the run checks that too.
 """
 
 import ast
@@ -53,6 +55,55 @@ def test_example_has_gallery_header(example):
     )
 
 
+# Runs an example as __main__ between two snapshots of the package's public classes and functions.
+_GUARDED_RUN = """
+import importlib, inspect, pkgutil, runpy, sys
+import sklearn_causalmix
+
+def snapshot():
+    state = {}
+    modules = [sklearn_causalmix] + [
+        importlib.import_module("sklearn_causalmix." + m.name)
+        for m in pkgutil.iter_modules(sklearn_causalmix.__path__)
+        if m.ispkg and not m.name.startswith("_")
+    ]
+    for module in modules:
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            state[module.__name__ + "." + name] = (
+                id(obj), dict(vars(obj)) if inspect.isclass(obj) else None
+            )
+    return state
+
+before = snapshot()
+runpy.run_path(sys.argv[1], run_name="__main__")
+after = snapshot()
+changed = sorted(
+    name for name in before
+    if before[name][0] != after[name][0]
+    or (before[name][1] is not None and (
+        before[name][1].keys() != after[name][1].keys()
+        or any(before[name][1][k] is not after[name][1][k] for k in before[name][1])
+    ))
+)
+if changed:
+    sys.exit("the example changed library objects (monkeypatching): " + ", ".join(changed))
+"""
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_states_fast_mode_and_thumbnail(example):
+    """The text says what the fast mode changes, and the gallery thumbnail is a chosen figure."""
+    source = example.read_text(encoding="utf-8")
+    doc = ast.get_docstring(ast.parse(source)) or ""
+    assert "CAUSALMIX_FAST" in doc, (
+        f"{example.name}: the docstring must say what the fast mode (CAUSALMIX_FAST=1) changes"
+    )
+    assert "sphinx_gallery_thumbnail_number" in source, (
+        f"{example.name}: choose the thumbnail figure with '# sphinx_gallery_thumbnail_number = N'"
+    )
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_runs_in_fast_mode(example, tmp_path):
     env = dict(os.environ)
@@ -70,7 +121,7 @@ def test_example_runs_in_fast_mode(example, tmp_path):
             env[var] = "1"
     try:
         proc = subprocess.run(
-            [sys.executable, str(example)],
+            [sys.executable, "-c", _GUARDED_RUN, str(example)],
             cwd=tmp_path,
             env=env,
             capture_output=True,
