@@ -15,6 +15,7 @@ from sklearn_causalmix.backbones._classifier import InContextClassifier
 from sklearn_causalmix.backbones._device import resolve_device
 from sklearn_causalmix.backbones._embedded import load_default_backbone
 from sklearn_causalmix.backbones._pfn import CausalMixPFN, PFNConfig
+from sklearn_causalmix.backbones._threads import get_thread_policy, set_thread_policy, thread_policy
 from sklearn_causalmix.backbones._tabicl import TabICLBackbone, load_tabicl_backbone
 from sklearn_causalmix.backbones._tabpfn import TabPFNV2Backbone, load_tabpfn_v2_backbone
 from sklearn_causalmix.backbones._weights import WeightsChecksumError, file_sha256, load_weights, save_weights
@@ -45,4 +46,7 @@ __all__ = [
     "save_weights",
     "file_sha256",
     "resolve_device",
+    "get_thread_policy",
+    "set_thread_policy",
+    "thread_policy",
 ]

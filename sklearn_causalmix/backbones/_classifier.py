@@ -24,6 +24,7 @@ from sklearn_causalmix.backbones._inference import (
     is_out_of_memory,
     subsample_context,
 )
+from sklearn_causalmix.backbones._threads import uses_package_threads
 
 __all__ = ["InContextClassifier", "check_2d_table", "encode_labels", "keep_state_on_failure"]
 
@@ -267,6 +268,7 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keep_state_on_failure
+    @uses_package_threads
     def fit(self, X, y):
         """Validate and store the training rows as the prediction context.
 
@@ -357,6 +359,7 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         validate_data(self, X, reset=False, dtype=None, ensure_all_finite=False)
         return self.schema_.encode(X, handle_unknown=self.handle_unknown)
 
+    @uses_package_threads
     def predict_proba(self, X):
         """Class probabilities of ``X`` with the training rows as context.
 

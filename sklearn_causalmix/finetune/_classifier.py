@@ -22,11 +22,12 @@ from sklearn_causalmix.backbones._classifier import (
     keep_state_on_failure,
 )
 from sklearn_causalmix.backbones._device import cpu_state, resolve_device
-from sklearn_causalmix.backbones._inference import in_context_proba, subsample_context
+from sklearn_causalmix.backbones._inference import InContextEnsemble, subsample_context
+from sklearn_causalmix.backbones._threads import uses_package_threads
 from sklearn_causalmix.evaluation import multiclass_roc_auc
 from sklearn_causalmix.finetune._cache import prepare_augmenter, synthetic_pool
 from sklearn_causalmix.finetune._episodes import EpisodeSampler
-from sklearn_causalmix.finetune._loop import autocast, finetune
+from sklearn_causalmix.finetune._loop import finetune
 from sklearn_causalmix.finetune._split import stratified_validation_split
 
 __all__ = ["CausalMixFTClassifier"]
@@ -201,8 +202,8 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         and the seed), so a grid search over ``synthetic_ratio`` — or any setting other than these — fits the
         augmenter once per fold. A string is a cache folder. Needs a fixed ``random_state`` to hit.
     device : str or torch.device, default="auto"
-        ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... On CUDA the forward pass
-        runs under bfloat16 autocast.
+        ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... On CUDA the training
+        steps run under bfloat16 autocast; validation and prediction run in float32, on the same code path.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the augmenter (when its own ``random_state`` is None), the pool, the episodes, torch
         (inside a forked RNG: the global torch state is left untouched) and the inference ensemble. With a fixed
@@ -214,6 +215,12 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         predict and in the ``monitor`` set: ``"missing"`` encodes them as missing values (NaN), as
         HistGradientBoosting does, with one ``UnseenLevelWarning`` per call naming the columns and
         counts; ``"error"`` raises a ``ValueError``.
+    fit_mode : {"auto", "fit_with_cache", "low_memory"}, default="auto"
+        What ``fit`` prepares for prediction, as in :class:`~sklearn_causalmix.backbones.InContextClassifier`:
+        ``"fit_with_cache"`` runs the real rows through the fine-tuned backbone once at the end of ``fit``
+        (all ensemble members in one batch) and keeps the result, so a prediction only runs its own rows;
+        ``"low_memory"`` keeps nothing and re-runs the context at every prediction; ``"auto"`` caches when
+        the cache is estimated at most 1 GiB. The probabilities are the same in every mode.
 
     Attributes
     ----------
@@ -296,6 +303,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "handle_unknown": [StrOptions({"missing", "error"})],
+        "fit_mode": [StrOptions({"auto", "fit_with_cache", "low_memory"})],
     }
 
     def __init__(
@@ -323,6 +331,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         handle_unknown="missing",
+        fit_mode="auto",
     ):
         self.backbone = backbone
         self.augmenter = augmenter
@@ -346,6 +355,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.handle_unknown = handle_unknown
+        self.fit_mode = fit_mode
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -358,6 +368,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
     # ----------------------------------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
     @keep_state_on_failure
+    @uses_package_threads
     def fit(self, X, y, *, monitor=None):
         """Fine-tune the backbone on ``(X, y)`` mixed with synthetic rows, then keep the real rows as context.
 
@@ -420,6 +431,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
                 max_context_rows=self.max_context_rows,
                 device=device,
                 random_state=predictor_seed,
+                fit_mode=self.fit_mode,
             ).fit(X, y_arr)
         # The predictor's `backbone` parameter is only read by its `fit`: drop the reference to the live module
         # so that pickling goes through `backbone_` (moved to the CPU by `cpu_state`) only.
@@ -532,16 +544,15 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         mask = self.schema_.categorical_mask
         n_classes = len(self.classes_)
 
-        def proba(model, Z_query):
-            with autocast(self.device_):
-                return in_context_proba(
-                    model, Z_ctx, y_ctx, Z_query, n_classes=n_classes, categorical_mask=mask,
-                    n_estimators=1, random_state=0, device=self.device_,
-                )
-
         def evaluate(model):
-            val = score_proba(y_val, proba(model, Z_val), self.scoring) if len(y_val) else float("nan")
-            monitor = None if mon is None else score_proba(mon[1], proba(model, mon[0]), self.scoring)
+            # The prediction path and precision (float32): the context encoded once, then the validation and
+            # monitor rows in chunks (smaller ones after an out-of-memory error).
+            ensemble = InContextEnsemble(
+                model, Z_ctx, y_ctx, n_classes=n_classes, categorical_mask=mask, n_estimators=1, random_state=0,
+                device=self.device_,
+            )
+            val = score_proba(y_val, ensemble.predict_proba(Z_val), self.scoring) if len(y_val) else float("nan")
+            monitor = None if mon is None else score_proba(mon[1], ensemble.predict_proba(mon[0]), self.scoring)
             return val, monitor
 
         return evaluate
@@ -565,6 +576,11 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         """TabularBackbone : the fine-tuned backbone held by :attr:`predictor_`."""
         return self.predictor_.backbone_
 
+    @property
+    def cache_nbytes_(self):
+        """int : bytes held by the cached prediction context (0 with ``fit_mode="low_memory"``)."""
+        return self.predictor_.cache_nbytes_
+
     def _validate_predict(self, X):
         check_is_fitted(self)
         _check_2d(X)
@@ -572,6 +588,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         # Unseen levels: refused here with "error"; with "missing" the predictor warns once and encodes them.
         self.schema_.check(X, handle_unknown=self.handle_unknown)
 
+    @uses_package_threads
     def predict_proba(self, X):
         """Class probabilities of ``X`` with the real training rows as context.
 

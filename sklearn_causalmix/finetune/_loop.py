@@ -16,9 +16,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from sklearn_causalmix.backbones._inference import free_accelerator_memory, is_out_of_memory
+
 __all__ = ["FinetuneResult", "finetune", "train_step", "OUT_OF_MEMORY_ERRORS"]
 
-#: Exceptions treated as "the episode did not fit in accelerator memory".
+#: Exception types raised when CUDA runs out of memory (MPS raises a plain RuntimeError: the loop tests every
+#: error with :func:`~sklearn_causalmix.backbones._inference.is_out_of_memory`).
 OUT_OF_MEMORY_ERRORS = tuple(
     {getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError), torch.cuda.OutOfMemoryError}
 )
@@ -111,11 +114,6 @@ def _snapshot(model):
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def _free_accelerator_memory(device):
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-
-
 def finetune(
     model,
     sampler,
@@ -140,7 +138,7 @@ def finetune(
     score), training stops after ``patience`` evaluations without improvement, and the best weights are
     restored at the end. Without ``early_stopping`` all ``max_steps`` steps run and the final weights are kept.
 
-    A CUDA out-of-memory error during a step halves the episode size (then the batch size, once the episode
+    A CUDA or MPS out-of-memory error during a step halves the episode size (then the batch size, once the episode
     cannot shrink), warns, and retries the step.
 
     Parameters
@@ -205,9 +203,11 @@ def finetune(
                 try:
                     loss = train_step(model, optimizer, sampler.sample(batch_size), n_classes=n_classes, device=device)
                     break
-                except OUT_OF_MEMORY_ERRORS:
+                except (RuntimeError, MemoryError) as exc:
+                    if not is_out_of_memory(exc):
+                        raise
                     optimizer.zero_grad(set_to_none=True)
-                    _free_accelerator_memory(device)
+                    free_accelerator_memory(device)
                     old = (sampler.episode_size, batch_size)
                     if not sampler.shrink():
                         if batch_size == 1:
