@@ -16,6 +16,9 @@ EXPECTED_FAILED_CHECKS = {
     "(2,101 pretraining steps) fall short zero-shot, as benchmarks/results/backbone.md reports",
     "check_classifiers_train(readonly_memmap=True)": "same as check_classifiers_train",
     "check_classifiers_train(readonly_memmap=True,X_dtype=float32)": "same as check_classifiers_train",
+    "check_methods_subset_invariance": "rows predicted alone and in a batch agree to ~2e-7 (float32 matrix "
+    "kernels block differently for different numbers of rows), the check asks for rtol=1e-7; "
+    "tests/backbones/test_inference.py checks the independence from the other rows to 1e-6",
 }
 
 
