@@ -11,13 +11,17 @@ context statistics and densifies the context labels. Outside the network, ``tabp
 applies per ensemble member a preprocessing pipeline; this adapter reproduces, in torch and from the context
 rows of each episode, the pipeline of the configuration :func:`parity_inference_config`:
 
-1. columns constant over the context (or missing everywhere in it) are dropped;
+1. columns constant over the context (or missing everywhere in it) are dropped (all are kept when every
+   column is constant: the network then predicts from the context labels; ``tabpfn`` refuses such tables);
 2. categorical columns — ours, and numeric columns with fewer than 4 distinct context values when the
    context has more than 100 rows, as ``tabpfn`` infers them — are moved before the numeric ones;
-3. numeric columns are softly clipped at ``outlier_removal_std`` (12) context standard deviations after a
+3. in a column whose observed context values are all equal (possible with missing context values), query
+   values are set to that value: the network's per-group scaling is fitted on context and query rows, so
+   they would otherwise change each other's predictions (``tabpfn`` keeps them);
+4. numeric columns are softly clipped at ``outlier_removal_std`` (12) context standard deviations after a
    second, outlier-free estimate (as ``tabpfn``'s soft outlier clipping); categorical codes are left as
    they are;
-4. the logits are divided by the checkpoint's softmax temperature (0.9 for v2).
+5. the logits are divided by the checkpoint's softmax temperature (0.9 for v2).
 
 It does **not** reproduce the quantile transform, SVD features and row fingerprint of the first member of
 the official default ensemble, so zero-shot numbers equal ``TabPFNClassifier(n_estimators=1,
@@ -123,11 +127,6 @@ def tabpfn_preprocess(X: torch.Tensor, n_context: int, categorical: torch.Tensor
     -------
     X_out : torch.Tensor of shape (n_rows, n_kept)
 
-    Raises
-    ------
-    ValueError
-        If every column is constant over the context.
-
     Examples
     --------
     >>> import torch
@@ -146,9 +145,9 @@ def _fit(ctx: torch.Tensor, categorical: torch.Tensor, n_sigma):
     n_context = ctx.shape[0]
     keep = (ctx != ctx[:1]).any(dim=0) & ~torch.isnan(ctx).all(dim=0)
     if not bool(keep.any()):
-        raise ValueError(
-            "Every feature is constant over the context rows; TabPFN cannot predict from such a table."
-        )
+        # tabpfn refuses such a table; keeping the columns lets the network (which drops constant columns
+        # itself) predict from the context labels alone -- e.g. for a short probe of a larger context
+        keep = torch.ones_like(keep)
     ctx, categorical = ctx[:, keep], categorical[keep]
     if n_context > 100:
         categorical = categorical | (_n_distinct(ctx) < 4)
@@ -156,7 +155,15 @@ def _fit(ctx: torch.Tensor, categorical: torch.Tensor, n_sigma):
     order = torch.cat([torch.nonzero(categorical).flatten(), torch.nonzero(~categorical).flatten()])
     columns = torch.nonzero(keep).flatten()[order]
     ctx, categorical = ctx[:, order], categorical[order]
-    stats = {"columns": columns, "numeric": ~categorical, "bounds": None}
+    # Columns whose observed context values are all equal (missing ones aside, or all missing): the network
+    # fits its per-group scaling on context *and* query rows, so a query value there would change the
+    # predictions of the other queries. Such query values are set to the context's value.
+    nan = torch.isnan(ctx)
+    high = torch.where(nan, torch.full_like(ctx, -float("inf")), ctx).max(dim=0).values
+    low = torch.where(nan, torch.full_like(ctx, float("inf")), ctx).min(dim=0).values
+    flat = (high == low) | nan.all(dim=0)
+    value = torch.where(nan.all(dim=0), torch.full_like(high, float("nan")), high)
+    stats = {"columns": columns, "numeric": ~categorical, "bounds": None, "flat": flat, "value": value}
     if n_sigma is not None and n_context > 1:
         mu, sd = _nanmean(ctx), _nanstd(ctx)
         outlier = (ctx > mu + n_sigma * sd) | (ctx < mu - n_sigma * sd)
@@ -168,6 +175,7 @@ def _fit(ctx: torch.Tensor, categorical: torch.Tensor, n_sigma):
 
 def _apply(X: torch.Tensor, stats: dict) -> torch.Tensor:
     X = X[:, stats["columns"]]
+    X = torch.where(stats["flat"] & ~torch.isnan(X), stats["value"], X)
     if stats["bounds"] is None:
         return X
     lower, upper = stats["bounds"]
@@ -263,9 +271,7 @@ class TabPFNV2Adapter(TabularBackbone):
     def encode_context(self, X_context, y_context, *, n_classes, categorical_mask=None) -> EncodedContext:
         """The official key/value cache of every layer for the context rows, with their preprocessing.
 
-        Equals :meth:`forward` except for a column whose observed context values are all equal but which has
-        missing context values: the network's per-group scaling then depends on the query rows in
-        :meth:`forward` (as in the official estimator) and on the context alone here.
+        Equals :meth:`forward` (whose preprocessing makes every query row independent of the others).
 
         Parameters
         ----------

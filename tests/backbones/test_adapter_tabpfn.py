@@ -111,3 +111,28 @@ def test_key_value_cache_equals_forward_in_any_chunks(checkpoint):
     np.testing.assert_allclose(chunks.numpy(), full.numpy(), atol=1e-5)
     np.testing.assert_allclose(again.numpy(), full.numpy(), atol=1e-5)
     assert context.nbytes() > 0
+
+
+def test_context_with_only_constant_columns_predicts_from_the_labels(checkpoint):
+    # e.g. the first rows of a sorted table, as a cache-size probe sees them; tabpfn itself refuses such a table
+    backbone = TabPFNV2Backbone(weights=checkpoint)().eval()
+    Xc, Xq = torch.ones(1, 20, 3), torch.randn(1, 4, 3)
+    yc = torch.tensor([[0] * 15 + [1] * 5])
+    with torch.no_grad():
+        logits = backbone(Xc, yc, Xq, n_classes=2)
+        cached = backbone.predict_queries(backbone.encode_context(Xc, yc, n_classes=2), Xq)
+    assert torch.isfinite(logits).all()
+    np.testing.assert_allclose(cached.numpy(), logits.numpy(), atol=1e-5)
+
+
+def test_a_query_row_does_not_change_the_others(checkpoint):
+    backbone = TabPFNV2Backbone(weights=checkpoint)().eval()
+    g = torch.Generator().manual_seed(1)
+    Xc, Xq = torch.randn(1, 30, 3, generator=g), torch.randn(1, 6, 3, generator=g)
+    Xc[0, :, 1], Xc[0, 4, 1] = 2.0, float("nan")  # observed context values all equal, one missing
+    Xq[0, 0, 1] = 2.0  # alone, this query would leave the column constant over all rows
+    yc = torch.randint(0, 2, (1, 30), generator=g)
+    with torch.no_grad():
+        together = backbone(Xc, yc, Xq, n_classes=2)
+        alone = torch.cat([backbone(Xc, yc, Xq[:, i : i + 1], n_classes=2) for i in range(6)], dim=1)
+    np.testing.assert_allclose(together.numpy(), alone.numpy(), atol=1e-5)
