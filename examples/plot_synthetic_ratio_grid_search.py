@@ -92,8 +92,9 @@ start = time.perf_counter()
 search.fit(X, y)
 without_cache = len([r for r in ratios if r > 0]) * search.n_splits_ + 1
 print(
-    f"grid search: {time.perf_counter() - start:.0f} s; augmenter fitted {CountingAugmenter.n_fits} "
-    f"times ({search.n_splits_} folds + 1 refit); without memory= it would be {without_cache}"
+    f"grid search: {time.perf_counter() - start:.0f} s; augmenter fitted "
+    f"{CountingAugmenter.n_fits} times ({search.n_splits_} folds + 1 refit); "
+    f"without memory= it would be {without_cache}"
 )
 
 # %%
@@ -154,6 +155,7 @@ plt.show()
 # unless fine-tuning improves the validation score -- ``best_step_`` says which step was kept).
 best = search.best_estimator_
 print("kept the weights of step", best.best_step_)
-print(pd.DataFrame(best.history_)[["step", "train_loss", "val_score"]].round(4).to_string(index=False))
+history = pd.DataFrame(best.history_)[["step", "train_loss", "val_score"]]
+print(history.round(4).to_string(index=False))
 
 # sphinx_gallery_thumbnail_number = 1

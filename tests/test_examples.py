@@ -70,9 +70,11 @@ def snapshot():
     for module in modules:
         for name in getattr(module, "__all__", []):
             obj = getattr(module, name)
-            state[module.__name__ + "." + name] = (
-                id(obj), dict(vars(obj)) if inspect.isclass(obj) else None
-            )
+            # __slotnames__ is cached on a class by copyreg the first time it is pickled or copied
+            members = None
+            if inspect.isclass(obj):
+                members = {k: v for k, v in vars(obj).items() if k != "__slotnames__"}
+            state[module.__name__ + "." + name] = (id(obj), members)
     return state
 
 before = snapshot()
