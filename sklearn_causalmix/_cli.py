@@ -247,6 +247,14 @@ def _cmd_study(args) -> int:
             print("causalmix study: error: --device cuda was asked for, but torch sees no CUDA device; "
                   "use --device cpu or auto.", file=sys.stderr)
             return 2
+    try:
+        from sklearn_causalmix.backbones import resolve_device
+
+        resolve_device(args.device)
+    except (ValueError, RuntimeError) as exc:
+        print(f"causalmix study: error: --device {args.device!r} is not usable ({exc}); use cpu, cuda, "
+              "cuda:N, mps or auto.", file=sys.stderr)
+        return 2
 
     from sklearn_causalmix.study import ratio_study, write_outputs
 
@@ -254,6 +262,18 @@ def _cmd_study(args) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     output = Path(args.output)
     cache_dir = Path(args.cache_dir) if args.cache_dir else output / "cache"
+    # an explicit --cache-dir first, so that a bad one leaves no --output folder behind
+    folders = [("--output", output), ("--cache-dir", cache_dir)][:: -1 if args.cache_dir else 1]
+    for option, folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / ".causalmix-write-test"
+            probe.touch()
+            probe.unlink()
+        except OSError as exc:
+            print(f"causalmix study: error: {option} {str(folder)!r} is not a writable folder "
+                  f"({exc.strerror or exc}); choose another path.", file=sys.stderr)
+            return 2
     model = None
     methods = settings["methods"]
     needs_model = methods is None or any(m not in ("logreg", "rf", "hgb") for m in methods)
