@@ -68,6 +68,8 @@ exclude_patterns = [
     ".DS_Store",
 ]
 root_doc = "index"
+# "On this page" lists methods as ``fit``, not ``CausalMixFTClassifier.fit`` (fits the side bar).
+toc_object_entries_show_parents = "hide"
 default_role = "literal"
 
 # autodoc / autosummary
@@ -166,6 +168,10 @@ if importlib.util.find_spec("pydata_sphinx_theme") is not None:
 else:
     html_theme = "alabaster"
     html_theme_options = {}
+# Single pages at the top level have no section navigation: no empty left side bar there.
+html_sidebars = {
+    page: [] for page in ("index", "install", "runtime", "limits", "glossary", "changelog", "citation")
+}
 html_title = f"sklearn-causalmix {release}"
 html_static_path = ["_static"]
 # A wider main column, so that code blocks of up to ~100 characters are not clipped.

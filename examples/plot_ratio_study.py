@@ -15,11 +15,10 @@ The same study runs on the real shifted tables from the command line::
 
     causalmix study --quick --output study-quick
 
-With ``CAUSALMIX_FAST=1`` in the environment (the documentation build) the grid is tiny: one seed,
-two ratios and **two** fine-tuning steps, which early stopping usually discards (the pretrained
-weights are kept), so the fine-tuned curves sit on the zero-shot line. The documentation build shows
-how to run and read the study, not its result; ``benchmarks/results/ratio_study.md`` holds the
-study on the 17 real shifted tables.
+With ``CAUSALMIX_FAST=1`` in the environment (the documentation build) the grid is tiny: two
+tasks, one seed, two ratios and **two** fine-tuning steps. Differences between methods and ratios
+in such a run are noise; the documentation build shows how to run and read the study, not its
+result. ``benchmarks/results/ratio_study.md`` holds the study on the 17 real shifted tables.
 """
 
 # %%
