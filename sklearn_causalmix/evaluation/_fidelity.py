@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import wasserstein_distance
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.utils import check_random_state
+
+from sklearn_causalmix.evaluation._roc_auc import multiclass_roc_auc, roc_auc_scorer
 
 __all__ = ["FidelityReport", "synthetic_fidelity"]
 
@@ -221,9 +222,7 @@ def _folds(y, random_state):
 
 
 def _auc(y_true, proba, classes):
-    if len(classes) == 2:
-        return float(roc_auc_score(y_true == classes[1], proba[:, 1]))
-    return float(roc_auc_score(y_true, proba, multi_class="ovr", labels=classes))
+    return multiclass_roc_auc(y_true, proba, labels=classes)
 
 
 def synthetic_fidelity(X_real, X_syn, y_real=None, y_syn=None, *, random_state=None):
@@ -304,10 +303,11 @@ def synthetic_fidelity(X_real, X_syn, y_real=None, y_syn=None, *, random_state=N
             folds_real = _folds(yr, seed)
             trtr = np.nan
             if folds_real is not None:
-                scoring = "roc_auc" if len(classes) == 2 else "roc_auc_ovr"
                 trtr = float(
                     np.mean(
-                        cross_val_score(_model(seed), Zr, yr, cv=folds_real, scoring=scoring)
+                        cross_val_score(
+                            _model(seed), Zr, yr, cv=folds_real, scoring=roc_auc_scorer
+                        )
                     )
                 )
             tstr = np.nan
