@@ -6,7 +6,7 @@ temporary folder, so the ``memory=`` cache folder they create lands there). Both
 three-class ``penguins`` table and say in a comment that ``anes96`` has two classes; each is run as
 written and once more with ``anes96`` in place of ``penguins``, so the same code is checked on a
 multiclass and on a binary table. The numbers the README quotes about the shipped backbone are
-checked against ``benchmarks/results/backbone.md``.
+checked against the weights' manifest.
 """
 
 import os
@@ -90,18 +90,21 @@ def test_quick_start_runs(table, tmp_path):
     assert "synthetic_ratio" in out and "test_roc_auc" in out
 
 
-def test_readme_quotes_the_backbone_benchmark():
-    """The README's numbers on the shipped backbone are those of benchmarks/results/backbone.md."""
-    report = (ROOT / "benchmarks" / "results" / "backbone.md").read_text(encoding="utf-8")
-    row = re.search(
-        r"\| shifted domain \| \*\*median\*\* \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|", report
+def test_readme_quotes_the_shipped_weights():
+    """The README's numbers on the shipped backbone are those of its manifest's validation suite."""
+    import json
+
+    manifest = json.loads(
+        (ROOT / "sklearn_causalmix" / "backbones" / "weights" / "default.json").read_text(encoding="utf-8")
     )
-    assert row, "benchmarks/results/backbone.md has no median row for the shifted tables"
-    zero_shot, _, rf, _ = row.groups()
-    text = README.read_text(encoding="utf-8")
-    assert f"ROC-AUC on the shifted domain of the 17 real tables is {zero_shot}" in text, (
-        f"README.md should quote the zero-shot median {zero_shot} of benchmarks/results/backbone.md"
+    suite = manifest.get("validation_suite")
+    assert suite, "the shipped weights' manifest has no validation_suite; README.md quotes one"
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    quoted = (
+        f"its mean ROC-AUC on the 13 real tables of its validation suite is {suite['mean_auc']:.3f} "
+        f"against {suite['random_forest_mean_auc']:.3f} for a random forest"
     )
-    assert f"{rf} for a random forest" in text, (
-        f"README.md should quote the random-forest median {rf} of benchmarks/results/backbone.md"
+    assert quoted in text, (
+        f"README.md's 'A first look' should quote the shipped weights' validation suite: {quoted!r}"
     )
+    assert "over 13 real tables" in suite["what"]
