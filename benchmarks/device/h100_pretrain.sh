@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# One device session on a lent H100: pretraining throughput, then pretraining the embedded weights.
+# One device session on a lent H100/H200: pretraining throughput, then pretraining the embedded weights with the
+# v2 recipe (Muon + AdamW, RMSNorm, thinking rows, feature grouping, LAWA), prior generated on the device.
+# The run's resume state (checkpoint.pt) comes back in $OUT/weights too: continue it on the CPU with
+#   causalmix pretrain --resume --out DIR --device cpu --threads 2 --minutes N
 # Run from the repository root; results go to $OUT (or ./.devout when OUT is unset, e.g. a CPU dry run).
 # Usage: bash benchmarks/device/h100_pretrain.sh [MINUTES] [DEVICE]
 set -u
@@ -11,4 +14,6 @@ MINUTES="${1:-6}"; DEVICE="${2:-cuda}"
 cat "$OUT/env.txt"
 timeout 120 python benchmarks/bench_pretrain.py --device "$DEVICE" --seconds "${BENCH_SECONDS:-24}" --out "$OUT/pretrain_bench.md" 2>&1 | tee "$OUT/bench.log"
 python -m sklearn_causalmix._cli pretrain --device "$DEVICE" --minutes "$MINUTES" --out "$OUT/weights" \
+    --recipe v2 --prior scm --min-rows 128 --max-rows 1024 --max-features 24 --tokens 65536 \
+    --validation quick --validate-minutes 2 --checkpoint-minutes 2 \
     --eval-every "${EVAL_EVERY:-2000}" 2>&1 | tee "$OUT/pretrain.log"
