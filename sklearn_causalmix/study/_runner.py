@@ -1,36 +1,32 @@
-"""The ratio study: plan the (dataset, seed, method, ratio) units, run them, cache them."""
+"""The ratio study driver: check settings, plan the units, run them (cached, parallel), tabulate."""
 
 from __future__ import annotations
 
-import json
 import logging
 import numbers
-import os
-import tempfile
-import time
-import traceback
-from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from sklearn_causalmix.evaluation import normalized_improvement, roc_auc_scorer, validation_test_gap
-from sklearn_causalmix.study._data import load, make_split, resolve_datasets
+from sklearn_causalmix.evaluation import normalized_improvement
+from sklearn_causalmix.study._cache import (  # noqa: F401  (_weights_fingerprint: read by _cli.py)
+    _weights_fingerprint,
+    augmenter_name,
+    dataset_fingerprint,
+    load_unit,
+    save_unit,
+    unit_key,
+)
+from sklearn_causalmix.study._data import resolve_datasets
 from sklearn_causalmix.study._methods import (
     DEFAULT_METHODS,
     METHODS,
-    configure,
     default_augmenters,
-    fit_accepts,
-    has_param,
-    make_reference,
     optional_method_available,
 )
-from sklearn_causalmix.study._scores import score_proba
+from sklearn_causalmix.study._unit import StudyUnit, _run_tagged
 
 __all__ = ["RESULT_COLUMNS", "StudyUnit", "ratio_study"]
 
@@ -46,326 +42,10 @@ RESULT_COLUMNS = [
     "best_step", "n_steps", "n_synthetic", "fit_time_s", "cached", "error",
 ]
 
-_CACHE_FORMAT = 2
-
 #: Dispatch order of the methods (stable within a method: dataset, seed, ratio).
 _PRIORITY = {m: i for i, m in enumerate(
     ("logreg", "rf", "hgb", "zero-shot", "finetune", "causalmix", "noise", "smote", "copula",
      "ctgan", "causalmix-cv"))}
-
-
-@dataclass(frozen=True)
-class StudyUnit:
-    """One run of the study: a method (at a ratio) on one dataset and seed.
-
-    Parameters
-    ----------
-    dataset : str
-        Dataset name.
-    seed : int
-        Seed of the split and of the estimators.
-    method : str
-        Method name (see :data:`~sklearn_causalmix.study.METHODS`).
-    ratio : float or None
-        Synthetic ratio; None for methods that do not take one (NaN in the result frame).
-
-    Examples
-    --------
-    >>> from sklearn_causalmix.study import StudyUnit
-    >>> StudyUnit("penguins", 0, "causalmix", 0.5).label
-    'penguins/causalmix/r=0.5/seed=0'
-    """
-
-    dataset: str
-    seed: int
-    method: str
-    ratio: float | None
-
-    @property
-    def label(self):
-        """str : Human-readable name of the unit."""
-        ratio = "" if self.ratio is None else f"/r={self.ratio:g}"
-        return f"{self.dataset}/{self.method}{ratio}/seed={self.seed}"
-
-
-# ------------------------------------------------------------------------------ settings and keys
-def _canonical(obj):
-    """A JSON-able description of ``obj`` for cache keys (estimators by class and parameters)."""
-    if hasattr(obj, "get_params") and not isinstance(obj, type):
-        params = obj.get_params(deep=False)
-        return {
-            "class": f"{type(obj).__module__}.{type(obj).__qualname__}",
-            "params": {k: _canonical(v) for k, v in sorted(params.items()) if k != "memory"},
-        }
-    if isinstance(obj, dict):
-        return {str(k): _canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(obj, (list, tuple)):
-        return [_canonical(v) for v in obj]
-    if isinstance(obj, (bool, str, type(None))):
-        return obj
-    if isinstance(obj, numbers.Integral):
-        return int(obj)
-    if isinstance(obj, numbers.Real):
-        return float(obj)
-    if callable(obj):
-        return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', repr(obj))}"
-    return repr(obj)
-
-
-def _dataset_fingerprint(entry):
-    if isinstance(entry, str):
-        from sklearn_causalmix.datasets import list_shifted_datasets
-
-        row = list_shifted_datasets().set_index("name").loc[entry]
-        return {"table": entry, "package": row["package"], "n_rows": int(row["n_rows"])}
-    return {"data_hash": joblib.hash((np.asarray(entry.X, dtype=object), np.asarray(entry.y),
-                                      np.asarray(entry.domain)))}
-
-
-def _unit_key(unit, settings, fingerprint):
-    from sklearn_causalmix import __version__
-
-    description = {
-        "format": _CACHE_FORMAT,
-        "version": __version__,
-        "unit": [unit.dataset, int(unit.seed), unit.method, unit.ratio],
-        "data": fingerprint,
-        "protocol": {k: settings[k] for k in ("n_train", "max_test", "in_domain_fraction")},
-    }
-    kind = METHODS[unit.method].kind if unit.method in METHODS else "augmented"
-    if kind != "reference":
-        description["model"] = _canonical(settings["model"])
-        description["weights"] = _weights_fingerprint(settings["model"])
-        description["max_steps"] = settings["max_steps"]
-    if kind in ("augmented", "cv"):
-        description["augmenter"] = _canonical(settings["augmenters"][_augmenter_name(unit.method)])
-    if kind == "cv":
-        description["cv"] = settings["cv"]
-        description["grid"] = list(settings["method_ratios"][unit.method])
-    return joblib.hash(_canonical(description))[:16]
-
-
-def _weights_fingerprint(model):
-    """sha256 of the embedded pretrained weights when ``model`` uses them (else None).
-
-    Part of the cache key, so that runs made with other weights are never read back.
-    """
-    params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
-    if params.get("backbone") != "default":
-        return None
-    try:
-        from sklearn_causalmix.backbones._weights import EMBEDDED_WEIGHTS
-
-        with open(EMBEDDED_WEIGHTS) as fh:
-            return json.load(fh).get("sha256")
-    except (ImportError, OSError, ValueError):
-        return None
-
-
-def _augmenter_name(method):
-    return "causalmix" if method == "causalmix-cv" else method
-
-
-def _unit_paths(cache_dir, unit, key):
-    ratio = "na" if unit.ratio is None else f"{unit.ratio:g}"
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in unit.dataset)
-    folder = Path(cache_dir) / "units" / safe
-    stem = f"{unit.method}_r{ratio}_s{unit.seed}_{key}"
-    return folder / f"{stem}.json", folder / f"{stem}.npz"
-
-
-def _write_atomic(path, write):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def _save_unit(cache_dir, unit, key, result):
-    json_path, npz_path = _unit_paths(cache_dir, unit, key)
-    predictions = result["predictions"]
-    if predictions is not None:
-        def write_npz(tmp):
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, y_true=predictions["y_true"].astype(str),
-                                    proba=predictions["proba"].astype(np.float32),
-                                    classes=predictions["classes"].astype(str))
-        _write_atomic(npz_path, write_npz)
-
-    def write_json(tmp):
-        with open(tmp, "w") as fh:
-            json.dump({"key": key, "row": result["row"]}, fh, indent=1, allow_nan=True)
-    _write_atomic(json_path, write_json)
-
-
-def _load_unit(cache_dir, unit, key):
-    json_path, npz_path = _unit_paths(cache_dir, unit, key)
-    if not json_path.exists():
-        return None
-    try:
-        with open(json_path) as fh:
-            stored = json.load(fh)
-        predictions = None
-        if npz_path.exists():
-            with np.load(npz_path, allow_pickle=False) as data:
-                predictions = {k: data[k] for k in ("y_true", "proba", "classes")}
-    except (OSError, ValueError, KeyError) as exc:  # a damaged file is run again
-        logger.warning("Ignoring the unreadable cache entry %s (%s); running the unit again.",
-                       json_path, exc)
-        return None
-    if stored.get("key") != key:
-        return None
-    row = stored["row"]
-    row["cached"] = True
-    return {"row": row, "predictions": predictions}
-
-
-# ------------------------------------------------------------------------------ one unit
-def _history(estimator):
-    history = getattr(estimator, "history_", None)
-    if history is None:
-        return None
-    frame = pd.DataFrame(list(history)) if not isinstance(history, pd.DataFrame) else history
-    if not {"val_score", "monitor_score"} <= set(frame.columns):
-        return None
-    return frame
-
-
-def _fit(estimator, X, y, monitor):
-    if monitor is not None and fit_accepts(estimator, "monitor"):
-        return estimator.fit(X, y, monitor=monitor)
-    return estimator.fit(X, y)
-
-
-def _build_and_fit(unit, split, settings, workdir):
-    """Build the unit's estimator, fit it on the training rows, return (estimator, extras)."""
-    spec = METHODS.get(unit.method)
-    kind = spec.kind if spec is not None else "augmented"
-    seed = int(unit.seed)
-    monitor = (split.X_shift, split.y_shift) if settings["monitor"] else None
-    extras = {"chosen_ratio": float("nan")}
-    if kind == "reference":
-        est = make_reference(unit.method, split.X_train, seed)
-        return est.fit(split.X_train, split.y_train), extras
-
-    model = settings["model"]
-    optional = {"random_state": seed}
-    if settings["max_steps"] is not None:
-        optional["max_steps"] = settings["max_steps"]
-    if kind == "zero-shot":
-        est = configure(model, unit.method, required={"max_steps": 0},
-                        optional={"random_state": seed, "synthetic_ratio": 0.0, "augmenter": None})
-        return est.fit(split.X_train, split.y_train), extras
-    if kind == "finetune":
-        est = configure(model, unit.method, required={"synthetic_ratio": 0.0},
-                        optional={**optional, "augmenter": None})
-        return _fit(est, split.X_train, split.y_train, monitor), extras
-
-    augmenter = clone(settings["augmenters"][_augmenter_name(unit.method)])
-    if has_param(augmenter, "random_state"):
-        augmenter.set_params(random_state=seed)
-    memory = joblib.Memory(str(workdir), verbose=0) if workdir is not None else None
-    optional["memory"] = memory
-    if kind == "augmented":
-        est = configure(model, unit.method,
-                        required={"synthetic_ratio": float(unit.ratio), "augmenter": augmenter},
-                        optional=optional)
-        return _fit(est, split.X_train, split.y_train, monitor), extras
-
-    # kind == "cv": GridSearchCV over the synthetic ratio on the training rows, then a refit at
-    # the chosen ratio (with the monitor set, which never influences the choice or the training).
-    base = configure(model, unit.method, required={"augmenter": augmenter, "synthetic_ratio": 0.0},
-                     optional=optional)
-    smallest_class = np.bincount(np.unique(split.y_train, return_inverse=True)[1]).min()
-    folds = int(min(settings["cv"], smallest_class))
-    if folds < 2:
-        raise ValueError(
-            f"{unit.label}: a class has a single training row, so no inner cross-validation is "
-            "possible; raise n_train or leave out causalmix-cv."
-        )
-    # Inner validation folds can hold categorical levels their training folds lack: the model
-    # predicts through them as missing values, as on the test sets (handle_unknown="missing").
-    search = GridSearchCV(
-        base,
-        {"synthetic_ratio": [float(r) for r in settings["method_ratios"][unit.method]]},
-        scoring=roc_auc_scorer,
-        cv=StratifiedKFold(folds, shuffle=True, random_state=seed), refit=False, n_jobs=1,
-        error_score="raise",
-    )
-    search.fit(split.X_train, split.y_train)
-    chosen = float(search.best_params_["synthetic_ratio"])
-    extras["chosen_ratio"] = chosen
-    est = clone(base).set_params(synthetic_ratio=chosen)
-    return _fit(est, split.X_train, split.y_train, monitor), extras
-
-
-def run_unit(unit, entry, settings):
-    """Run one unit: split the data, fit, score. Returns ``{"row": dict, "predictions": dict}``.
-
-    Parameters
-    ----------
-    unit : StudyUnit
-        What to run.
-    entry : str or Bunch
-        The dataset (a table name is loaded here, in the worker).
-    settings : dict
-        Study settings (built by :func:`ratio_study`).
-
-    Returns
-    -------
-    result : dict
-        ``row`` (one row of the result frame) and ``predictions`` on the shifted test
-        (``y_true``, ``proba``, ``classes``), or None when the unit failed.
-    """
-    row = {"dataset": unit.dataset, "seed": int(unit.seed), "method": unit.method,
-           "ratio": float("nan") if unit.ratio is None else float(unit.ratio), "cached": False,
-           "error": ""}
-    try:
-        split = make_split(load(entry), int(unit.seed), n_train=settings["n_train"],
-                           max_test=settings["max_test"],
-                           in_domain_fraction=settings["in_domain_fraction"])
-        row.update(n_train=len(split.y_train), n_test_in_domain=len(split.y_test),
-                   n_test_shifted=len(split.y_shift), n_masked_levels=split.n_masked_levels)
-        workdir = settings["augmenter_cache"]
-        scratch = None
-        if workdir is None and METHODS.get(unit.method, METHODS["causalmix"]).kind == "cv":
-            scratch = tempfile.TemporaryDirectory(prefix="causalmix-augmenters-")
-            workdir = scratch.name
-        try:
-            start = time.perf_counter()
-            est, extras = _build_and_fit(unit, split, settings, workdir)
-            row["fit_time_s"] = time.perf_counter() - start
-        finally:
-            if scratch is not None:
-                scratch.cleanup()
-        row.update(extras)
-        classes = np.asarray(est.classes_)
-        proba_test = est.predict_proba(split.X_test)
-        proba_shift = est.predict_proba(split.X_shift)
-        row.update(score_proba(split.y_test, proba_test, classes, "in_domain"))
-        row.update(score_proba(split.y_shift, proba_shift, classes, "shifted"))
-        history = _history(est)
-        row["n_evaluations"] = 0 if history is None else len(history)
-        for column, attribute in (("best_step", "best_step_"), ("n_steps", "n_steps_"),
-                                  ("n_synthetic", "n_synthetic_")):
-            value = getattr(est, attribute, None)
-            row[column] = float("nan") if value is None else int(value)
-        row["val_test_gap"] = (float("nan") if history is None
-                               else validation_test_gap(history, nan_policy="omit"))
-        predictions = {"y_true": np.asarray(split.y_shift), "proba": np.asarray(proba_shift),
-                       "classes": classes}
-    except Exception as exc:
-        if settings["errors"] == "raise":
-            raise
-        row["error"] = f"{type(exc).__name__}: {exc}"
-        logger.warning("Unit %s failed: %s\n%s", unit.label, row["error"], traceback.format_exc())
-        return {"row": row, "predictions": None}
-    return {"row": row, "predictions": predictions}
 
 
 # ------------------------------------------------------------------------------ the study
@@ -558,9 +238,8 @@ def ratio_study(
         One row per unit with the columns of :data:`RESULT_COLUMNS`: ``dataset``, ``seed``,
         ``method``, ``ratio`` (NaN for methods without one), ``chosen_ratio`` (``causalmix-cv``),
         ``n_train``, test sizes, ``n_masked_levels`` (test cells whose categorical level never
-        occurs in the training rows; the models encode them as missing), ``auc_*``, ``ece_*``, ``brier_*``,
-        ``log_loss_*`` on the
-        in-domain and the shifted test, ``normalized_improvement`` (% gain of shifted ROC-AUC over
+        occurs in the training rows; the models encode them as missing), ``auc_*``, ``ece_*``,
+        ``brier_*``, ``log_loss_*`` on the in-domain and the shifted test, ``normalized_improvement`` (% gain of shifted ROC-AUC over
         the zero-shot model on the same dataset and seed) and its in-domain twin,
         ``val_test_gap`` (1 - Spearman correlation of the validation and shifted-test curves of
         ``history_``), ``n_evaluations``, ``best_step`` / ``n_steps`` / ``n_synthetic`` (the
@@ -596,7 +275,7 @@ def ratio_study(
             f"method_ratios names method(s) {wrong} that are not among the methods {methods}.")
     method_ratios = {m: _check_ratios(method_ratios.get(m, ratios)) for m in methods}
     needs_model = any(METHODS[m].kind != "reference" if m in METHODS else True for m in methods)
-    needs_augmenters = [_augmenter_name(m) for m in methods
+    needs_augmenters = [augmenter_name(m) for m in methods
                         if (METHODS[m].kind if m in METHODS else "augmented")
                         in ("augmented", "cv")]
     if needs_augmenters:
@@ -623,12 +302,12 @@ def ratio_study(
     _check_sizes(n_train, max_test, in_domain_fraction)
 
     units = plan_units(list(entries), seeds, methods, method_ratios)
-    fingerprints = {name: _dataset_fingerprint(entry) for name, entry in entries.items()}
-    keys = {unit: _unit_key(unit, settings, fingerprints[unit.dataset]) for unit in units}
+    fingerprints = {name: dataset_fingerprint(entry) for name, entry in entries.items()}
+    keys = {unit: unit_key(unit, settings, fingerprints[unit.dataset]) for unit in units}
     results = {}
     if cache_dir is not None:
         for unit in units:
-            stored = _load_unit(cache_dir, unit, keys[unit])
+            stored = load_unit(cache_dir, unit, keys[unit])
             if stored is not None:
                 results[unit] = stored
     # Cheap and central runs first, so that an interrupted study has the most useful part done.
@@ -649,7 +328,7 @@ def ratio_study(
             for unit, result in parallel(jobs):
                 results[unit] = result
                 if cache_dir is not None and not result["row"]["error"]:
-                    _save_unit(cache_dir, unit, keys[unit], result)
+                    save_unit(cache_dir, unit, keys[unit], result)
                 progress.set_postfix_str(unit.label, refresh=False)
                 progress.update(1)
         finally:
@@ -669,7 +348,3 @@ def ratio_study(
         return frame, {unit: results[unit]["predictions"] for unit in units
                        if results[unit]["predictions"] is not None}
     return frame
-
-
-def _run_tagged(unit, entry, settings):
-    return unit, run_unit(unit, entry, settings)
