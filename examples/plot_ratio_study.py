@@ -8,8 +8,8 @@ How much synthetic data helps under a domain shift?
 on a *shifted* test set from another domain. Here we run a small study on two synthetic tasks
 with a known covariate or concept shift
 (:func:`~sklearn_causalmix.datasets.make_shifted_classification`), compare CausalMixFT with plain
-fine-tuning, the zero-shot model, a noise augmenter and logistic regression, and draw ROC-AUC and
-calibration (ECE) against the ratio.
+fine-tuning, the zero-shot model, a noise augmenter (full mode only) and logistic regression, and
+draw ROC-AUC and calibration (ECE) against the ratio.
 
 The same study runs on the real shifted tables from the command line::
 

@@ -14,8 +14,9 @@ The synthetic pool depends on the training fold but not on the ratio, so ``memor
 once per fold and candidate.
 
 With ``CAUSALMIX_FAST=1`` in the environment (the documentation build) the table, the folds, the
-synthetic pool and the number of fine-tuning steps are small -- too small for the ratio to change
-the scores much; the numbers below say what this run shows and no more.
+synthetic pool and the number of fine-tuning steps are small -- too small to tell the ratios apart
+reliably; the lines printed under "What this run shows" compare the differences between ratios
+with those between folds.
 """
 
 # %%
@@ -114,19 +115,28 @@ print(f"zero-shot: {zero_shot.mean():.4f} +- {zero_shot.std():.4f}")
 # What this run shows
 # -------------------
 # ``best_params_`` always names *a* ratio, even when the candidates are indistinguishable. The
-# lines below compare the spread of the mean scores across ratios with the spread across folds;
-# only when the first is clearly larger does the choice mean something.
-spread_ratios = results["mean_test_score"].max() - results["mean_test_score"].min()
-spread_folds = results["std_test_score"].mean()
+# lines below check two things before reading anything into it: are the scores above chance, and
+# do the best and the worst ratio differ by more than twice the standard error of their difference
+# (from the spread over the folds; with few folds a weak check)?
+scores = results.set_index("param_synthetic_ratio")
+best_ratio, worst_ratio = scores["mean_test_score"].idxmax(), scores["mean_test_score"].idxmin()
+difference = scores.loc[best_ratio, "mean_test_score"] - scores.loc[worst_ratio, "mean_test_score"]
+standard_error = np.sqrt(
+    (scores.loc[best_ratio, "std_test_score"] ** 2 + scores.loc[worst_ratio, "std_test_score"] ** 2)
+    / search.n_splits_
+)
 print(f"best synthetic_ratio: {search.best_params_['synthetic_ratio']}")
-print(f"range of the mean scores over ratios: {spread_ratios:.4f}; "
-      f"typical standard deviation over folds: {spread_folds:.4f}")
-if spread_ratios < spread_folds:
-    print("The ratios differ by less than the folds do: this run does not tell them apart.")
+print(f"best - worst mean ROC-AUC: {difference:.4f} (ratio {best_ratio:g} vs {worst_ratio:g}); "
+      f"twice its standard error: {2 * standard_error:.4f}")
+if scores["mean_test_score"].max() < 0.6:
+    print("Every candidate scores close to chance (ROC-AUC 0.5): this run does not tell the "
+          "ratios apart, whatever best_params_ says.")
+elif difference < 2 * standard_error:
+    print("The ratios differ by less than twice the standard error: this run does not tell them "
+          "apart.")
 else:
-    print("The ratios differ by more than the folds do.")
-if results["mean_test_score"].max() < 0.6:
-    print("Every candidate scores close to chance (ROC-AUC 0.5) on these rows.")
+    print(f"The best and the worst ratio differ by more than twice the standard error over "
+          f"{search.n_splits_} folds.")
 
 # %%
 # Mean test ROC-AUC against the share of synthetic rows
