@@ -18,6 +18,7 @@ from sklearn_causalmix._tabular import TableSchema
 from sklearn_causalmix.backbones._base import get_backbone
 from sklearn_causalmix.backbones._classifier import (
     InContextClassifier,
+    check_2d_table,
     encode_labels,
     keep_state_on_failure,
 )
@@ -76,26 +77,6 @@ def score_proba(y_codes, proba, scoring):
     if len(np.unique(y_codes)) < 2:
         return float("nan")
     return multiclass_roc_auc(y_codes, proba, labels=np.arange(n_classes))
-
-
-def _check_2d(X):
-    """Clear errors for 1D and empty tables, in scikit-learn's wording, before the table schema sees them."""
-    shape = getattr(X, "shape", None)
-    if shape is None:
-        try:
-            shape = np.asarray(X, dtype=object).shape
-        except (TypeError, ValueError):  # ragged or exotic input: the table schema reports it
-            return
-    if len(shape) == 1:
-        raise ValueError(
-            f"Expected a 2D table, got a 1D array of shape {tuple(shape)} instead. Reshape your data either using "
-            "array.reshape(-1, 1) if your data has a single feature or array.reshape(1, -1) if it contains a "
-            "single sample."
-        )
-    if len(shape) == 2 and shape[1] == 0:
-        raise ValueError(f"0 feature(s) (shape={tuple(shape)}) while a minimum of 1 is required.")
-    if len(shape) == 2 and shape[0] == 0:
-        raise ValueError(f"Found array with 0 sample(s) (shape={tuple(shape)}) while a minimum of 1 is required.")
 
 
 def _check_no_missing_labels(y):
@@ -394,7 +375,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None; pass the class labels."
             )
-        _check_2d(X)
+        check_2d_table(X)
         validate_data(self, X, skip_check_array=True)
         schema = TableSchema.from_data(X)
         Z = schema.encode(X)
@@ -469,7 +450,8 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         )
         name = type(augmenter).__name__
         try:
-            Z_syn = schema.encode(X_syn)
+            # levels the real training rows lack mean the augmenter invented them: refuse, never mask
+            Z_syn = schema.encode(X_syn, handle_unknown="error")
         except (ValueError, TypeError) as exc:
             raise ValueError(
                 f"The augmenter {name} returned synthetic rows that do not match the training columns: {exc}"
@@ -583,7 +565,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
 
     def _validate_predict(self, X):
         check_is_fitted(self)
-        _check_2d(X)
+        check_2d_table(X)
         validate_data(self, X, reset=False, skip_check_array=True)
         # Unseen levels: refused here with "error"; with "missing" the predictor warns once and encodes them.
         self.schema_.check(X, handle_unknown=self.handle_unknown)
