@@ -2,8 +2,9 @@
 
 An :class:`InContextEnsemble` holds one labelled context and the ensemble's permutations. Member 0 sees the
 table as it is; every further member sees a random permutation of the class codes and of the feature order
-(undone on its output). With ``cache=True`` the context is encoded once for all members together — one batch of
-``n_estimators`` tasks, each with its own categorical mask — and every prediction only runs its query rows
+(undone on its output). With ``cache=True`` the context is encoded once for all members — batches of members
+run as independent tasks, each with its own categorical mask (all members in one batch on an accelerator; on
+the CPU small batches, which measured faster for large contexts) — and every prediction only runs its query rows
 against that encoding, in chunks whose size never changes the numbers. With ``cache=False`` nothing is kept
 between calls and the members run one after another (the least memory; the path used before the cache).
 
@@ -32,6 +33,12 @@ __all__ = [
 #: Query cells (rows x features x tasks) per forward chunk by default: bounds the activations of one chunk
 #: (about 2**17 tokens of width d) whatever the table's width and the ensemble's size.
 _QUERY_CELLS = 2**17
+
+#: On the CPU, context cells (rows x features) per encoding batch of ensemble members. Measured on one core
+#: with the embedded model (benchmarks/results/inference.md): encoding 800 rows x 20 features costs 1.27 s per
+#: member one at a time but 1.92 s per member four at a time (the batch's activations no longer fit the CPU
+#: caches), while small contexts gain a little from batching. Accelerators encode all members in one batch.
+_CPU_ENCODE_CELLS = 2**13
 
 _OOM_MESSAGES = ("out of memory", "mps backend out of memory")
 
@@ -185,13 +192,19 @@ class InContextEnsemble:
     query_chunk : int, default=None
         Query rows per forward call; None bounds a chunk to about 131,072 cells (rows x features x members).
         Halved after an out-of-memory error. The numbers do not depend on it.
+    member_batch : int, default=None
+        Members encoded and predicted together (``cache=True``). None: all of them on an accelerator; on the
+        CPU as many as keep a batch within 8,192 context cells (rows x features), at least one. The numbers
+        do not depend on it.
 
     Attributes
     ----------
     class_perms, feature_perms : ndarray
         See :func:`ensemble_permutations`.
-    encoded : EncodedContext or None
-        The encoded context of all members (``cache=True``, once encoded).
+    member_groups : list of ndarray
+        The members of each batch.
+    encoded : list of EncodedContext or None
+        The encoded context of each batch of members (``cache=True``, once encoded).
 
     Examples
     --------
@@ -219,6 +232,7 @@ class InContextEnsemble:
         device=None,
         precision="float32",
         query_chunk=None,
+        member_batch=None,
     ):
         self.model = model
         self.X_context = np.asarray(X_context, dtype=np.float32)
@@ -234,7 +248,11 @@ class InContextEnsemble:
         self.class_perms, self.feature_perms = ensemble_permutations(
             n_estimators, self.n_classes, n_features, random_state
         )
-        n_tasks = n_estimators if self.cache else 1
+        if member_batch is None:
+            cells = max(1, len(self.y_context) * n_features)
+            member_batch = n_estimators if self.device.type != "cpu" else max(1, _CPU_ENCODE_CELLS // cells)
+        n_tasks = max(1, min(n_estimators, int(member_batch))) if self.cache else 1
+        self.member_groups = [np.arange(i, min(i + n_tasks, n_estimators)) for i in range(0, n_estimators, n_tasks)]
         self.query_chunk = query_chunk or max(1, _QUERY_CELLS // (n_tasks * max(1, n_features)))
         self.encoded = None
 
@@ -275,17 +293,21 @@ class InContextEnsemble:
 
     # ---------------------------------------------------------------------------------------------- API
     def encode(self) -> InContextEnsemble:
-        """Encode the context of all members in one batch (``cache=True``; a no-op once encoded).
+        """Encode the context of all members, batch by batch (``cache=True``; a no-op once encoded).
 
         Returns
         -------
         self : InContextEnsemble
         """
         if self.cache and self.encoded is None:
-            members = np.arange(self.n_estimators)
-            X, y, mask = self._members(members)
+            encoded = []
             with self._eval():
-                self.encoded = self.model.encode_context(X, y, n_classes=self.n_classes, categorical_mask=mask)
+                for members in self.member_groups:
+                    X, y, mask = self._members(members)
+                    encoded.append(
+                        self.model.encode_context(X, y, n_classes=self.n_classes, categorical_mask=mask)
+                    )
+            self.encoded = encoded
         return self
 
     def estimate_nbytes(self, probe_rows: int = 64) -> int:
@@ -320,7 +342,7 @@ class InContextEnsemble:
         -------
         nbytes : int
         """
-        return 0 if self.encoded is None else int(self.encoded.nbytes())
+        return 0 if self.encoded is None else int(sum(e.nbytes() for e in self.encoded))
 
     def predict_proba(self, X_query) -> np.ndarray:
         """Class probabilities of ``X_query``, averaged over the members.
@@ -339,7 +361,7 @@ class InContextEnsemble:
             return total
         if self.cache:
             self.encode()
-            groups = [(np.arange(self.n_estimators), self.encoded)]
+            groups = list(zip(self.member_groups, self.encoded))
         else:
             groups = [(np.array([b]), None) for b in range(self.n_estimators)]
         warned = False

@@ -121,12 +121,12 @@ def test_cached_batch_agrees_with_uncached_forward_for_every_member(make_backbon
     X, y, mask = _table()
     Xc, yc, Xq = X[:120], y[:120], X[120:]
     n_est = 4
-    ens = InContextEnsemble(model, Xc, yc, n_classes=3, categorical_mask=mask, n_estimators=n_est, random_state=5)
+    ens = InContextEnsemble(model, Xc, yc, n_classes=3, categorical_mask=mask, n_estimators=n_est, random_state=5,
+                            member_batch=n_est)
     ens.encode()
-    assert ens.nbytes() > 0
-    members = torch.arange(n_est)
+    assert ens.nbytes() > 0 and len(ens.encoded) == 1
     with torch.no_grad():
-        batched = model.predict_queries(ens.encoded, ens._queries(Xq, members.numpy()))
+        batched = model.predict_queries(ens.encoded[0], ens._queries(Xq, np.arange(n_est)))
     class_perms, feature_perms = ensemble_permutations(n_est, 3, X.shape[1], random_state=5)
     for b in range(n_est):
         f = feature_perms[b]
@@ -164,6 +164,10 @@ def test_predictions_do_not_depend_on_chunks_or_on_the_other_rows():
     for chunk in (1, 7, 33):
         chunked = InContextEnsemble(model, Xc, yc, query_chunk=chunk, **kwargs).predict_proba(Xq)
         np.testing.assert_allclose(chunked, reference, atol=1e-6, rtol=0)
+    for member_batch in (1, 2, 3):
+        grouped = InContextEnsemble(model, Xc, yc, member_batch=member_batch, **kwargs)
+        assert len(grouped.member_groups) == -(-3 // member_batch)
+        np.testing.assert_allclose(grouped.predict_proba(Xq), reference, atol=1e-6, rtol=0)
     ens = InContextEnsemble(model, Xc, yc, **kwargs)
     order = np.random.default_rng(0).permutation(len(Xq))
     np.testing.assert_allclose(ens.predict_proba(Xq[order]), reference[order], atol=1e-6, rtol=0)
