@@ -181,10 +181,10 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         What ``fit`` prepares for prediction (the probabilities are the same in every mode):
 
         - ``"fit_with_cache"``: ``fit`` runs the context rows through the backbone once for all ensemble
-          members (batched as independent tasks) and keeps the result (for the embedded model every layer's keys and values
-          of the context rows); a prediction then only runs its own rows — milliseconds for a few rows. The
-          memory it holds is :attr:`cache_nbytes_` (dropped from pickles and rebuilt by the first
-          prediction after loading).
+          members (batched as independent tasks) and keeps the result (for the embedded model every layer's
+          keys and values of the context rows); a prediction then only runs its own rows. The memory it
+          holds is :attr:`cache_nbytes_` (dropped from pickles and rebuilt by the first prediction after
+          loading).
         - ``"low_memory"``: nothing is kept; every prediction runs the context again, one ensemble member
           after another (the least memory, slowest).
         - ``"auto"``: ``"fit_with_cache"`` when the cache is estimated at most 1 GiB (e.g. 1,000 rows x 20

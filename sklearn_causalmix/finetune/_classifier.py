@@ -199,9 +199,10 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
     fit_mode : {"auto", "fit_with_cache", "low_memory"}, default="auto"
         What ``fit`` prepares for prediction, as in :class:`~sklearn_causalmix.backbones.InContextClassifier`:
         ``"fit_with_cache"`` runs the real rows through the fine-tuned backbone once at the end of ``fit``
-        (all ensemble members, batched as independent tasks) and keeps the result, so a prediction only runs its own rows;
-        ``"low_memory"`` keeps nothing and re-runs the context at every prediction; ``"auto"`` caches when
-        the cache is estimated at most 1 GiB. The probabilities are the same in every mode.
+        (all ensemble members, batched as independent tasks) and keeps the result, so a prediction only
+        runs its own rows; ``"low_memory"`` keeps nothing and re-runs the context at every prediction;
+        ``"auto"`` caches when the cache is estimated at most 1 GiB. The probabilities are the same in
+        every mode.
 
     Attributes
     ----------
