@@ -65,7 +65,8 @@ def _case(name):
         "datetime column": lambda: (X.assign(d=pd.date_range("2020-01-01", periods=N)), y),
         "mixed object column": lambda: (X.assign(d=[1, "x"] * (N // 2)), y),
         "bool and category columns": lambda: (
-            X.assign(d=np.arange(N) % 3 == 0, e=pd.Categorical(["k", "l", "m", "k"] * (N // 4))), y),
+            X.assign(d=np.arange(N) % 3 == 0, e=pd.Categorical(["k", "l", "m", "k"] * (N // 4))),
+            y),
         "integer labels": lambda: (X, np.arange(N) % 2),
         "missing labels": lambda: (X, np.where(np.arange(N) == 0, None, y)),
         "continuous labels": lambda: (X, rng.normal(size=N)),
@@ -216,7 +217,7 @@ def test_a_failed_refit_keeps_the_previous_model(estimator):
     (["pretrain"], "--out"),
     pytest.param(["pretrain", "--out", "{tmp}/pt", "--n-heads", "3", "--quiet"], "n_heads",
                  marks=pytest.mark.xfail(strict=True, raises=ValueError,
-                                         reason="pretrain raises a traceback (request to the lead)")),
+                                         reason="pretrain raises a traceback (lead's request)")),
     pytest.param(["pretrain", "--out", "{tmp}/pt", "--init", "{tmp}/none.json", "--quiet"],
                  "manifest", marks=pytest.mark.xfail(
                      strict=True, raises=FileNotFoundError,

@@ -1,4 +1,4 @@
-"""Fit on a source domain, predict on a shifted one: correct output or a clear error, nothing silent.
+"""Fit on a source domain, predict on a shifted one: correct output or a clear error, never silent.
 
 Both classifiers and the causal augmenter meet a target domain with categorical levels the source
 never had (object, ``category`` and boolean columns), new missingness, numbers far outside the
@@ -91,7 +91,7 @@ def test_unseen_levels_with_handle_unknown_error_raise(fitted):
     X.loc[:9, "site"] = "harbour"
     strict = fitted.set_params(handle_unknown="error")
     try:
-        with pytest.raises(ValueError, match="'site' has levels not seen at fit time: \\['harbour'\\]"):
+        with pytest.raises(ValueError, match=r"'site' has levels not seen at fit time: \['harb"):
             strict.predict(X)
     finally:
         fitted.set_params(handle_unknown="missing")

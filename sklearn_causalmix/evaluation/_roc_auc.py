@@ -1,4 +1,4 @@
-"""One ROC-AUC for binary and multiclass tasks (one-vs-rest macro over the classes present) and its scorer."""
+"""One ROC-AUC for binary and multiclass tasks (one-vs-rest, macro over present classes)."""
 
 from __future__ import annotations
 
