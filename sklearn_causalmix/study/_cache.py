@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import numbers
@@ -77,20 +78,44 @@ def unit_key(unit, settings, fingerprint):
 
 
 def _weights_fingerprint(model):
-    """sha256 of the embedded pretrained weights when ``model`` uses them (else None).
+    """sha256 of the weights file ``model`` uses (else None).
 
-    Part of the cache key, so that runs made with other weights are never read back.
+    The embedded pretrained weights for ``backbone="default"``; for a backbone spec with a
+    ``weights`` parameter naming a file (e.g. ``TabICLBackbone(weights="tabicl.ckpt")``) the
+    file's content. Part of the cache key, so that runs made with other weights are never read
+    back, also when a checkpoint is overwritten at the same path. None otherwise (then the
+    backbone's parameters alone key the runs).
     """
     params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
-    if params.get("backbone") != "default":
-        return None
-    try:
-        from sklearn_causalmix.backbones._weights import EMBEDDED_WEIGHTS
+    backbone = params.get("backbone")
+    if isinstance(backbone, str):
+        if backbone != "default":
+            return None
+        try:
+            from sklearn_causalmix.backbones._weights import EMBEDDED_WEIGHTS
 
-        with open(EMBEDDED_WEIGHTS) as fh:
-            return json.load(fh).get("sha256")
-    except (ImportError, OSError, ValueError):
+            with open(EMBEDDED_WEIGHTS) as fh:
+                return json.load(fh).get("sha256")
+        except (ImportError, OSError, ValueError):
+            return None
+    weights = backbone.get_params(deep=False).get("weights") if hasattr(
+        backbone, "get_params") else None
+    if not isinstance(weights, (str, os.PathLike)):
         return None
+    path = os.path.abspath(os.path.expanduser(os.fspath(weights)))
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return _file_digest(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _file_digest(path, mtime_ns, size):
+    """sha256 of a file, computed once per (path, modification time, size)."""
+    from sklearn_causalmix.backbones import file_sha256
+
+    return file_sha256(path)
 
 
 def augmenter_name(method):

@@ -389,3 +389,29 @@ def test_causalmix_method_runs_end_to_end_with_the_real_augmenter_and_model():
     assert row["n_masked_levels"] == row["n_test_shifted"] == 60  # every shifted row: new site
     for column in ("auc_in_domain", "auc_shifted", "ece_shifted", "brier_shifted"):
         assert 0 <= row[column] <= 1, column
+
+
+def test_cache_key_follows_the_content_of_a_spec_backbones_weights_file(tmp_path):
+    import os
+
+    from sklearn.base import BaseEstimator
+
+    from sklearn_causalmix import CausalMixFTClassifier
+    from sklearn_causalmix.study._cache import _weights_fingerprint
+
+    class FileSpec(BaseEstimator):  # stands in for TabICLBackbone(weights=path)
+        def __init__(self, weights=None):
+            self.weights = weights
+
+        def __call__(self):
+            raise AssertionError("not built here")
+
+    path = tmp_path / "model.ckpt"
+    path.write_bytes(b"first weights")
+    model = CausalMixFTClassifier(backbone=FileSpec(weights=str(path)))
+    first = _weights_fingerprint(model)
+    path.write_bytes(b"other weights, same path")
+    os.utime(path, ns=(1, 1))  # even with an unchanged-looking timestamp, the size differs
+    assert first is not None and _weights_fingerprint(model) not in (None, first)
+    assert _weights_fingerprint(CausalMixFTClassifier(backbone=FileSpec())) is None
+    assert _weights_fingerprint(CausalMixFTClassifier()) is not None  # the embedded weights
