@@ -213,6 +213,28 @@ def _column_spec(name, series, dtype, max_categories):
     return ColumnSpec(name, kind, dtype, levels)
 
 
+def _numeric_column_specs(frame, names, dtypes):
+    """Specs of the valid numpy-numeric columns of ``frame``, computed in one block: ``{j: spec}``.
+
+    Columns that are all missing or hold infinite values are left to :func:`_column_spec`, which
+    raises its usual error for them.
+    """
+    fast = [j for j, dt in enumerate(dtypes) if isinstance(dt, np.dtype) and dt.kind in "fiu"]
+    if len(fast) < 2:
+        return {}
+    values = frame.iloc[:, fast].to_numpy(dtype=np.float64)
+    missing = np.isnan(values)
+    valid = ~missing.all(axis=0) & ~np.isinf(values).any(axis=0)
+    fast = [j for j, ok in zip(fast, valid) if ok]
+    values = values[:, valid]
+    low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+    return {
+        j: ColumnSpec(names[j], "numeric" if dtypes[j].kind == "f" else "integer", dtypes[j], None,
+                      (float(low[k]), float(high[k])))
+        for k, j in enumerate(fast)
+    }
+
+
 def _as_2d_array(X):
     if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
         raise TypeError(
@@ -341,8 +363,9 @@ class TableSchema:
             raise ValueError("The table has 0 feature(s); at least one column is required.")
         if frame.shape[0] == 0:
             raise ValueError("The table has 0 sample(s); at least one row is required.")
+        fast = _numeric_column_specs(frame, names, dtypes)
         columns = tuple(
-            _column_spec(name, frame.iloc[:, j], dtypes[j], max_categories)
+            fast[j] if j in fast else _column_spec(name, frame.iloc[:, j], dtypes[j], max_categories)
             for j, name in enumerate(names)
         )
         return cls(columns=columns, is_frame=is_frame)
@@ -490,7 +513,24 @@ class TableSchema:
     def _encode_frame(self, frame, *, handle_unknown, warn):
         out = np.empty(frame.shape, dtype=np.float64)
         unseen_report = []
+        # numpy-numeric columns of numeric specs in one block (wide tables); the rest column by column
+        fast = [
+            j for j, (spec, dtype) in enumerate(zip(self.columns, frame.dtypes))
+            if not spec.is_categorical and isinstance(dtype, np.dtype) and dtype.kind in "fiu"
+        ]
+        if fast:
+            block = frame.iloc[:, fast].to_numpy(dtype=np.float64)
+            infinite = np.flatnonzero(np.isinf(block).any(axis=0))
+            if len(infinite):
+                raise ValueError(
+                    f"{_describe(self.columns[fast[infinite[0]]].name)} contains infinite values; "
+                    f"replace them with NaN (missing) or finite numbers."
+                )
+            out[:, fast] = block
+        fast = set(fast)
         for j, spec in enumerate(self.columns):
+            if j in fast:
+                continue
             series = frame.iloc[:, j]
             if spec.is_categorical:
                 codes = _level_index(spec.categories).get_indexer(series.to_numpy(dtype=object))

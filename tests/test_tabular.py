@@ -266,3 +266,28 @@ def test_wide_numeric_arrays_are_fast():
     schema = TableSchema.from_data(arr)
     schema.encode(arr)
     assert time.process_time() - start < 1.0
+
+
+def test_wide_dataframes_match_the_column_path_and_are_fast():
+    import time
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(30, 3000)), columns=[f"f{j}" for j in range(3000)])
+    X["i"] = rng.integers(0, 5, 30)
+    X["c"] = rng.choice(["a", "b"], 30)
+    X.loc[::3, "f7"] = np.nan
+    start = time.process_time()
+    schema = TableSchema.from_data(X)
+    Z = schema.encode(X)
+    assert time.process_time() - start < 1.5
+    for j in (0, 7, 3000, 3001):  # same specs as one-column tables give
+        name = X.columns[j]
+        assert schema.columns[j] == TableSchema.from_data(X[[name]]).columns[0]
+    np.testing.assert_array_equal(Z[:, :3000], X.iloc[:, :3000].to_numpy())
+    assert schema.columns[3000].kind == "integer" and schema.columns[3001].kind == "categorical"
+    with pytest.raises(ValueError, match="'f5' contains infinite values"):
+        schema.encode(X.assign(f5=np.inf))
+    with pytest.raises(ValueError, match="'f5' contains infinite values"):
+        TableSchema.from_data(X.assign(f5=np.inf))
+    with pytest.raises(ValueError, match="'f9' contains only missing values"):
+        TableSchema.from_data(X.assign(f9=np.nan))
