@@ -231,3 +231,15 @@ def test_bad_command_lines_exit_2_with_a_message(tmp_path, capsys, argv, message
     assert main(argv) == 2
     assert re.search(message, capsys.readouterr().err)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "case", [c for c, outcome in EXPECTED.items() if isinstance(outcome, tuple)])
+def test_ctgan_augmenter_checks_inputs_before_needing_ctgan(case):
+    """CTGAN is an optional extra; its input checks are the shared ones and run without it."""
+    from sklearn_causalmix.augment import CTGANAugmenter
+
+    X, y = _case(case)
+    error, message = EXPECTED[case]
+    with pytest.raises(error, match=message):
+        CTGANAugmenter(random_state=0).fit(X, y)
