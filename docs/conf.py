@@ -170,7 +170,8 @@ else:
     html_theme_options = {}
 # Single pages at the top level have no section navigation: no empty left side bar there.
 html_sidebars = {
-    page: [] for page in ("index", "install", "runtime", "limits", "glossary", "changelog", "citation")
+    page: []
+    for page in ("index", "install", "runtime", "limits", "glossary", "changelog", "citation")
 }
 html_title = f"sklearn-causalmix {release}"
 html_static_path = ["_static"]
@@ -260,16 +261,25 @@ def _write_weights_table():
             ("parameters", f"{m['n_parameters']:,}" if "n_parameters" in m else None),
             (
                 "architecture",
-                ", ".join(f"{k}={arch[k]}" for k in ("d_model", "n_layers", "n_heads", "mlp_ratio") if k in arch),
+                ", ".join(
+                    f"{k}={arch[k]}"
+                    for k in ("d_model", "n_layers", "n_heads", "mlp_ratio")
+                    if k in arch
+                ),
             ),
             (
                 "limits",
                 ", ".join(
-                    f"{k}={arch[k]}" for k in ("max_classes", "max_features", "max_context_rows") if k in arch
+                    f"{k}={arch[k]}"
+                    for k in ("max_classes", "max_features", "max_context_rows")
+                    if k in arch
                 ),
             ),
             ("hardware", m.get("hardware")),
-            ("device / precision", " / ".join(str(m[k]) for k in ("device", "mixed_precision") if k in m)),
+            (
+                "device / precision",
+                " / ".join(str(m[k]) for k in ("device", "mixed_precision") if k in m),
+            ),
             ("pretraining steps", _total_and_last(m, "steps_total", "steps")),
             ("wall time (s)", _total_and_last(m, "wall_time_total_s", "wall_time_s")),
             ("steps per second", m.get("steps_per_s")),
@@ -316,7 +326,8 @@ def _backbone_benchmark_note(sha256):
             "``benchmarks/bench_backbone.py``.\n"
         )
     medians = re.search(
-        r"\| shifted domain \| \*\*median\*\* \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|", report
+        r"\| shifted domain \| \*\*median\*\* \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|",
+        report,
     )
     if not medians:
         return ""
@@ -351,8 +362,11 @@ def _backbone_quality_text(manifest, report):
         f"parameters) was pretrained for {steps:,} steps in all ({where}"
         + (f"; {seconds / 60:.0f} minutes of wall time" if seconds else "")
         + ")"
-        + (f", its last stage on version {prior} of the synthetic prior." if staged
-           else f" on version {prior} of the synthetic prior.")
+        + (
+            f", its last stage on version {prior} of the synthetic prior."
+            if staged
+            else f" on version {prior} of the synthetic prior."
+        )
     )
     suite = manifest.get("validation_suite") or {}
     weaker = None
@@ -367,7 +381,9 @@ def _backbone_quality_text(manifest, report):
             f"{suite.get('random_forest_median_auc', float('nan')):.3f}) for a random forest"
         )
         if "previous_weights_mean_auc" in suite:
-            text += f"; the previously shipped weights reached {suite['previous_weights_mean_auc']:.3f}"
+            text += (
+                f"; the previously shipped weights reached {suite['previous_weights_mean_auc']:.3f}"
+            )
         text += " (the weights' manifest, ``validation_suite``)."
         if suite["mean_auc"] < suite["random_forest_mean_auc"]:
             weaker = "a random forest scores higher on average"
@@ -434,8 +450,11 @@ def _write_backbone_quality():
 
     if manifest_path.is_file():
         trained_on = manifest.get("prior_version", 1)
-        stage = "last pretraining stage of the shipped weights used" if "init" in manifest else (
-            "shipped weights were trained on")
+        stage = (
+            "last pretraining stage of the shipped weights used"
+            if "init" in manifest
+            else ("shipped weights were trained on")
+        )
         text = f"The {stage} **version {trained_on}** of the prior"
         if trained_on == PRIOR_VERSION:
             text += ", the version described here."
@@ -493,7 +512,9 @@ def _documented_attributes(path):
         return set()
     if not isinstance(cls, type):
         return set()
-    names = {p.name.strip() for p in ClassDoc(cls, config={"show_class_members": False})["Attributes"]}
+    names = {
+        p.name.strip() for p in ClassDoc(cls, config={"show_class_members": False})["Attributes"]
+    }
     for klass in cls.__mro__:  # attributes set in the class body or declared by annotation
         if klass.__module__.startswith("sklearn_causalmix"):
             names |= {n for n in vars(klass) if not n.startswith("_")}
@@ -534,7 +555,9 @@ def _resolve_our_names(app, env, node, contnode):
             candidates.append(home)
         for path in candidates:
             if last in _documented_attributes(path):
-                ref = py.resolve_xref(env, node["refdoc"], app.builder, "class", path, node, contnode)
+                ref = py.resolve_xref(
+                    env, node["refdoc"], app.builder, "class", path, node, contnode
+                )
                 if ref is not None:
                     return ref
     return None
@@ -552,7 +575,9 @@ def _append_unlisted_user_guide_pages(app, docname, source):
     text = source[0]
     listed = set(re.findall(r"^   (\S+)$", text, flags=re.M))
     extra = sorted(
-        p.stem for p in (DOCS / "user_guide").glob("*.rst") if p.stem != "index" and p.stem not in listed
+        p.stem
+        for p in (DOCS / "user_guide").glob("*.rst")
+        if p.stem != "index" and p.stem not in listed
     )
     if extra:
         source[0] = text.rstrip("\n") + "\n" + "".join(f"   {name}\n" for name in extra)

@@ -161,14 +161,18 @@ def test_subpackages_declare_all():
     assert SUBPACKAGES, "no public sub-package found"
     for sub in SUBPACKAGES:
         module = importlib.import_module(f"sklearn_causalmix.{sub}")
-        assert isinstance(getattr(module, "__all__", None), list), (
-            f"sklearn_causalmix.{sub} has no __all__ list; re-export its public names and list them there."
-        )
+        assert isinstance(
+            getattr(module, "__all__", None), list
+        ), f"sklearn_causalmix.{sub} has no __all__ list; re-export its public names and list them there."
 
 
-@pytest.mark.parametrize("obj", [o for _, _, o in DOCUMENTED], ids=[f"{s}.{n}" for s, n, _ in DOCUMENTED])
+@pytest.mark.parametrize(
+    "obj", [o for _, _, o in DOCUMENTED], ids=[f"{s}.{n}" for s, n, _ in DOCUMENTED]
+)
 def test_public_name_has_numpydoc_docstring_with_examples(obj):
-    problems = _docstring_problems(obj, need_examples=True, need_all_parameters=_wants_all_parameters(obj))
+    problems = _docstring_problems(
+        obj, need_examples=True, need_all_parameters=_wants_all_parameters(obj)
+    )
     assert not problems, f"{_path(obj)}: " + "; ".join(problems)
 
 
@@ -180,7 +184,9 @@ ESTIMATOR_METHODS = [
 ]
 
 
-@pytest.mark.parametrize("meth", [m for _, m in ESTIMATOR_METHODS], ids=[i for i, _ in ESTIMATOR_METHODS])
+@pytest.mark.parametrize(
+    "meth", [m for _, m in ESTIMATOR_METHODS], ids=[i for i, _ in ESTIMATOR_METHODS]
+)
 def test_estimator_methods_are_documented(meth):
     problems = _docstring_problems(meth, need_examples=False, need_all_parameters=True)
     assert not problems, f"{_path(meth)}: " + "; ".join(problems)
@@ -258,9 +264,30 @@ def _rst_checker():
         def run(self):
             return []
 
-    for role in ("class", "func", "meth", "attr", "mod", "data", "obj", "term", "ref", "exc", "doc", "math"):
+    for role in (
+        "class",
+        "func",
+        "meth",
+        "attr",
+        "mod",
+        "data",
+        "obj",
+        "term",
+        "ref",
+        "exc",
+        "doc",
+        "math",
+    ):
         roles.register_local_role(role, inert_role)
-    for directive in ("autosummary", "only", "plot", "seealso", "versionadded", "versionchanged", "deprecated"):
+    for directive in (
+        "autosummary",
+        "only",
+        "plot",
+        "seealso",
+        "versionadded",
+        "versionchanged",
+        "deprecated",
+    ):
         directives.register_directive(directive, InertDirective)
 
     def check(obj):
@@ -279,7 +306,11 @@ DOCSTRING_TARGETS = [
     target
     for sub, name, obj in DOCUMENTED
     for target in [(f"{sub}.{name}", obj)]
-    + ([(f"{sub}.{name}.{m}", meth) for m, meth in _public_methods(obj)] if inspect.isclass(obj) else [])
+    + (
+        [(f"{sub}.{name}.{m}", meth) for m, meth in _public_methods(obj)]
+        if inspect.isclass(obj)
+        else []
+    )
 ]
 
 
@@ -290,7 +321,9 @@ def rst_check():
     return _rst_checker()
 
 
-@pytest.mark.parametrize("obj", [o for _, o in DOCSTRING_TARGETS], ids=[i for i, _ in DOCSTRING_TARGETS])
+@pytest.mark.parametrize(
+    "obj", [o for _, o in DOCSTRING_TARGETS], ids=[i for i, _ in DOCSTRING_TARGETS]
+)
 def test_docstring_is_valid_restructuredtext(obj, rst_check):
     messages = rst_check(obj)
     assert not messages, (
@@ -333,7 +366,9 @@ def test_api_reference_lists_every_public_name():
         missing = sorted(exported - listed)
         extra = sorted(listed - exported)
         assert not missing, f"docs/api.rst does not list {missing} of {module_name}.__all__"
-        assert not extra, f"docs/api.rst lists {extra} under {module_name}, which are not in its __all__"
+        assert (
+            not extra
+        ), f"docs/api.rst lists {extra} under {module_name}, which are not in its __all__"
     documented_modules = {m for m in listing if m and m.startswith("sklearn_causalmix.")}
     unknown = sorted(documented_modules - {f"sklearn_causalmix.{s}" for s in SUBPACKAGES})
     assert not unknown, f"docs/api.rst documents modules that do not exist (yet): {unknown}"
@@ -356,17 +391,36 @@ def built_docs(tmp_path_factory):
     import sys
 
     for module in ("sphinx", "numpydoc", "sphinx_gallery", "pydata_sphinx_theme"):
-        pytest.importorskip(module, reason='the documentation build needs the docs extra (pip install ".[docs]")')
-    assert importlib.util.find_spec("sphinx-mathjax-offline") is not None, (
-        "sphinx-mathjax-offline (docs extra) is missing: formulas would need MathJax from the network"
-    )
+        pytest.importorskip(
+            module, reason='the documentation build needs the docs extra (pip install ".[docs]")'
+        )
+    assert (
+        importlib.util.find_spec("sphinx-mathjax-offline") is not None
+    ), "sphinx-mathjax-offline (docs extra) is missing: formulas would need MathJax from the network"
     out = tmp_path_factory.mktemp("docs_build")
     env = dict(os.environ, MPLBACKEND="Agg", CAUSALMIX_FAST="1")
     env.pop("CAUSALMIX_FULL", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "-n", "--keep-going", "-q", "-D", "plot_gallery=0",
-         "-b", "html", str(ROOT / "docs"), str(out / "html")],
-        cwd=ROOT / "docs", env=env, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "-n",
+            "--keep-going",
+            "-q",
+            "-D",
+            "plot_gallery=0",
+            "-b",
+            "html",
+            str(ROOT / "docs"),
+            str(out / "html"),
+        ],
+        cwd=ROOT / "docs",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, (
         "The documentation build (sphinx -W -n, gallery not executed) failed:\n"
@@ -384,12 +438,12 @@ def test_docs_build_is_nitpick_clean_and_offline(built_docs):
         encoding="utf-8"
     )
     for method in ("fit", "sample", "fit_resample"):  # inherited from BaseAugmenter
-        assert f'id="sklearn_causalmix.augment.NoiseAugmenter.{method}"' in api, (
-            f"the NoiseAugmenter API page does not document its inherited method {method}"
-        )
-    cls = (built_docs / "generated" / "sklearn_causalmix.augment.CausalSCMAugmenter.html").read_text(
-        encoding="utf-8"
-    )
+        assert (
+            f'id="sklearn_causalmix.augment.NoiseAugmenter.{method}"' in api
+        ), f"the NoiseAugmenter API page does not document its inherited method {method}"
+    cls = (
+        built_docs / "generated" / "sklearn_causalmix.augment.CausalSCMAugmenter.html"
+    ).read_text(encoding="utf-8")
     assert 'id="sklearn_causalmix.augment.CausalSCMAugmenter.fit"' in cls
     assert "https://scikit-learn.org/stable/modules/generated/" in (
         built_docs / "user_guide" / "synthetic_ratio.html"

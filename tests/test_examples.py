@@ -44,15 +44,17 @@ def test_example_has_gallery_header(example):
         overline, lines = lines[0], lines[1:]
     else:
         overline = None
-    assert len(lines) >= 2, f"{example.name}: the docstring must start with a title and its underline."
+    assert (
+        len(lines) >= 2
+    ), f"{example.name}: the docstring must start with a title and its underline."
     title, underline = lines[0], lines[1]
     assert title and set(underline) == {"="} and len(underline) >= len(title), (
         f"{example.name}: the docstring must start with a title underlined by '=' at least as long "
         f"as the title, got {title!r} / {underline!r}."
     )
-    assert overline is None or overline == underline, (
-        f"{example.name}: the title's overline and underline must be identical."
-    )
+    assert (
+        overline is None or overline == underline
+    ), f"{example.name}: the title's overline and underline must be identical."
 
 
 # Runs an example as __main__ between two snapshots of the package's public classes and functions.
@@ -98,12 +100,12 @@ def test_example_states_fast_mode_and_thumbnail(example):
     """The text says what the fast mode changes, and the gallery thumbnail is a chosen figure."""
     source = example.read_text(encoding="utf-8")
     doc = ast.get_docstring(ast.parse(source)) or ""
-    assert "CAUSALMIX_FAST" in doc, (
-        f"{example.name}: the docstring must say what the fast mode (CAUSALMIX_FAST=1) changes"
-    )
-    assert "sphinx_gallery_thumbnail_number" in source, (
-        f"{example.name}: choose the thumbnail figure with '# sphinx_gallery_thumbnail_number = N'"
-    )
+    assert (
+        "CAUSALMIX_FAST" in doc
+    ), f"{example.name}: the docstring must say what the fast mode (CAUSALMIX_FAST=1) changes"
+    assert (
+        "sphinx_gallery_thumbnail_number" in source
+    ), f"{example.name}: choose the thumbnail figure with '# sphinx_gallery_thumbnail_number = N'"
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])

@@ -47,12 +47,19 @@ def quick_start_blocks():
 
 def _run(code, tmp_path):
     env = dict(os.environ)
-    env.update(MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
+    env.update(
+        MPLBACKEND="Agg",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+    )
     if os.environ.get("PYTEST_XDIST_WORKER"):
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = "1"
     proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=TIMEOUT,
     )
     assert proc.returncode == 0, (
@@ -64,9 +71,9 @@ def _run(code, tmp_path):
 
 def _on_table(blocks, table):
     code = "\n".join(blocks)
-    assert code.count('load_shifted_dataset("penguins")') == 1, (
-        'the snippet should load "penguins" exactly once (the test swaps in "anes96")'
-    )
+    assert (
+        code.count('load_shifted_dataset("penguins")') == 1
+    ), 'the snippet should load "penguins" exactly once (the test swaps in "anes96")'
     return code if table == "penguins" else code.replace('"penguins"', f'"{table}"', 1)
 
 
@@ -77,7 +84,7 @@ def test_snippets_are_found():
 
 @pytest.mark.parametrize("table", ["penguins", "anes96"], ids=["multiclass", "binary"])
 def test_readme_first_look_runs(table, tmp_path):
-    pytest.importorskip("palmerpenguins", reason='the snippet needs the [datasets] extra')
+    pytest.importorskip("palmerpenguins", reason="the snippet needs the [datasets] extra")
     out = _run(_on_table(readme_blocks(), table), tmp_path)
     assert "synthetic_ratio" in out  # the printed best_params_
     assert (tmp_path / "causalmix_cache").is_dir()  # memory= was used
@@ -85,7 +92,7 @@ def test_readme_first_look_runs(table, tmp_path):
 
 @pytest.mark.parametrize("table", ["penguins", "anes96"], ids=["multiclass", "binary"])
 def test_quick_start_runs(table, tmp_path):
-    pytest.importorskip("palmerpenguins", reason='the snippet needs the [datasets] extra')
+    pytest.importorskip("palmerpenguins", reason="the snippet needs the [datasets] extra")
     out = _run(_on_table(quick_start_blocks(), table), tmp_path)
     assert "synthetic_ratio" in out and "test_roc_auc" in out
 
@@ -95,7 +102,9 @@ def test_readme_quotes_the_shipped_weights():
     import json
 
     manifest = json.loads(
-        (ROOT / "sklearn_causalmix" / "backbones" / "weights" / "default.json").read_text(encoding="utf-8")
+        (ROOT / "sklearn_causalmix" / "backbones" / "weights" / "default.json").read_text(
+            encoding="utf-8"
+        )
     )
     suite = manifest.get("validation_suite")
     assert suite, "the shipped weights' manifest has no validation_suite; README.md quotes one"
@@ -104,7 +113,7 @@ def test_readme_quotes_the_shipped_weights():
         f"its mean ROC-AUC on the 13 real tables of its validation suite is {suite['mean_auc']:.3f} "
         f"against {suite['random_forest_mean_auc']:.3f} for a random forest"
     )
-    assert quoted in text, (
-        f"README.md's 'A first look' should quote the shipped weights' validation suite: {quoted!r}"
-    )
+    assert (
+        quoted in text
+    ), f"README.md's 'A first look' should quote the shipped weights' validation suite: {quoted!r}"
     assert "over 13 real tables" in suite["what"]

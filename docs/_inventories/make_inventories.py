@@ -41,7 +41,11 @@ def _methods(cls):
     for name, member in inspect.getmembers(cls):
         if name.startswith("_"):
             continue
-        if inspect.isfunction(member) or inspect.ismethoddescriptor(member) or inspect.ismethod(member):
+        if (
+            inspect.isfunction(member)
+            or inspect.ismethoddescriptor(member)
+            or inspect.ismethod(member)
+        ):
             out.append((name, "method"))
         elif isinstance(member, property):
             out.append((name, "attribute"))
@@ -103,13 +107,19 @@ def numpy_entries():
         entries.append((full, role, f"reference/generated/{full}.html#$"))
         if role == "class" and name in ("ndarray", "dtype"):
             for meth, mrole in _methods(obj):
-                entries.append((f"{full}.{meth}", mrole, f"reference/generated/{full}.{meth}.html#$"))
+                entries.append(
+                    (f"{full}.{meth}", mrole, f"reference/generated/{full}.{meth}.html#$")
+                )
     entries += [
         ("numpy.random", "module", "reference/random/index.html#module-numpy.random"),
         ("numpy.random.Generator", "class", "reference/random/generator.html#$"),
         ("numpy.random.default_rng", "function", "reference/random/generator.html#$"),
         ("numpy.random.RandomState", "class", "reference/random/legacy.html#$"),
-        ("numpy.random.SeedSequence", "class", "reference/random/bit_generators/generated/$.html#$"),
+        (
+            "numpy.random.SeedSequence",
+            "class",
+            "reference/random/bit_generators/generated/$.html#$",
+        ),
     ]
     return entries
 
@@ -152,7 +162,8 @@ def joblib_entries():
 
 def torch_entries():
     """PyTorch: ``generated/<full name>.html`` for functions and classes of the main namespaces;
-    ``torch.Tensor`` on ``tensors.html``, ``torch.device``/``torch.dtype`` on ``tensor_attributes.html``."""
+    ``torch.Tensor`` on ``tensors.html``, ``torch.device``/``torch.dtype`` on ``tensor_attributes.html``.
+    """
     import torch
 
     entries = [
@@ -171,7 +182,11 @@ def torch_entries():
         module = importlib.import_module(modname)
         names = getattr(module, "__all__", None) or _public(module)
         for name in names:
-            if name.startswith("_") or (modname == "torch" and name in special) or not hasattr(module, name):
+            if (
+                name.startswith("_")
+                or (modname == "torch" and name in special)
+                or not hasattr(module, name)
+            ):
                 continue
             obj = getattr(module, name)
             role = _role(obj)
@@ -180,8 +195,10 @@ def torch_entries():
             full = f"{modname}.{name}"
             page = f"generated/{full}.html"
             entries.append((full, role, page + "#$"))
-            if role == "class" and modname in ("torch.nn", "torch.optim") and name in (
-                "Module", "Parameter", "AdamW", "Adam", "SGD", "Optimizer"
+            if (
+                role == "class"
+                and modname in ("torch.nn", "torch.optim")
+                and name in ("Module", "Parameter", "AdamW", "Adam", "SGD", "Optimizer")
             ):
                 for meth, mrole in _methods(obj):
                     entries.append((f"{full}.{meth}", mrole, page + "#$"))
@@ -209,7 +226,7 @@ def write_inventory(key):
     inv.project = project
     inv.version = importlib.metadata.version(dist).split("+")[0]
     seen = set()
-    for name, role, uri in entries_fn():
+    for name, role, uri in sorted(entries_fn()):  # sorted: the same bytes on every run
         domain, role = role.split(":") if ":" in role else ("py", role)
         if (name, role) in seen:
             continue
@@ -218,7 +235,9 @@ def write_inventory(key):
         if domain == "std":
             dispname = name.capitalize()
         inv.objects.append(
-            soi.DataObjStr(name=name, domain=domain, role=role, priority="1", uri=uri, dispname=dispname)
+            soi.DataObjStr(
+                name=name, domain=domain, role=role, priority="1", uri=uri, dispname=dispname
+            )
         )
     path = HERE / f"{key}.inv"
     soi.writebytes(path, soi.compress(inv.data_file(contract=True)))
