@@ -23,13 +23,18 @@ def resolve_device(device="auto") -> torch.device:
     Raises
     ------
     ValueError
-        If a CUDA or MPS device is asked for but not available.
+        If the device is not one of ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:<index>"``, ``"mps"``, or a
+        CUDA or MPS device is asked for but not available.
 
     Examples
     --------
     >>> from sklearn_causalmix.backbones import resolve_device
     >>> resolve_device("cpu")
     device(type='cpu')
+    >>> resolve_device("tpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: device='tpu' is not a device this package runs on; use 'auto', 'cpu', 'cuda', 'cuda:<index>' or 'mps'.
     """
     if isinstance(device, torch.device):
         device = str(device)
@@ -40,9 +45,22 @@ def resolve_device(device="auto") -> torch.device:
         if mps is not None and mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(
+            f"device={device!r} is not a device this package runs on; use 'auto', 'cpu', 'cuda', 'cuda:<index>' "
+            "or 'mps'."
+        )
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for, but torch sees no CUDA device; use 'auto' or 'cpu'.")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={device!r} was asked for, but torch sees {torch.cuda.device_count()} CUDA device(s); use "
+            f"'cuda' or an index below {torch.cuda.device_count()}."
+        )
     if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise ValueError(f"device={device!r} was asked for, but MPS is not available; use 'auto' or 'cpu'.")
     return dev

@@ -12,10 +12,6 @@ from sklearn_causalmix.backbones import InContextClassifier
 EXPECTED_FAILED_CHECKS = {
     "check_dtype_object": "object columns of arbitrary Python objects are refused with a TypeError that names "
     "the column and the fix, not sklearn's 'argument must be a string or a number' wording",
-    "check_classifiers_train": "the check asks for > 83% training accuracy on toy blobs; the shipped weights "
-    "(2,101 pretraining steps) fall short zero-shot, as benchmarks/results/backbone.md reports",
-    "check_classifiers_train(readonly_memmap=True)": "same as check_classifiers_train",
-    "check_classifiers_train(readonly_memmap=True,X_dtype=float32)": "same as check_classifiers_train",
     "check_methods_subset_invariance": "rows predicted alone and in a batch agree to ~2e-7 (float32 matrix "
     "kernels block differently for different numbers of rows), the check asks for rtol=1e-7; "
     "tests/backbones/test_inference.py checks the independence from the other rows to 1e-6",
@@ -86,3 +82,14 @@ def test_missing_values_are_accepted():
     X.iloc[::5, 5] = None
     clf = InContextClassifier(n_estimators=1, device="cpu").fit(X, y)
     assert np.isfinite(clf.predict_proba(X)).all()
+
+
+@pytest.mark.parametrize("device", ["tpu", "cuda:x", "xla"])
+def test_unknown_devices_are_refused_with_the_valid_values(device):
+    from sklearn_causalmix.backbones import resolve_device
+
+    with pytest.raises(ValueError, match="use 'auto', 'cpu', 'cuda', 'cuda:<index>' or 'mps'"):
+        resolve_device(device)
+    X, y = _data()
+    with pytest.raises(ValueError, match="not a device this package runs on"):
+        InContextClassifier(device=device).fit(X, y)
