@@ -12,8 +12,41 @@ import sys
 __all__ = ["main"]
 
 
+def _pretrain_arg_error(args) -> str | None:
+    """What is wrong with the ``pretrain`` arguments (a message for the user), or None."""
+    from pathlib import Path
+
+    positive = {"--minutes": args.minutes, "--lr": args.lr, "--cpu-minutes": args.cpu_minutes,
+                "--validate-minutes": args.validate_minutes, "--checkpoint-minutes": args.checkpoint_minutes}
+    for flag, value in positive.items():
+        if value is not None and not value > 0:
+            return f"{flag} must be positive, got {value}."
+    at_least = {"--max-steps": (args.max_steps, 1), "--threads": (args.threads, 1), "--d-model": (args.d_model, 1),
+                "--n-layers": (args.n_layers, 1), "--n-heads": (args.n_heads, 1), "--mlp-ratio": (args.mlp_ratio, 1),
+                "--min-rows": (args.min_rows, 4), "--max-features": (args.max_features, 2),
+                "--tokens": (args.tokens, 64)}
+    for flag, (value, low) in at_least.items():
+        if value is not None and value < low:
+            return f"{flag} must be at least {low}, got {value}."
+    if args.d_model % args.n_heads:
+        return f"--d-model {args.d_model} must be divisible by --n-heads {args.n_heads}."
+    if args.max_rows <= args.min_rows:
+        return f"--max-rows ({args.max_rows}) must be larger than --min-rows ({args.min_rows})."
+    if args.init is not None and not Path(args.init).is_file():
+        return f"--init {args.init!r}: no such manifest (a model.json written by causalmix pretrain)."
+    if args.resume and not (Path(args.out) / "checkpoint.pt").is_file():
+        return (f"--resume: no checkpoint.pt in {args.out!r}; start the run without --resume, or continue saved "
+                "weights with --init MANIFEST.")
+    return None
+
+
 def _cmd_pretrain(args) -> int:
     import os
+
+    problem = _pretrain_arg_error(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
 
     # OpenMP threads that spin while waiting burn the cores other jobs need; set before torch loads OpenMP.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -215,13 +215,15 @@ def test_a_failed_refit_keeps_the_previous_model(estimator):
       "--methods", "logreg"], "--cache-dir '.*a_file' is not a writable folder"),
     (["pretrain", "--out", "{tmp}/pt", "--recipe", "v3"], "invalid choice: 'v3'"),
     (["pretrain"], "--out"),
-    pytest.param(["pretrain", "--out", "{tmp}/pt", "--n-heads", "3", "--quiet"], "n_heads",
-                 marks=pytest.mark.xfail(strict=True, raises=ValueError,
-                                         reason="pretrain raises a traceback (lead's request)")),
-    pytest.param(["pretrain", "--out", "{tmp}/pt", "--init", "{tmp}/none.json", "--quiet"],
-                 "manifest", marks=pytest.mark.xfail(
-                     strict=True, raises=FileNotFoundError,
-                     reason="pretrain raises a traceback (request to the lead)")),
+    (["pretrain", "--out", "{tmp}/pt", "--n-heads", "3", "--quiet"], "divisible by --n-heads 3"),
+    (["pretrain", "--out", "{tmp}/pt", "--init", "{tmp}/none.json", "--quiet"], "no such manifest"),
+    (["pretrain", "--out", "{tmp}/pt", "--minutes", "-1"], "--minutes must be positive"),
+    (["pretrain", "--out", "{tmp}/pt", "--tokens", "0"], "--tokens must be at least 64"),
+    (["pretrain", "--out", "{tmp}/pt", "--max-steps", "-5"], "--max-steps must be at least 1"),
+    (["pretrain", "--out", "{tmp}/pt", "--lr", "-1"], "--lr must be positive"),
+    (["pretrain", "--out", "{tmp}/pt", "--d-model", "0"], "--d-model must be at least 1"),
+    (["pretrain", "--out", "{tmp}/pt", "--min-rows", "600", "--max-rows", "512"], "larger than --min-rows"),
+    (["pretrain", "--out", "{tmp}/pt", "--resume"], "no checkpoint.pt"),
 ])
 def test_bad_command_lines_exit_2_with_a_message(tmp_path, capsys, argv, message):
     import re

@@ -110,16 +110,11 @@ class ValidationSuite:
                     )
                 self.splits.append(_Split(name, seed, X_train, y_train, X_rest, y_rest))
 
-    def _auc(self, split, proba, classes) -> float:
-        from sklearn.metrics import roc_auc_score
+    @staticmethod
+    def _auc(split, proba, classes) -> float:
+        from sklearn_causalmix.evaluation import multiclass_roc_auc
 
-        if len(classes) == 2:
-            return float(roc_auc_score(split.y_test == classes[1], proba[:, 1]))
-        present = np.isin(classes, split.y_test.unique())
-        return float(
-            roc_auc_score(split.y_test, proba[:, present] / proba[:, present].sum(1, keepdims=True),
-                          multi_class="ovr", labels=classes[present])
-        )
+        return multiclass_roc_auc(split.y_test, proba, labels=classes)
 
     def score(self, model, *, n_estimators: int = 1) -> dict:
         """Zero-shot ROC-AUC of ``model`` on every split (the model's train/eval mode is restored).
