@@ -98,6 +98,7 @@ EXPECTED = {
     },
     "10^4 columns": {
         "CausalSCMAugmenter": (ValueError, "10000 features, more than max_features=100"),
+        "GaussianCopulaAugmenter": (ValueError, "10000 features, more than max_features=1000"),
         "default": OK,
     },
     "datetime column": (TypeError, "'d' has unsupported dtype datetime64.*convert it to numbers"),
@@ -120,10 +121,9 @@ EXPECTED = {
     "sparse X": (TypeError, "[Ss]parse"),
 }
 # Slow fits that add nothing over the cheaper estimators (the causal augmenter is covered by the
-# cases that exercise its own checks; the copula's 10^4 columns: see the reliability page).
+# cases that exercise its own checks).
 SKIP = {("CausalSCMAugmenter", c) for c in ("nan", "bool and category columns", "integer labels",
-                                            "12 classes")} | {("GaussianCopulaAugmenter",
-                                                               "10^4 columns")}
+                                            "12 classes")}
 
 
 def _expected(case, estimator):
