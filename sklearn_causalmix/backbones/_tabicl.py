@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import torch
 
+from sklearn_causalmix.backbones._adapters import (
+    check_n_classes, cpu_state_dict, episode_tables, nanmean, nanstd,
+)
 from sklearn_causalmix.backbones._base import BackboneLimits, TabularBackbone
 from sklearn_causalmix.backbones._spec import BackboneSpec, resolve_weights_path
 
@@ -49,21 +52,6 @@ def _import_tabicl():
             "`pip install \"sklearn-causalmix[tabicl]\"`."
         ) from exc
     return TabICL
-
-
-def _nanmean(x: torch.Tensor, dim: int = 0) -> torch.Tensor:
-    ok = ~torch.isnan(x)
-    count = ok.sum(dim)
-    total = torch.where(ok, x, torch.zeros_like(x)).sum(dim)
-    return torch.where(count > 0, total / count.clamp_min(1), torch.zeros_like(total))
-
-
-def _nanstd(x: torch.Tensor, ddof: int, dim: int = 0) -> torch.Tensor:
-    ok = ~torch.isnan(x)
-    count = ok.sum(dim)
-    mean = _nanmean(x, dim)
-    sq = torch.where(ok, (x - mean) ** 2, torch.zeros_like(x)).sum(dim)
-    return (sq / (count - ddof).clamp_min(1)).sqrt()
 
 
 def tabicl_preprocess(X: torch.Tensor, n_context: int, categorical: torch.Tensor, outlier_threshold: float):
@@ -93,7 +81,7 @@ def tabicl_preprocess(X: torch.Tensor, n_context: int, categorical: torch.Tensor
     order = torch.cat([torch.nonzero(categorical).flatten(), torch.nonzero(~categorical).flatten()])
     X, categorical = X[:, order], categorical[order]
     missing = torch.isnan(X)
-    mean = _nanmean(X[:n_context])
+    mean = nanmean(X[:n_context])
     X = torch.where(missing, torch.where(categorical, torch.full_like(X, -1.0), mean.expand_as(X)), X)
 
     ctx = X[:n_context]
@@ -111,10 +99,10 @@ def tabicl_preprocess(X: torch.Tensor, n_context: int, categorical: torch.Tensor
     ctx = X[:n_context]
     ddof = 1 if n_context > 1 else 0
     mu = ctx.mean(dim=0)
-    sd = _nanstd(ctx, ddof).clamp_min(1e-6)
+    sd = nanstd(ctx, ddof).clamp_min(1e-6)
     outlier = (ctx < mu - outlier_threshold * sd) | (ctx > mu + outlier_threshold * sd)
     clean = torch.where(outlier, torch.full_like(ctx, float("nan")), ctx)
-    mu, sd = _nanmean(clean), _nanstd(clean, ddof).clamp_min(1e-6)
+    mu, sd = nanmean(clean), nanstd(clean, ddof).clamp_min(1e-6)
     lower, upper = mu - outlier_threshold * sd, mu + outlier_threshold * sd
     X = torch.maximum(-torch.log1p(X.abs()) + lower, X)
     return torch.minimum(torch.log1p(X.abs()) + upper, X)
@@ -163,13 +151,8 @@ class TabICLAdapter(TabularBackbone):
         self.limits = BackboneLimits(int(model.max_classes), int(max_features), int(max_context_rows))
 
     def _prepare(self, X_context, X_query, categorical_mask):
-        B, n_context, n_features = X_context.shape
-        dtype = torch.float32 if X_context.device.type == "mps" else torch.float64
-        X = torch.cat([X_context, X_query], dim=1).to(dtype)
-        if categorical_mask is None:
-            mask = torch.zeros(B, n_features, dtype=torch.bool, device=X.device)
-        else:
-            mask = categorical_mask.to(X.device, torch.bool).expand(B, n_features)
+        B, n_context, _ = X_context.shape
+        X, mask = episode_tables(torch.cat([X_context, X_query], dim=1), categorical_mask)
         return [tabicl_preprocess(X[b], n_context, mask[b], self.outlier_threshold) for b in range(B)]
 
     def _network(self, X, y_context, n_context, n_classes):
@@ -183,11 +166,7 @@ class TabICLAdapter(TabularBackbone):
 
     def forward(self, X_context, y_context, X_query, *, n_classes, categorical_mask=None):
         """Class logits of the query rows; see :meth:`TabularBackbone.forward`."""
-        if not 1 <= n_classes <= self.limits.max_classes:
-            raise ValueError(
-                f"n_classes={n_classes} is outside what this TabICL checkpoint supports "
-                f"(1..{self.limits.max_classes})."
-            )
+        check_n_classes(n_classes, self.limits.max_classes, "TabICL")
         n_context = X_context.shape[1]
         tables = self._prepare(X_context, X_query, categorical_mask)
         dtype = next(self.model.parameters()).dtype
@@ -209,8 +188,7 @@ class TabICLAdapter(TabularBackbone):
         ----------
         path : str or Path
         """
-        state = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
-        torch.save({"config": self.config, "state_dict": state}, path)
+        torch.save({"config": self.config, "state_dict": cpu_state_dict(self.model)}, path)
 
 
 def tiny_tabicl_config(**overrides) -> dict:

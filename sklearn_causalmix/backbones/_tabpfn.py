@@ -35,6 +35,9 @@ from __future__ import annotations
 
 import torch
 
+from sklearn_causalmix.backbones._adapters import (
+    check_n_classes, cpu_state_dict, episode_tables, nanmean, nanstd,
+)
 from sklearn_causalmix.backbones._base import BackboneLimits, EncodedContext, TabularBackbone
 from sklearn_causalmix.backbones._spec import BackboneSpec, resolve_weights_path
 
@@ -89,18 +92,6 @@ def parity_inference_config() -> dict:
         "POLYNOMIAL_FEATURES": "no",
         "OUTLIER_REMOVAL_STD": 12.0,
     }
-
-
-def _nanmean(x: torch.Tensor) -> torch.Tensor:
-    ok = ~torch.isnan(x)
-    return torch.where(ok, x, torch.zeros_like(x)).sum(0) / ok.sum(0).clamp_min(1)
-
-
-def _nanstd(x: torch.Tensor) -> torch.Tensor:
-    ok = ~torch.isnan(x)
-    mean = _nanmean(x)
-    sq = torch.where(ok, (x - mean) ** 2, torch.zeros_like(x)).sum(0)
-    return (sq / (ok.sum(0) - 1).clamp_min(1)).sqrt()
 
 
 def _n_distinct(x: torch.Tensor) -> torch.Tensor:
@@ -165,10 +156,10 @@ def _fit(ctx: torch.Tensor, categorical: torch.Tensor, n_sigma):
     value = torch.where(nan.all(dim=0), torch.full_like(high, float("nan")), high)
     stats = {"columns": columns, "numeric": ~categorical, "bounds": None, "flat": flat, "value": value}
     if n_sigma is not None and n_context > 1:
-        mu, sd = _nanmean(ctx), _nanstd(ctx)
+        mu, sd = nanmean(ctx), nanstd(ctx)
         outlier = (ctx > mu + n_sigma * sd) | (ctx < mu - n_sigma * sd)
         clean = torch.where(outlier, torch.full_like(ctx, float("nan")), ctx)
-        mu, sd = _nanmean(clean), _nanstd(clean)
+        mu, sd = nanmean(clean), nanstd(clean)
         stats["bounds"] = (mu - n_sigma * sd, mu + n_sigma * sd)
     return stats
 
@@ -242,24 +233,11 @@ class TabPFNV2Adapter(TabularBackbone):
         out = self.model(X[:, None].to(dtype), y_context[:, None].to(dtype))  # (n_query, 1, n_out)
         return self._to_classes(out[:, 0], y_context, n_classes)
 
-    def _tasks(self, X, categorical_mask):
-        B, _, n_features = X.shape
-        dtype = torch.float32 if X.device.type == "mps" else torch.float64
-        if categorical_mask is None:
-            mask = torch.zeros(B, n_features, dtype=torch.bool, device=X.device)
-        else:
-            mask = categorical_mask.to(X.device, torch.bool).expand(B, n_features)
-        return X.to(dtype), mask
-
     def forward(self, X_context, y_context, X_query, *, n_classes, categorical_mask=None):
         """Class logits of the query rows; see :meth:`TabularBackbone.forward`."""
-        if not 1 <= n_classes <= self.limits.max_classes:
-            raise ValueError(
-                f"n_classes={n_classes} is outside what this TabPFN checkpoint supports "
-                f"(1..{self.limits.max_classes})."
-            )
+        check_n_classes(n_classes, self.limits.max_classes, "TabPFN")
         n_context = X_context.shape[1]
-        X, mask = self._tasks(torch.cat([X_context, X_query], dim=1), categorical_mask)
+        X, mask = episode_tables(torch.cat([X_context, X_query], dim=1), categorical_mask)
         out = [
             self._episode(tabpfn_preprocess(X[b], n_context, mask[b], self.outlier_removal_std), y_context[b],
                           n_classes)
@@ -284,12 +262,8 @@ class TabPFNV2Adapter(TabularBackbone):
         -------
         context : EncodedContext
         """
-        if not 1 <= n_classes <= self.limits.max_classes:
-            raise ValueError(
-                f"n_classes={n_classes} is outside what this TabPFN checkpoint supports "
-                f"(1..{self.limits.max_classes})."
-            )
-        X, mask = self._tasks(X_context, categorical_mask)
+        check_n_classes(n_classes, self.limits.max_classes, "TabPFN")
+        X, mask = episode_tables(X_context, categorical_mask)
         dtype = next(self.model.parameters()).dtype
         state = []
         for b in range(X.shape[0]):
@@ -312,7 +286,7 @@ class TabPFNV2Adapter(TabularBackbone):
         -------
         logits : torch.Tensor of shape (B, n_query, n_classes)
         """
-        X, _ = self._tasks(X_query, None)
+        X, _ = episode_tables(X_query, None)
         dtype = next(self.model.parameters()).dtype
         out = []
         for b, (stats, cache, y_context) in enumerate(context.state):
@@ -328,8 +302,7 @@ class TabPFNV2Adapter(TabularBackbone):
         ----------
         path : str or Path
         """
-        state = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
-        torch.save({**self.checkpoint, "state_dict": state}, path)
+        torch.save({**self.checkpoint, "state_dict": cpu_state_dict(self.model)}, path)
 
 
 def tiny_tabpfn_v2_model(seed=0, **overrides):
