@@ -78,7 +78,26 @@ def _as_list(values):
     return list(values)
 
 
-class DomainShiftSplit(BaseCrossValidator):
+class _SingleSplit(BaseCrossValidator):
+    """Base of the splitters that yield one (train, test) pair."""
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Return 1, the number of splits.
+
+        Parameters
+        ----------
+        X, y, groups : object
+            Ignored; present for API compatibility.
+
+        Returns
+        -------
+        n_splits : int
+            Always 1.
+        """
+        return 1
+
+
+class DomainShiftSplit(_SingleSplit):
     """Train on the source domain, test on the target domain (one split).
 
     Parameters
@@ -183,21 +202,6 @@ class DomainShiftSplit(BaseCrossValidator):
             )
         yield train, np.flatnonzero(in_target)
 
-    def get_n_splits(self, X=None, y=None, groups=None):
-        """Return 1, the number of splits.
-
-        Parameters
-        ----------
-        X, y, groups : object
-            Ignored; present for API compatibility.
-
-        Returns
-        -------
-        n_splits : int
-            Always 1.
-        """
-        return 1
-
 
 class LeaveOneDomainOut(BaseCrossValidator):
     """Each domain in turn is the test domain; the model trains on all other domains.
@@ -286,7 +290,7 @@ class LeaveOneDomainOut(BaseCrossValidator):
         return int(pd.unique(pd.Series(values)).shape[0])
 
 
-class QuantileShiftSplit(BaseCrossValidator):
+class QuantileShiftSplit(_SingleSplit):
     """Covariate-shift split on a numeric feature: train at or below a threshold, test above it.
 
     Parameters
@@ -370,18 +374,3 @@ class QuantileShiftSplit(BaseCrossValidator):
         if self.reverse:
             train, test = test, train
         yield train, test
-
-    def get_n_splits(self, X=None, y=None, groups=None):
-        """Return 1, the number of splits.
-
-        Parameters
-        ----------
-        X, y, groups : object
-            Ignored; present for API compatibility.
-
-        Returns
-        -------
-        n_splits : int
-            Always 1.
-        """
-        return 1

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from sklearn_causalmix.study._report import _ok
+
 __all__ = [
     "bootstrap_ci",
     "plot_aggregate",
@@ -90,7 +92,7 @@ def ratio_curves(results):
     curves : DataFrame
         Rows of the augmented methods at every ratio, including 0.
     """
-    ok = results[results["error"].fillna("") == ""]
+    ok = _ok(results)
     augmented = ok[ok["ratio"].notna() & (ok["method"] != "finetune")]
     base = ok[ok["method"] == "finetune"]
     parts = [augmented]
@@ -104,7 +106,7 @@ def ratio_curves(results):
 
 
 def _flat_methods(results):
-    ok = results[results["error"].fillna("") == ""]
+    ok = _ok(results)
     return [m for m in _FLAT if m in set(ok["method"])]
 
 
@@ -147,7 +149,7 @@ def plot_metric_by_dataset(results, metric="auc_shifted", *, n_cols=4):
                              squeeze=False)
     curves = ratio_curves(results)
     flat = _flat_methods(results)
-    ok = results[results["error"].fillna("") == ""]
+    ok = _ok(results)
     colors = _colors(list(curves["method"].unique()) + flat)
     for ax, dataset in zip(axes.ravel(), datasets):
         part = curves[curves["dataset"] == dataset]
@@ -229,7 +231,7 @@ def plot_aggregate(results, metrics=("auc_shifted", "ece_shifted"), *, n_boot=20
     """
     plt = _pyplot()
     curves = ratio_curves(results)
-    ok = results[results["error"].fillna("") == ""]
+    ok = _ok(results)
     base = ok[ok["method"] == "finetune"].set_index(["dataset", "seed"])
     flat = _flat_methods(results)
     colors = _colors(list(curves["method"].unique()) + flat)
@@ -296,7 +298,8 @@ def plot_improvement(results, metric="normalized_improvement"):
     ['finetune', 'causalmix r=0.5']
     """
     plt = _pyplot()
-    ok = results[(results["error"].fillna("") == "") & (results["method"] != "zero-shot")]
+    ok = _ok(results)
+    ok = ok[ok["method"] != "zero-shot"]
     labels, data = [], []
     for (method, ratio), group in ok.groupby(["method", "ratio"], dropna=False, sort=False):
         values = group[metric].to_numpy(dtype=float)
