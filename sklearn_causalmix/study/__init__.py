@@ -15,12 +15,8 @@ from sklearn_causalmix.study._plots import (
     plot_metric_by_dataset,
     plot_reliability,
 )
-from sklearn_causalmix.study._report import (
-    per_dataset_table,
-    summary_table,
-    write_outputs,
-    write_report,
-)
+from sklearn_causalmix.study._report import write_outputs, write_report
+from sklearn_causalmix.study._tables import per_dataset_table, summary_table
 from sklearn_causalmix.study._runner import RESULT_COLUMNS, StudyUnit, ratio_study
 
 __all__ = [

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from sklearn_causalmix.study._report import _ok
+from sklearn_causalmix.study._tables import _ok
 
 __all__ = [
     "bootstrap_ci",
