@@ -198,6 +198,14 @@ def _settings(recipe, config, prior, prior_config, seed, learning_rate, max_step
     }
 
 
+def _with_context_limit(model, max_context_rows: int):
+    import dataclasses
+
+    resized = CausalMixPFN(dataclasses.replace(model.config, max_context_rows=max_context_rows))
+    resized.load_state_dict(model.state_dict())
+    return resized
+
+
 def _averaged_model(model, lawa):
     averaged = CausalMixPFN(model.config)
     averaged.load_state_dict(lawa.average() if lawa.snapshots else model.state_dict())
@@ -270,7 +278,8 @@ def pretrain(
     lawa, lawa_every : int, default=10, 50
         Number of snapshots averaged for the written weights, and steps between snapshots.
     init : str or Path, default=None
-        A manifest to start from (fresh optimiser), e.g. the shipped weights.
+        A manifest to start from (fresh optimiser), e.g. the shipped weights. Its architecture is kept; a
+        ``config`` given as well only sets the context limit (``max_context_rows``) to what this run trains on.
     resume : bool, default=False
         Continue the run saved in ``out/checkpoint.pt`` (its settings win over the arguments above, except
         ``minutes``, ``max_steps``, ``validation``, ``threads`` and ``verbose``).
@@ -327,6 +336,9 @@ def pretrain(
     init_gen = torch.Generator().manual_seed(int(seed))
     if init is not None and state is None:
         model = load_weights(init, device="cpu")
+        if config is not None and config.max_context_rows != model.config.max_context_rows:
+            # the architecture is the manifest's; the context limit is what this run trains on
+            model = _with_context_limit(model, config.max_context_rows)
         config = model.config
     else:
         config = config or PFNConfig(**spec["architecture"])

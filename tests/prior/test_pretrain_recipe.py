@@ -110,3 +110,10 @@ def test_unknown_recipe_and_prior_are_refused(tmp_path):
         _run(tmp_path, max_steps=1, recipe="v9")
     with pytest.raises(ValueError, match="prior"):
         _run(tmp_path, max_steps=1, prior="gan")
+
+
+def test_init_keeps_the_architecture_and_takes_the_trained_context_limit(tmp_path):
+    _run(tmp_path / "first", max_steps=1)
+    wider = PFNConfig(d_model=64, n_layers=1, max_context_rows=777)  # only the limit applies with init
+    m = _run(tmp_path / "second", max_steps=1, init=tmp_path / "first" / "model.json", config=wider)
+    assert m["architecture"] == dict(TINY.to_dict(), max_context_rows=777)
