@@ -26,7 +26,7 @@ from sklearn_causalmix.study._methods import (
     default_augmenters,
     optional_method_available,
 )
-from sklearn_causalmix.study._unit import StudyUnit, _run_tagged
+from sklearn_causalmix.study._unit import StudyUnit, run_unit_with_its_key
 
 __all__ = ["RESULT_COLUMNS", "StudyUnit", "ratio_study"]
 
@@ -323,7 +323,7 @@ def ratio_study(
                         unit="run", disable=not verbose)
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
         try:
-            jobs = (joblib.delayed(_run_tagged)(unit, entries[unit.dataset], settings)
+            jobs = (joblib.delayed(run_unit_with_its_key)(unit, entries[unit.dataset], settings)
                     for unit in todo)
             for unit, result in parallel(jobs):
                 results[unit] = result

@@ -207,5 +207,6 @@ def run_unit(unit, entry, settings):
     return {"row": row, "predictions": predictions}
 
 
-def _run_tagged(unit, entry, settings):
+def run_unit_with_its_key(unit, entry, settings):
+    """``(unit, run_unit(...))``: parallel results arrive unordered, so each names its unit."""
     return unit, run_unit(unit, entry, settings)
