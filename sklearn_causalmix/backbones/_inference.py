@@ -279,7 +279,7 @@ class InContextEnsemble:
         proba = torch.softmax(logits.float(), dim=-1)
         index = torch.as_tensor(self.class_perms[members], device=proba.device)  # column perm[c] is class c
         proba = torch.gather(proba, 2, index[:, None, :].expand(-1, proba.shape[1], -1))
-        return proba.sum(dim=0).cpu().double().numpy()
+        return proba.cpu().double().sum(dim=0).numpy()  # float64 sum: the same whatever the member batches
 
     @contextlib.contextmanager
     def _eval(self):
