@@ -222,7 +222,7 @@ def test_a_failed_refit_keeps_the_previous_model(estimator):
     (["pretrain", "--out", "{tmp}/pt", "--max-steps", "-5"], "--max-steps must be at least 1"),
     (["pretrain", "--out", "{tmp}/pt", "--lr", "-1"], "--lr must be positive"),
     (["pretrain", "--out", "{tmp}/pt", "--d-model", "0"], "--d-model must be at least 1"),
-    (["pretrain", "--out", "{tmp}/pt", "--min-rows", "600", "--max-rows", "512"], "larger than --min-rows"),
+    (["pretrain", "--out", "{tmp}/pt", "--min-rows", "600", "--max-rows", "512"], "at least --min-rows"),
     (["pretrain", "--out", "{tmp}/pt", "--resume"], "no checkpoint.pt"),
 ])
 def test_bad_command_lines_exit_2_with_a_message(tmp_path, capsys, argv, message):

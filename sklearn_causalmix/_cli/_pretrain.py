@@ -23,8 +23,8 @@ def _pretrain_arg_error(args) -> str | None:
             return f"{flag} must be at least {low}, got {value}."
     if args.d_model % args.n_heads:
         return f"--d-model {args.d_model} must be divisible by --n-heads {args.n_heads}."
-    if args.max_rows <= args.min_rows:
-        return f"--max-rows ({args.max_rows}) must be larger than --min-rows ({args.min_rows})."
+    if args.max_rows < args.min_rows:
+        return f"--max-rows ({args.max_rows}) must be at least --min-rows ({args.min_rows})."
     if args.init is not None and not Path(args.init).is_file():
         return f"--init {args.init!r}: no such manifest (a model.json written by causalmix pretrain)."
     if args.resume and not (Path(args.out) / "checkpoint.pt").is_file():
