@@ -7,6 +7,7 @@ import warnings
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
@@ -26,7 +27,14 @@ from sklearn_causalmix.backbones._inference import (
 )
 from sklearn_causalmix.backbones._threads import uses_package_threads
 
-__all__ = ["InContextClassifier", "check_2d_table", "encode_labels", "keep_state_on_failure"]
+__all__ = [
+    "InContextClassifier",
+    "TabularClassifierMixin",
+    "check_2d_table",
+    "check_no_missing_labels",
+    "encode_labels",
+    "keep_state_on_failure",
+]
 
 #: fit_mode="auto" caches the encoded context when it is estimated to take at most this many bytes.
 _AUTO_CACHE_LIMIT = 2**30
@@ -103,6 +111,26 @@ def check_2d_table(X) -> None:
         )
 
 
+def check_no_missing_labels(y) -> None:
+    """Refuse labels with NaN, None or ``pd.NA``, also among strings (a clear error, not sklearn's).
+
+    :func:`encode_labels` catches NaN in float labels and None in object labels; this also catches
+    NaN / ``pd.NA`` among string labels (e.g. a pandas "str" Series), which would otherwise surface
+    as "Unknown label type".
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones._classifier import check_no_missing_labels
+    >>> check_no_missing_labels(["a", float("nan")])
+    Traceback (most recent call last):
+    ...
+    ValueError: y contains missing labels (NaN/None); drop those rows or impute the labels first.
+    """
+    values = np.asarray(y, dtype=object).ravel() if not isinstance(y, pd.DataFrame) else y.to_numpy().ravel()
+    if pd.isna(pd.Series(values, dtype=object)).any():
+        raise ValueError("y contains missing labels (NaN/None); drop those rows or impute the labels first.")
+
+
 def encode_labels(y, n_rows: int, max_classes: int) -> tuple[LabelEncoder, np.ndarray]:
     """Validate classification targets and encode them as ``0 .. k-1``.
 
@@ -150,7 +178,33 @@ def encode_labels(y, n_rows: int, max_classes: int) -> tuple[LabelEncoder, np.nd
     return encoder, encoder.transform(y)
 
 
-class InContextClassifier(ClassifierMixin, BaseEstimator):
+class TabularClassifierMixin:
+    """What both in-context classifiers share: input tags and ``predict`` from ``predict_proba``."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = False
+        tags.input_tags.categorical = True
+        tags.non_deterministic = False
+        return tags
+
+    def predict(self, X):
+        """Most probable class of each row of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator):
     """A pretrained tabular foundation model used zero-shot: the training rows are its context.
 
     ``fit`` only validates and stores the (encoded) training rows; ``predict_proba`` runs the backbone with
@@ -257,14 +311,6 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.handle_unknown = handle_unknown
         self.fit_mode = fit_mode
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = False
-        tags.input_tags.categorical = True
-        tags.non_deterministic = False
-        return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keep_state_on_failure
@@ -382,20 +428,6 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
                 fit_mode=self.fit_mode_,
             )
         return ensemble.predict_proba(Z)
-
-    def predict(self, X):
-        """Most probable class of each row of ``X``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
 
     def __getstate__(self):
         state = cpu_state(self)

@@ -6,7 +6,7 @@ import copy
 
 import torch
 
-__all__ = ["resolve_device", "cpu_state"]
+__all__ = ["resolve_device", "cpu_state", "fork_torch_rng"]
 
 
 def resolve_device(device="auto") -> torch.device:
@@ -85,3 +85,46 @@ def cpu_state(estimator) -> dict:
         if isinstance(value, torch.nn.Module) and any(p.device.type != "cpu" for p in value.parameters()):
             state[key] = copy.deepcopy(value).to("cpu")
     return state
+
+
+def fork_torch_rng(device, seed):
+    """Seed torch (CPU and the fitting CUDA device) inside a context that restores the global RNG state.
+
+    Parameters
+    ----------
+    device : torch.device
+    seed : int
+
+    Returns
+    -------
+    context : context manager
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_causalmix.backbones._device import fork_torch_rng
+    >>> with fork_torch_rng(torch.device("cpu"), 0):
+    ...     a = torch.rand(1)
+    >>> with fork_torch_rng(torch.device("cpu"), 0):
+    ...     b = torch.rand(1)
+    >>> bool(a == b)
+    True
+    """
+
+    class _Fork:
+        def __enter__(self):
+            devices = []
+            if device.type == "cuda":
+                devices = [device.index if device.index is not None else torch.cuda.current_device()]
+            self._ctx = torch.random.fork_rng(devices=devices)
+            self._ctx.__enter__()
+            torch.random.default_generator.manual_seed(int(seed))
+            if devices:
+                with torch.cuda.device(devices[0]):
+                    torch.cuda.manual_seed(int(seed))
+            return self
+
+        def __exit__(self, *exc):
+            return self._ctx.__exit__(*exc)
+
+    return _Fork()

@@ -18,11 +18,13 @@ from sklearn_causalmix._tabular import TableSchema
 from sklearn_causalmix.backbones._base import get_backbone
 from sklearn_causalmix.backbones._classifier import (
     InContextClassifier,
+    TabularClassifierMixin,
     check_2d_table,
+    check_no_missing_labels,
     encode_labels,
     keep_state_on_failure,
 )
-from sklearn_causalmix.backbones._device import cpu_state, resolve_device
+from sklearn_causalmix.backbones._device import cpu_state, fork_torch_rng, resolve_device
 from sklearn_causalmix.backbones._inference import InContextEnsemble, subsample_context
 from sklearn_causalmix.backbones._threads import uses_package_threads
 from sklearn_causalmix.evaluation import multiclass_roc_auc
@@ -33,7 +35,8 @@ from sklearn_causalmix.finetune._split import stratified_validation_split
 
 __all__ = ["CausalMixFTClassifier"]
 
-_SEEDS = ("split", "augmenter", "pool", "torch", "episodes", "predictor", "eval")
+#: One independent seed per source of randomness in ``fit`` (drawn from ``random_state`` in this order).
+_SEED_STREAMS = ("split", "augmenter", "pool", "torch", "episodes", "predictor", "eval")
 
 
 class _FittedBackbone:
@@ -79,37 +82,7 @@ def score_proba(y_codes, proba, scoring):
     return multiclass_roc_auc(y_codes, proba, labels=np.arange(n_classes))
 
 
-def _check_no_missing_labels(y):
-    # encode_labels catches NaN in float labels and None in object labels; this also catches NaN / pd.NA among
-    # string labels (e.g. a pandas "str" Series), which would otherwise surface as "Unknown label type".
-    values = np.asarray(y, dtype=object).ravel() if not isinstance(y, pd.DataFrame) else y.to_numpy().ravel()
-    if pd.isna(pd.Series(values, dtype=object)).any():
-        raise ValueError("y contains missing labels (NaN/None); drop those rows or impute the labels first.")
-
-
-def _fork_torch_rng(device, seed):
-    """Seed torch (CPU and the fitting CUDA device) inside a context that restores the global RNG state."""
-
-    class _Fork:
-        def __enter__(self):
-            devices = []
-            if device.type == "cuda":
-                devices = [device.index if device.index is not None else torch.cuda.current_device()]
-            self._ctx = torch.random.fork_rng(devices=devices)
-            self._ctx.__enter__()
-            torch.random.default_generator.manual_seed(int(seed))
-            if devices:
-                with torch.cuda.device(devices[0]):
-                    torch.cuda.manual_seed(int(seed))
-            return self
-
-        def __exit__(self, *exc):
-            return self._ctx.__exit__(*exc)
-
-    return _Fork()
-
-
-class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
+class CausalMixFTClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator):
     """Fine-tune a tabular foundation model on real rows mixed with causal synthetic rows.
 
     The CausalMixFT recipe (Bühler, Purucker & Hutter, 2026) as a scikit-learn classifier. ``fit``:
@@ -339,14 +312,6 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         self.handle_unknown = handle_unknown
         self.fit_mode = fit_mode
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = False
-        tags.input_tags.categorical = True
-        tags.non_deterministic = False
-        return tags
-
     # ----------------------------------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
     @keep_state_on_failure
@@ -382,27 +347,28 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         Z = schema.encode(X)
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
-        seeds = dict(zip(_SEEDS, (int(s) for s in rng.randint(np.iinfo(np.int32).max, size=len(_SEEDS)))))
+        seeds = dict(zip(_SEED_STREAMS, (int(s) for s in rng.randint(np.iinfo(np.int32).max,
+                                                                  size=len(_SEED_STREAMS)))))
         if self.random_state is None or isinstance(self.random_state, Integral):
             predictor_seed = self.random_state  # the zero-shot model with this random_state sees the same context
         else:
             predictor_seed = seeds["predictor"]
 
-        with _fork_torch_rng(device, seeds["torch"]):
+        with fork_torch_rng(device, seeds["torch"]):
             backbone = get_backbone(self.backbone)
             InContextClassifier._check_backbone(backbone, Z.shape[1])
-            _check_no_missing_labels(y)
+            check_no_missing_labels(y)
             encoder, codes = encode_labels(y, len(Z), backbone.limits.max_classes)
             self.schema_, self.classes_, self.device_ = schema, encoder.classes_, device
             y_arr = column_or_1d(y, warn=False)
-            mon = self._check_monitor(monitor, encoder)
+            monitor_set = self._check_monitor(monitor, encoder)
 
             if self.max_steps == 0:
                 result = None
                 self.n_synthetic_, self.episode_size_ = 0, 0
             else:
-                result = self._finetune(X, y, Z, codes, backbone, device, seeds, mon)
-            self._set_history(result, backbone, device, Z, codes, mon, seeds)
+                result = self._finetune(X, y, Z, codes, backbone, device, seeds, monitor_set)
+            self._set_history(result, backbone, device, Z, codes, monitor_set, seeds)
 
             # The same prediction code as the zero-shot model: InContextClassifier with all real rows as context
             # (for max_steps=0 exactly InContextClassifier(backbone, ...).fit(X, y); the backbone built above is
@@ -471,7 +437,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
             )
         return Z_syn, np.searchsorted(self.classes_, y_syn)
 
-    def _finetune(self, X, y, Z, codes, backbone, device, seeds, mon):
+    def _finetune(self, X, y, Z, codes, backbone, device, seeds, monitor_set):
         if self.early_stopping:
             train_idx, val_idx = stratified_validation_split(
                 codes, self.validation_fraction, self.classes_, seeds["split"]
@@ -499,7 +465,8 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
             categorical_mask=mask,
             random_state=seeds["episodes"],
         )
-        evaluate = self._evaluator(Z[train_idx], codes[train_idx], Z[val_idx], codes[val_idx], mon, backbone, seeds)
+        evaluate = self._evaluator(Z[train_idx], codes[train_idx], Z[val_idx], codes[val_idx], monitor_set,
+                                   backbone, seeds)
         model = backbone.to(device)
         result = finetune(
             model,
@@ -519,7 +486,7 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
         self.episode_size_ = result.episode_size
         return result
 
-    def _evaluator(self, Z_ctx, y_ctx, Z_val, y_val, mon, backbone, seeds):
+    def _evaluator(self, Z_ctx, y_ctx, Z_val, y_val, monitor_set, backbone, seeds):
         """``evaluate(model) -> (val_score, monitor_score)`` with the real training rows as context."""
         limit = self.max_context_rows or backbone.limits.max_context_rows
         keep = subsample_context(y_ctx, limit, np.random.default_rng(seeds["eval"]))
@@ -535,19 +502,22 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
                 device=self.device_,
             )
             val = score_proba(y_val, ensemble.predict_proba(Z_val), self.scoring) if len(y_val) else float("nan")
-            monitor = None if mon is None else score_proba(mon[1], ensemble.predict_proba(mon[0]), self.scoring)
+            monitor = None
+            if monitor_set is not None:
+                X_monitor, y_monitor = monitor_set
+                monitor = score_proba(y_monitor, ensemble.predict_proba(X_monitor), self.scoring)
             return val, monitor
 
         return evaluate
 
-    def _set_history(self, result, backbone, device, Z, codes, mon, seeds):
+    def _set_history(self, result, backbone, device, Z, codes, monitor_set, seeds):
         if result is not None:
             self.history_ = result.history
             self.best_step_, self.best_score_, self.n_steps_ = result.best_step, result.best_score, result.n_steps
             return
         entry = {"step": 0, "train_loss": float("nan"), "val_score": float("nan")}
-        if mon is not None:  # zero-shot: the monitor set is scored with all real rows as context
-            evaluate = self._evaluator(Z, codes, Z[:0], codes[:0], mon, backbone.to(device), seeds)
+        if monitor_set is not None:  # zero-shot: the monitor set is scored with all real rows as context
+            evaluate = self._evaluator(Z, codes, Z[:0], codes[:0], monitor_set, backbone.to(device), seeds)
             entry["monitor_score"] = evaluate(backbone.to(device))[1]
         entry.update(episode_size=0, elapsed=0.0)
         self.history_ = [entry]
@@ -590,20 +560,6 @@ class CausalMixFTClassifier(ClassifierMixin, BaseEstimator):
             # already warned (if at all) by the validation above, under this estimator's name
             warnings.filterwarnings("ignore", message="X (does not have|has) .*feature names", category=UserWarning)
             return self.predictor_.predict_proba(X)
-
-    def predict(self, X):
-        """Most probable class of each row of ``X``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
 
     def __getstate__(self):
         return cpu_state(self)
