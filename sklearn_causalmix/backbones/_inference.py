@@ -19,7 +19,8 @@ import warnings
 import numpy as np
 import torch
 
-from sklearn_causalmix._allocation import largest_remainder
+from sklearn_causalmix.backbones._members import ensemble_permutations, subsample_context
+from sklearn_causalmix.backbones._memory import free_accelerator_memory, is_out_of_memory
 
 __all__ = [
     "InContextEnsemble",
@@ -39,122 +40,6 @@ _QUERY_CELLS = 2**17
 #: member one at a time but 1.92 s per member four at a time (the batch's activations no longer fit the CPU
 #: caches), while small contexts gain a little from batching. Accelerators encode all members in one batch.
 _CPU_ENCODE_CELLS = 2**13
-
-_OOM_MESSAGES = ("out of memory", "mps backend out of memory")
-
-
-def is_out_of_memory(exc: BaseException) -> bool:
-    """Whether ``exc`` says that an accelerator (CUDA or Apple MPS) ran out of memory.
-
-    CUDA raises :class:`torch.OutOfMemoryError`; MPS raises a plain ``RuntimeError`` whose message starts with
-    "MPS backend out of memory".
-
-    Parameters
-    ----------
-    exc : BaseException
-
-    Returns
-    -------
-    oom : bool
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklearn_causalmix.backbones._inference import is_out_of_memory
-    >>> is_out_of_memory(torch.OutOfMemoryError("CUDA out of memory")), is_out_of_memory(ValueError("x"))
-    (True, False)
-    >>> is_out_of_memory(RuntimeError("MPS backend out of memory (MPS allocated: 1 GB)"))
-    True
-    """
-    if isinstance(exc, torch.OutOfMemoryError):
-        return True
-    return isinstance(exc, RuntimeError) and any(m in str(exc).lower() for m in _OOM_MESSAGES)
-
-
-def free_accelerator_memory(device) -> None:
-    """Return cached blocks of the CUDA / MPS allocator after an out-of-memory error (no-op on the CPU).
-
-    Parameters
-    ----------
-    device : torch.device
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklearn_causalmix.backbones._inference import free_accelerator_memory
-    >>> free_accelerator_memory(torch.device("cpu"))
-    """
-    device = torch.device(device)
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-    elif device.type == "mps":
-        torch.mps.empty_cache()
-
-
-def subsample_context(y_codes: np.ndarray, max_rows: int, rng: np.random.Generator) -> np.ndarray:
-    """Indices of at most ``max_rows`` rows, stratified by class (every class keeps at least one row).
-
-    Class counts follow :func:`~sklearn_causalmix._allocation.largest_remainder` (at least one row per class,
-    so ``max(max_rows, n_classes)`` rows when there are more classes than ``max_rows``).
-
-    Parameters
-    ----------
-    y_codes : ndarray of shape (n_samples,)
-        Integer class codes.
-    max_rows : int
-    rng : numpy.random.Generator
-
-    Returns
-    -------
-    idx : ndarray of int, sorted
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_causalmix.backbones._inference import subsample_context
-    >>> y = np.array([0] * 90 + [1] * 10)
-    >>> idx = subsample_context(y, 20, np.random.default_rng(0))
-    >>> len(idx), int((y[idx] == 1).sum())
-    (20, 2)
-    """
-    n = len(y_codes)
-    if n <= max_rows:
-        return np.arange(n)
-    classes, counts = np.unique(y_codes, return_counts=True)
-    quota = largest_remainder(max(max_rows, len(classes)), counts, minimum=1, maximum=counts)
-    picked = [rng.choice(np.flatnonzero(y_codes == c), size=q, replace=False) for c, q in zip(classes, quota)]
-    return np.sort(np.concatenate(picked))
-
-
-def ensemble_permutations(n_estimators: int, n_classes: int, n_features: int, random_state: int = 0):
-    """The class-code and feature permutations of the ensemble members (member 0: the identity).
-
-    Parameters
-    ----------
-    n_estimators, n_classes, n_features : int
-    random_state : int, default=0
-
-    Returns
-    -------
-    class_perms : ndarray of shape (n_estimators, n_classes)
-        Member ``b`` relabels class ``c`` as ``class_perms[b, c]``.
-    feature_perms : ndarray of shape (n_estimators, n_features)
-        Column ``j`` of member ``b`` is column ``feature_perms[b, j]`` of the table.
-
-    Examples
-    --------
-    >>> from sklearn_causalmix.backbones._inference import ensemble_permutations
-    >>> cls, feat = ensemble_permutations(3, 2, 4, random_state=0)
-    >>> cls.shape, feat.shape, cls[0].tolist(), feat[0].tolist()
-    ((3, 2), (3, 4), [0, 1], [0, 1, 2, 3])
-    """
-    rng = np.random.default_rng(random_state)
-    class_perms = [np.arange(n_classes)]
-    feature_perms = [np.arange(n_features)]
-    for _ in range(1, n_estimators):
-        class_perms.append(rng.permutation(n_classes))
-        feature_perms.append(rng.permutation(n_features))
-    return np.stack(class_perms), np.stack(feature_perms)
 
 
 def _precision_context(device: torch.device, precision: str):
