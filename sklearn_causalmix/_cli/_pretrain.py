@@ -56,7 +56,7 @@ def _cmd_pretrain(args) -> int:
         return 2
     config = PFNConfig(
         **RECIPES[args.recipe]["architecture"], d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads,
-        mlp_ratio=args.mlp_ratio, max_context_rows=args.max_rows if args.recipe != "v1" else 4096,
+        mlp_ratio=args.mlp_ratio, max_context_rows=args.max_rows,
     )
     prior = PriorConfig(min_rows=args.min_rows, max_rows=args.max_rows, max_features=args.max_features,
                         tokens_per_batch=args.tokens)
