@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 
 import torch
 
@@ -87,8 +88,16 @@ def cpu_state(estimator) -> dict:
     return state
 
 
+# Held while a seeded region runs: torch's global generator is process-wide, so two fits in threads would
+# otherwise seed and restore it under each other's feet.
+_TORCH_RNG_LOCK = threading.RLock()
+
+
 def fork_torch_rng(device, seed):
     """Seed torch (CPU and the fitting CUDA device) inside a context that restores the global RNG state.
+
+    The context holds a process-wide lock, so seeded regions of concurrent threads run one at a time and each
+    sees exactly its own stream (same seed, same numbers, whatever else runs).
 
     Parameters
     ----------
@@ -113,11 +122,16 @@ def fork_torch_rng(device, seed):
 
     class _Fork:
         def __enter__(self):
-            devices = []
-            if device.type == "cuda":
-                devices = [device.index if device.index is not None else torch.cuda.current_device()]
-            self._ctx = torch.random.fork_rng(devices=devices)
-            self._ctx.__enter__()
+            _TORCH_RNG_LOCK.acquire()
+            try:
+                devices = []
+                if device.type == "cuda":
+                    devices = [device.index if device.index is not None else torch.cuda.current_device()]
+                self._ctx = torch.random.fork_rng(devices=devices)
+                self._ctx.__enter__()
+            except BaseException:
+                _TORCH_RNG_LOCK.release()
+                raise
             torch.random.default_generator.manual_seed(int(seed))
             if devices:
                 with torch.cuda.device(devices[0]):
@@ -125,6 +139,9 @@ def fork_torch_rng(device, seed):
             return self
 
         def __exit__(self, *exc):
-            return self._ctx.__exit__(*exc)
+            try:
+                return self._ctx.__exit__(*exc)
+            finally:
+                _TORCH_RNG_LOCK.release()
 
     return _Fork()
