@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from sklearn_causalmix.backbones._device import fork_torch_rng
 from sklearn_causalmix.backbones._pfn import RECIPE_V2, CausalMixPFN, PFNConfig
 from sklearn_causalmix.backbones._weights import save_weights
 from sklearn_causalmix.prior._checkpoint import load_checkpoint, save_checkpoint
@@ -333,7 +334,6 @@ def pretrain(
     spec = RECIPES[recipe]
     learning_rate = spec["learning_rate"] if learning_rate is None else learning_rate
     prior_config = prior_config or PriorConfig()
-    init_gen = torch.Generator().manual_seed(int(seed))
     if init is not None and state is None:
         model = load_weights(init, device="cpu")
         if config is not None and config.max_context_rows != model.config.max_context_rows:
@@ -342,8 +342,7 @@ def pretrain(
         config = model.config
     else:
         config = config or PFNConfig(**spec["architecture"])
-        with torch.random.fork_rng(devices=[]):
-            torch.random.default_generator.set_state(init_gen.get_state())
+        with fork_torch_rng(torch.device("cpu"), seed):  # module initialisation reads the global generator
             model = CausalMixPFN(config)
     model = model.to(device).train()
     optimizers = make_optimizers(model, optimizer=spec["optimizer"], lr=learning_rate)
