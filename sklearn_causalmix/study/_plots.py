@@ -197,12 +197,13 @@ def _finish(fig, axes, title):
     fig.tight_layout(rect=(0, 0, 1, 1 - (0.45 + 0.2 * n_rows) / height))
 
 
-def plot_aggregate(results, metrics=("auc_shifted", "ece_shifted"), *, n_boot=2000):
+def plot_aggregate(results, metrics=("auc_shifted", "ece_shifted"), *, n_boot=2000, min_pairs_for_ci=5):
     """Metrics against the ratio aggregated over datasets x seeds, with bootstrap 95% CIs.
 
     Two rows of panels per metric: the mean of the metric, and the mean paired difference from
     plain fine-tuning on the same dataset and seed (which removes the spread between datasets).
-    Shaded bands are percentile-bootstrap 95% intervals over the (dataset, seed) pairs.
+    Shaded bands are percentile-bootstrap 95% intervals over the (dataset, seed) pairs, drawn only
+    when there are at least ``min_pairs_for_ci`` pairs (fewer cannot support an interval).
 
     Parameters
     ----------
@@ -212,6 +213,8 @@ def plot_aggregate(results, metrics=("auc_shifted", "ece_shifted"), *, n_boot=20
         Numeric columns.
     n_boot : int, default=2000
         Bootstrap resamples.
+    min_pairs_for_ci : int, default=5
+        Fewest (dataset, seed) pairs for which the intervals are drawn.
 
     Returns
     -------
@@ -235,6 +238,8 @@ def plot_aggregate(results, metrics=("auc_shifted", "ece_shifted"), *, n_boot=20
     base = ok[ok["method"] == "finetune"].set_index(["dataset", "seed"])
     flat = _flat_methods(results)
     colors = _colors(list(curves["method"].unique()) + flat)
+    n_pairs = ok.groupby(["dataset", "seed"]).ngroups
+    draw_ci = n_pairs >= min_pairs_for_ci
     fig, axes = plt.subplots(2, len(metrics), figsize=(5 * len(metrics), 7.5), squeeze=False)
     for col, metric in enumerate(metrics):
         for row, paired in enumerate((False, True)):
@@ -251,8 +256,9 @@ def plot_aggregate(results, metrics=("auc_shifted", "ece_shifted"), *, n_boot=20
                 stats = np.array(stats)
                 ax.plot(stats[:, 0], stats[:, 1], marker="o", ms=3, label=method,
                         color=colors[method])
-                ax.fill_between(stats[:, 0], stats[:, 2], stats[:, 3], alpha=0.15,
-                                color=colors[method])
+                if draw_ci:
+                    ax.fill_between(stats[:, 0], stats[:, 2], stats[:, 3], alpha=0.15,
+                                    color=colors[method])
             for method in flat:
                 values = ok[ok["method"] == method].set_index(["dataset", "seed"])[metric]
                 if paired:
@@ -266,8 +272,9 @@ def plot_aggregate(results, metrics=("auc_shifted", "ece_shifted"), *, n_boot=20
             ax.set_ylabel(f"difference from plain fine-tuning\n{label}" if paired else
                           f"mean {label}", fontsize=10)
             ax.set_xlabel("synthetic ratio", fontsize=10)
-    n_pairs = ok.groupby(["dataset", "seed"]).ngroups
-    _finish(fig, axes, f"Mean over {n_pairs} (dataset, seed) pairs with bootstrap 95% CIs")
+    title = f"Mean over {n_pairs} (dataset, seed) pairs" + (
+        " with bootstrap 95% CIs" if draw_ci else f" (too few for intervals: fewer than {min_pairs_for_ci})")
+    _finish(fig, axes, title)
     return fig
 
 

@@ -176,3 +176,24 @@ def test_normalized_gain_without_references():
     # zero-shot sits at (0.70 - 0.69) / (0.74 - 0.69) = 0.2.
     assert row["same, TFM runs only"] == pytest.approx(1 - 0.2)
     assert np.isnan(table.loc[table["method"] == "logreg", "same, TFM runs only"].iloc[0])
+
+
+def test_aggregate_draws_intervals_only_with_enough_pairs():
+    from matplotlib.collections import PolyCollection
+
+    from sklearn_causalmix.study import plot_aggregate
+
+    def results(n_datasets):
+        rows = []
+        for i in range(n_datasets):
+            for method, ratio, auc in (("finetune", 0.0, 0.7 + 0.01 * i), ("causalmix", 0.5, 0.71 + 0.01 * i)):
+                rows.append({"dataset": f"d{i}", "seed": 0, "error": "", "method": method, "ratio": ratio,
+                             "auc_shifted": auc, "ece_shifted": 0.1})
+        return pd.DataFrame(rows)
+
+    def bands(fig):
+        return sum(isinstance(c, PolyCollection) for ax in fig.axes for c in ax.collections)
+
+    few, many = plot_aggregate(results(2), n_boot=50), plot_aggregate(results(6), n_boot=50)
+    assert bands(few) == 0 and "too few for intervals" in few._suptitle.get_text()
+    assert bands(many) > 0 and "bootstrap 95% CIs" in many._suptitle.get_text()
