@@ -48,6 +48,13 @@ def _load(source, table, target, dropped):
     return frame.drop(columns=[target]), frame[target]
 
 
+def _summary(per_table: dict) -> dict:
+    """Mean AUC per table over its seeds, then the mean and median over tables."""
+    tables = {name: float(np.mean(v)) for name, v in per_table.items()}
+    values = list(tables.values())
+    return {"mean_auc": float(np.mean(values)), "median_auc": float(np.median(values)), "tables": tables}
+
+
 @dataclass
 class _Split:
     table: str
@@ -146,9 +153,7 @@ class ValidationSuite:
                 per_table.setdefault(split.table, []).append(self._auc(split, proba, clf.classes_))
         finally:
             model.train(was_training)
-        tables = {name: float(np.mean(v)) for name, v in per_table.items()}
-        values = list(tables.values())
-        return {"mean_auc": float(np.mean(values)), "median_auc": float(np.median(values)), "tables": tables}
+        return _summary(per_table)
 
     def reference(self, estimator) -> dict:
         """ROC-AUC of a scikit-learn classifier on the same splits (for context, e.g. a random forest).
@@ -181,6 +186,4 @@ class ValidationSuite:
             pipe = make_pipeline(encode, clone(estimator)).fit(split.X_train, split.y_train)
             proba = pipe.predict_proba(split.X_test)
             per_table.setdefault(split.table, []).append(self._auc(split, proba, pipe.classes_))
-        tables = {name: float(np.mean(v)) for name, v in per_table.items()}
-        values = list(tables.values())
-        return {"mean_auc": float(np.mean(values)), "median_auc": float(np.median(values)), "tables": tables}
+        return _summary(per_table)
