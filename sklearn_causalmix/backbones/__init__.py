@@ -1,6 +1,7 @@
 """Backbones: the protocol every tabular foundation model implements, the embedded model, and adapters.
 
-``"default"`` is the embedded pretrained :class:`CausalMixPFN`, whose weights ship inside the package.
+``"default"`` is the embedded pretrained model (a :class:`RowPFN` or a :class:`CausalMixPFN`, as its manifest
+says), whose weights ship inside the package.
 """
 
 from sklearn_causalmix.backbones._base import (
@@ -15,10 +16,17 @@ from sklearn_causalmix.backbones._classifier import InContextClassifier
 from sklearn_causalmix.backbones._device import resolve_device
 from sklearn_causalmix.backbones._embedded import load_default_backbone
 from sklearn_causalmix.backbones._pfn import CausalMixPFN, PFNConfig
+from sklearn_causalmix.backbones._rowpfn import RowPFN, RowPFNConfig
 from sklearn_causalmix.backbones._threads import get_thread_policy, set_thread_policy, thread_policy
 from sklearn_causalmix.backbones._tabicl import TabICLBackbone, load_tabicl_backbone
 from sklearn_causalmix.backbones._tabpfn import TabPFNV2Backbone, load_tabpfn_v2_backbone
-from sklearn_causalmix.backbones._weights import WeightsChecksumError, file_sha256, load_weights, save_weights
+from sklearn_causalmix.backbones._weights import (
+    WeightsChecksumError,
+    build_model,
+    file_sha256,
+    load_weights,
+    save_weights,
+)
 
 register_backbone("default", load_default_backbone)
 # Adapters: weights from a local path (or the documented environment variable); the optional packages
@@ -37,12 +45,15 @@ __all__ = [
     "CausalMixPFN",
     "InContextClassifier",
     "PFNConfig",
+    "RowPFN",
+    "RowPFNConfig",
     "WeightsChecksumError",
     "get_backbone",
     "list_backbones",
     "register_backbone",
     "load_default_backbone",
     "load_weights",
+    "build_model",
     "save_weights",
     "file_sha256",
     "resolve_device",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sklearn_causalmix.backbones._pfn import CausalMixPFN
 from sklearn_causalmix.backbones._weights import EMBEDDED_WEIGHTS, load_weights
 
 __all__ = ["load_default_backbone"]
 
 
-def load_default_backbone(weights=None, *, device="cpu") -> CausalMixPFN:
+def load_default_backbone(weights=None, *, device="cpu"):
     """The embedded pretrained model, loaded from the package (no network), sha256-checked.
 
     Parameters
@@ -19,7 +18,7 @@ def load_default_backbone(weights=None, *, device="cpu") -> CausalMixPFN:
 
     Returns
     -------
-    model : CausalMixPFN
+    model : RowPFN or CausalMixPFN
         A fresh copy in eval mode; its ``manifest`` attribute describes how it was pretrained.
 
     Examples

@@ -28,16 +28,12 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from sklearn_causalmix.backbones._base import BackboneLimits, EncodedContext, TabularBackbone
+from sklearn_causalmix.backbones._base import BackboneLimits
+from sklearn_causalmix.backbones._pfn_base import PFNBase, attend, heads_layout, make_norm
 from sklearn_causalmix.backbones._preprocess import encode_cells, encode_with_stats
 
 __all__ = ["PFNConfig", "CausalMixPFN"]
-
-_MAX_ATTENTION_BATCH = 32768
-_SDPA_BACKENDS = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
-
 
 @dataclass(frozen=True)
 class PFNConfig:
@@ -122,39 +118,6 @@ RECIPE_V2 = dict(
 )
 
 
-def _norm(kind: str, d: int) -> nn.Module:
-    return nn.RMSNorm(d) if kind == "rms" else nn.LayerNorm(d)
-
-
-def _heads(t: torch.Tensor, n_heads: int) -> torch.Tensor:
-    """(..., L, d) -> (batch, heads, L, d / heads): the layout the fused attention kernels take."""
-    return t.reshape(-1, t.shape[-2], n_heads, t.shape[-1] // n_heads).transpose(1, 2)
-
-
-def _attend(q, k, v, n_heads: int, kv_in_heads: bool = False) -> torch.Tensor:
-    """Multi-head attention of ``q`` (..., Lq, d) over ``k``, ``v`` (..., Lk, d) (leading dims shared).
-
-    With ``kv_in_heads``, ``k`` and ``v`` come already in heads layout (from :func:`_heads`, as the cache keeps
-    them).
-    """
-    *lead, length, width = q.shape
-    q = _heads(q, n_heads)
-    if not kv_in_heads:
-        k, v = _heads(k, n_heads), _heads(v, n_heads)
-    # fused CUDA kernels cap the grid at 65,535 (batch x heads) blocks: split larger batches
-    step = max(1, _MAX_ATTENTION_BATCH // n_heads)
-    # cuDNN's fused attention builds a new plan for every new shape (~16 ms of CPU time per call, measured
-    # on an H100), and episode shapes change every step: use the flash / memory-efficient kernels instead.
-    with sdpa_kernel(_SDPA_BACKENDS):
-        out = torch.cat(
-            [
-                F.scaled_dot_product_attention(q[i : i + step], k[i : i + step], v[i : i + step])
-                for i in range(0, q.shape[0], step)
-            ]
-        )
-    return out.transpose(1, 2).reshape(*lead, length, width)
-
-
 class _Block(nn.Module):
     """Attention across the features of a row, attention across rows (to context rows only), MLP."""
 
@@ -162,23 +125,23 @@ class _Block(nn.Module):
         super().__init__()
         d = config.d_model
         self.n_heads = config.n_heads
-        self.norm_feat = _norm(config.norm, d)
+        self.norm_feat = make_norm(config.norm, d)
         self.qkv_feat = nn.Linear(d, 3 * d)
         self.out_feat = nn.Linear(d, d) if config.attention_out_proj else nn.Identity()
-        self.norm_row = _norm(config.norm, d)
+        self.norm_row = make_norm(config.norm, d)
         self.qkv_row = nn.Linear(d, 3 * d)
         self.out_row = nn.Linear(d, d) if config.attention_out_proj else nn.Identity()
-        self.norm_mlp = _norm(config.norm, d)
+        self.norm_mlp = make_norm(config.norm, d)
         self.mlp = nn.Sequential(
             nn.Linear(d, config.mlp_ratio * d), nn.GELU(), nn.Linear(config.mlp_ratio * d, d)
         )
 
     def _across_features(self, x):
         q, k, v = self.qkv_feat(self.norm_feat(x)).chunk(3, dim=-1)
-        return x + self.out_feat(_attend(q, k, v, self.n_heads))
+        return x + self.out_feat(attend(q, k, v, self.n_heads))
 
     def _across_rows(self, x, q, k, v, kv_in_heads=False):
-        return x + self.out_row(_attend(q, k, v, self.n_heads, kv_in_heads)).transpose(1, 2)
+        return x + self.out_row(attend(q, k, v, self.n_heads, kv_in_heads)).transpose(1, 2)
 
     def forward(self, x: torch.Tensor, n_context: int) -> torch.Tensor:
         # x: (B, N, T, d), rows 0..n_context-1 are context rows.
@@ -194,7 +157,7 @@ class _Block(nn.Module):
         x = self._across_rows(x, q, k, v)
         # contiguous copies in heads layout: the cache must not keep the queries' third of the fused projection
         # alive, and attention then reads keys/values without re-laying them out for every query batch
-        kv = (_heads(k, self.n_heads).contiguous(), _heads(v, self.n_heads).contiguous())
+        kv = (heads_layout(k, self.n_heads).contiguous(), heads_layout(v, self.n_heads).contiguous())
         return x + self.mlp(self.norm_mlp(x)), kv
 
     def query(self, x: torch.Tensor, kv) -> torch.Tensor:
@@ -206,7 +169,7 @@ class _Block(nn.Module):
         return x + self.mlp(self.norm_mlp(x))
 
 
-class CausalMixPFN(TabularBackbone):
+class CausalMixPFN(PFNBase):
     """The embedded prior-fitted network.
 
     Preprocessing contract: numeric values and category codes are encoded per cell from the context rows only
@@ -238,13 +201,10 @@ class CausalMixPFN(TabularBackbone):
     True
     """
 
-    _FIXED_SEED = 1234
-
     def __init__(self, config: PFNConfig | None = None):
         super().__init__()
         self.config = config = config or PFNConfig()
         self.limits = BackboneLimits(config.max_classes, config.max_features, config.max_context_rows)
-        self.feature_generator = None
         d = config.d_model
         self.cell_encoder = nn.Sequential(nn.Linear(3 * config.feature_group, d), nn.GELU(), nn.Linear(d, d))
         self.feature_identity = nn.Linear(config.feature_embed_dim, d, bias=False)
@@ -254,27 +214,10 @@ class CausalMixPFN(TabularBackbone):
         if config.thinking_rows:
             self.thinking = nn.Parameter(0.02 * torch.randn(config.thinking_rows, d))
         self.blocks = nn.ModuleList(_Block(config) for _ in range(config.n_layers))
-        self.norm_out = _norm(config.norm, d)
+        self.norm_out = make_norm(config.norm, d)
         self.decoder = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, config.max_classes))
 
     # ----------------------------------------------------------------------------------------- embedding
-    def _feature_vectors(self, n_features: int, device, dtype) -> torch.Tensor:
-        shape = (n_features, self.config.feature_embed_dim)
-        if self.training:
-            gen = self.feature_generator
-            if gen is None:
-                return torch.randn(*shape, device=device, dtype=dtype)
-            return torch.randn(*shape, generator=gen, device=gen.device).to(device, dtype)
-        gen = torch.Generator(device="cpu").manual_seed(self._FIXED_SEED)
-        return torch.randn(*shape, generator=gen).to(device, dtype)
-
-    def _group(self, cells: torch.Tensor) -> torch.Tensor:
-        """(B, N, F, 3) -> (B, N, F, 3 * feature_group): each cell with its cyclically shifted neighbours."""
-        if self.config.feature_group == 1:
-            return cells
-        shifts = [0] + [2**i for i in range(self.config.feature_group - 1)]
-        return torch.cat([torch.roll(cells, -s, dims=2) for s in shifts], dim=-1)
-
     def _tokens(self, cells, labels, ids, categorical_mask):
         """Cell tokens plus the label token of each row: (B, N, F + 1, d)."""
         tokens = self.cell_encoder(self._group(cells)) + ids
@@ -311,7 +254,7 @@ class CausalMixPFN(TabularBackbone):
     # ------------------------------------------------------------------------------------ forward paths
     def _forward_subset(self, X_context, y_context, X_query, n_classes, categorical_mask):
         cells_c, cells_q = encode_cells(X_context, X_query)
-        ids = self.feature_identity(self._feature_vectors(X_context.shape[-1], X_context.device, torch.float32))
+        ids = self._feature_ids(X_context)
         ctx = self._context_tokens(cells_c, y_context, ids, categorical_mask)
         n_context = ctx.shape[1]
         x = torch.cat([ctx, self._query_tokens(cells_q, ids, categorical_mask)], dim=1)
@@ -319,104 +262,19 @@ class CausalMixPFN(TabularBackbone):
             x = block(x * scale if scale != 1.0 else x, n_context)
         return self._decode(x[:, n_context:], n_classes)
 
-    def _feature_subsets(self, n_features: int) -> list[torch.Tensor]:
-        m = self.config.max_features
-        if n_features <= m:
-            return [torch.arange(n_features)]
-        gen = torch.Generator(device="cpu").manual_seed(self._FIXED_SEED)
-        perm = torch.randperm(n_features, generator=gen)
-        n_sub = -(-n_features // m)
-        # every feature in exactly one subset, subsets as even as possible (all <= max_features)
-        return [torch.sort(chunk).values for chunk in perm.tensor_split(n_sub)]
+    def _encode_subset(self, X_context, y_context, mask) -> dict:
+        cells_c, stats = encode_with_stats(X_context)
+        ids = self._feature_ids(X_context)
+        x = self._context_tokens(cells_c, y_context, ids, mask)
+        kvs = []
+        for block, scale in self._layer_inputs():
+            x, kv = block.encode(x * scale if scale != 1.0 else x)
+            kvs.append(kv)
+        return {"stats": stats, "ids": ids, "mask": mask, "kv": kvs}
 
-    def _check_classes(self, n_classes: int) -> None:
-        if not 1 <= n_classes <= self.limits.max_classes:
-            raise ValueError(
-                f"n_classes={n_classes} is outside what this backbone supports (1..{self.limits.max_classes})."
-            )
-
-    @staticmethod
-    def _subset_mask(categorical_mask, idx):
-        return None if categorical_mask is None else categorical_mask[..., idx.to(categorical_mask.device)]
-
-    def forward(self, X_context, y_context, X_query, *, n_classes, categorical_mask=None):
-        """Class logits of the query rows; see :meth:`TabularBackbone.forward`.
-
-        ``categorical_mask`` may be shared, ``(n_features,)``, or one per task, ``(B, n_features)``.
-        """
-        self._check_classes(n_classes)
-        if not self.training:
-            return self.predict_queries(
-                self.encode_context(X_context, y_context, n_classes=n_classes, categorical_mask=categorical_mask),
-                X_query,
-            )
-        logits = 0
-        subsets = self._feature_subsets(X_context.shape[-1])
-        for idx in subsets:
-            idx_dev = idx.to(X_context.device)
-            logits = logits + self._forward_subset(
-                X_context[..., idx_dev], y_context, X_query[..., idx_dev], n_classes,
-                self._subset_mask(categorical_mask, idx),
-            )
-        return logits / len(subsets)
-
-    def encode_context(self, X_context, y_context, *, n_classes, categorical_mask=None) -> EncodedContext:
-        """Run the context rows once and keep every layer's row-attention keys and values.
-
-        Parameters
-        ----------
-        X_context : torch.Tensor of shape (B, n_context, n_features)
-        y_context : torch.Tensor of shape (B, n_context)
-        n_classes : int
-        categorical_mask : torch.Tensor of shape (n_features,) or (B, n_features), default=None
-
-        Returns
-        -------
-        context : EncodedContext
-            ``state`` holds, per feature subset, the column statistics of the preprocessing, the feature
-            identities and the per-layer keys and values; queries are then run by :meth:`predict_queries`.
-        """
-        self._check_classes(n_classes)
-        subsets = []
-        for idx in self._feature_subsets(X_context.shape[-1]):
-            Xc = X_context[..., idx.to(X_context.device)].float()
-            mask = self._subset_mask(categorical_mask, idx)
-            cells_c, stats = encode_with_stats(Xc)
-            ids = self.feature_identity(self._feature_vectors(Xc.shape[-1], Xc.device, torch.float32))
-            x = self._context_tokens(cells_c, y_context, ids, mask)
-            kvs = []
-            for block, scale in self._layer_inputs():
-                x, kv = block.encode(x * scale if scale != 1.0 else x)
-                kvs.append(kv)
-            subsets.append({"index": idx, "stats": stats, "ids": ids, "mask": mask, "kv": kvs})
-        return EncodedContext(n_classes=n_classes, categorical_mask=categorical_mask, inputs=None, state=subsets)
-
-    def predict_queries(self, context: EncodedContext, X_query) -> torch.Tensor:
-        """Class logits of query rows against an encoded context (chunked by ``config.query_chunk``).
-
-        Parameters
-        ----------
-        context : EncodedContext
-            From :meth:`encode_context` of this model.
-        X_query : torch.Tensor of shape (B, n_query, n_features)
-
-        Returns
-        -------
-        logits : torch.Tensor of shape (B, n_query, n_classes)
-        """
-        chunk = max(1, self.config.query_chunk)
-        parts = [
-            self._query_chunk(context, X_query[:, s : s + chunk]) for s in range(0, X_query.shape[1], chunk)
-        ]
-        return torch.cat(parts, dim=1)
-
-    def _query_chunk(self, context, X_query):
-        logits = 0
-        for sub in context.state:
-            Xq = X_query[..., sub["index"].to(X_query.device)].float()
-            cells_q = encode_with_stats(Xq, sub["stats"])[0]
-            x = self._query_tokens(cells_q, sub["ids"], sub["mask"])
-            for (block, scale), kv in zip(self._layer_inputs(), sub["kv"]):
-                x = block.query(x * scale if scale != 1.0 else x, kv)
-            logits = logits + self._decode(x, context.n_classes)
-        return logits / len(context.state)
+    def _query_subset(self, sub, X_query, n_classes):
+        cells_q = encode_with_stats(X_query, sub["stats"])[0]
+        x = self._query_tokens(cells_q, sub["ids"], sub["mask"])
+        for (block, scale), kv in zip(self._layer_inputs(), sub["kv"]):
+            x = block.query(x * scale if scale != 1.0 else x, kv)
+        return self._decode(x, n_classes)

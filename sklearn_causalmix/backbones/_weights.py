@@ -9,10 +9,49 @@ from pathlib import Path
 import torch
 
 from sklearn_causalmix.backbones._pfn import CausalMixPFN, PFNConfig
+from sklearn_causalmix.backbones._rowpfn import RowPFN, RowPFNConfig
 
-__all__ = ["WeightsChecksumError", "save_weights", "load_weights", "file_sha256", "EMBEDDED_WEIGHTS"]
+__all__ = [
+    "WeightsChecksumError", "save_weights", "load_weights", "file_sha256", "build_model", "EMBEDDED_WEIGHTS",
+]
 
 EMBEDDED_WEIGHTS = Path(__file__).parent / "weights" / "default.json"
+
+#: Manifest ``format`` -> (model class, its configuration class), for every embedded architecture.
+_FORMATS = {
+    "sklearn-causalmix/pfn-v1": (CausalMixPFN, PFNConfig),
+    "sklearn-causalmix/rowpfn-v1": (RowPFN, RowPFNConfig),
+}
+
+
+def build_model(config):
+    """A freshly initialised embedded model for an architecture configuration.
+
+    Parameters
+    ----------
+    config : PFNConfig or RowPFNConfig
+
+    Returns
+    -------
+    model : CausalMixPFN or RowPFN
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones import RowPFNConfig, build_model
+    >>> type(build_model(RowPFNConfig(d_feature=16, n_cls=2, n_heads=2))).__name__
+    'RowPFN'
+    """
+    for model_cls, config_cls in _FORMATS.values():
+        if isinstance(config, config_cls):
+            return model_cls(config)
+    raise TypeError(f"No embedded architecture takes a {type(config).__name__}.")
+
+
+def _format_of(model) -> str:
+    for name, (model_cls, _) in _FORMATS.items():
+        if type(model) is model_cls:
+            return name
+    raise TypeError(f"save_weights writes the embedded models only, not a {type(model).__name__}.")
 
 
 class WeightsChecksumError(ValueError):
@@ -62,12 +101,12 @@ def file_sha256(path) -> str:
     return h.hexdigest()
 
 
-def save_weights(model: CausalMixPFN, manifest_path, **manifest) -> dict:
+def save_weights(model, manifest_path, **manifest) -> dict:
     """Write ``model`` as safetensors next to a JSON manifest that records its architecture and sha256.
 
     Parameters
     ----------
-    model : CausalMixPFN
+    model : CausalMixPFN or RowPFN
         The model to save.
     manifest_path : str or Path
         Path of the manifest (``*.json``); the tensors go to the same stem with ``.safetensors``.
@@ -96,7 +135,7 @@ def save_weights(model: CausalMixPFN, manifest_path, **manifest) -> dict:
     state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(tensors_path))
     record = {
-        "format": "sklearn-causalmix/pfn-v1",
+        "format": _format_of(model),
         "weights_file": tensors_path.name,
         "sha256": file_sha256(tensors_path),
         "n_parameters": int(sum(p.numel() for p in model.parameters())),
@@ -107,8 +146,8 @@ def save_weights(model: CausalMixPFN, manifest_path, **manifest) -> dict:
     return record
 
 
-def load_weights(manifest_path=EMBEDDED_WEIGHTS, *, device="cpu") -> CausalMixPFN:
-    """Build a :class:`CausalMixPFN` from a manifest and its safetensors file, checking the sha256 first.
+def load_weights(manifest_path=EMBEDDED_WEIGHTS, *, device="cpu"):
+    """Build the embedded model (:class:`CausalMixPFN` or :class:`RowPFN`) from a manifest and its safetensors file, checking the sha256 first.
 
     Parameters
     ----------
@@ -118,8 +157,8 @@ def load_weights(manifest_path=EMBEDDED_WEIGHTS, *, device="cpu") -> CausalMixPF
 
     Returns
     -------
-    model : CausalMixPFN
-        In eval mode.
+    model : CausalMixPFN or RowPFN
+        In eval mode, of the architecture the manifest's ``format`` names.
 
     Raises
     ------
@@ -152,7 +191,13 @@ def load_weights(manifest_path=EMBEDDED_WEIGHTS, *, device="cpu") -> CausalMixPF
             "the file is corrupt or was replaced. Reinstall sklearn-causalmix (embedded weights) or re-run "
             "`causalmix pretrain` to write a matching pair."
         )
-    model = CausalMixPFN(PFNConfig(**manifest["architecture"]))
+    if manifest.get("format") not in _FORMATS:
+        raise ValueError(
+            f"The manifest {manifest_path} has format {manifest.get('format')!r}; this version of "
+            f"sklearn-causalmix reads {sorted(_FORMATS)}. Upgrade the package or re-run `causalmix pretrain`."
+        )
+    model_cls, config_cls = _FORMATS[manifest["format"]]
+    model = model_cls(config_cls(**manifest["architecture"]))
     model.load_state_dict(load_file(str(tensors_path), device="cpu"), strict=True)
     model.manifest = manifest
     return model.to(device).eval()

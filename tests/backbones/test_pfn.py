@@ -2,13 +2,22 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig
+from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig, RowPFN, RowPFNConfig, build_model
 from sklearn_causalmix.backbones._preprocess import encode_cells
 
+#: Both embedded architectures, small: one token per cell, one token per row.
+ARCHS = ["cell", "row"]
 
-def _model(**kw):
+
+def _config(arch="cell", **kw):
+    if arch == "row":
+        return RowPFNConfig(d_feature=16, n_cls=2, n_feature_layers=1, n_layers=2, n_heads=2, thinking_rows=3, **kw)
+    return PFNConfig(d_model=32, n_layers=2, n_heads=2, **kw)
+
+
+def _model(arch="cell", **kw):
     torch.manual_seed(0)
-    return CausalMixPFN(PFNConfig(d_model=32, n_layers=2, n_heads=2, **kw)).eval()
+    return build_model(_config(arch, **kw)).eval()
 
 
 def _episode(n_ctx=30, n_q=7, n_feat=5, n_classes=3, seed=0):
@@ -19,15 +28,17 @@ def _episode(n_ctx=30, n_q=7, n_feat=5, n_classes=3, seed=0):
     return Xc, yc, Xq
 
 
-def test_output_shape_and_classes():
+@pytest.mark.parametrize("arch", ARCHS)
+def test_output_shape_and_classes(arch):
     Xc, yc, Xq = _episode()
-    out = _model()(Xc, yc, Xq, n_classes=3)
+    out = _model(arch)(Xc, yc, Xq, n_classes=3)
     assert out.shape == (2, 7, 3)
     assert torch.isfinite(out).all()
 
 
-def test_context_row_permutation_invariance():
-    model = _model()
+@pytest.mark.parametrize("arch", ARCHS)
+def test_context_row_permutation_invariance(arch):
+    model = _model(arch)
     Xc, yc, Xq = _episode()
     perm = torch.randperm(Xc.shape[1], generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -36,8 +47,9 @@ def test_context_row_permutation_invariance():
     torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
 
 
-def test_queries_do_not_see_each_other():
-    model = _model()
+@pytest.mark.parametrize("arch", ARCHS)
+def test_queries_do_not_see_each_other(arch):
+    model = _model(arch)
     Xc, yc, Xq = _episode()
     with torch.no_grad():
         full = model(Xc, yc, Xq, n_classes=3)
@@ -45,18 +57,20 @@ def test_queries_do_not_see_each_other():
     torch.testing.assert_close(full[:, :1], single, atol=1e-5, rtol=1e-4)
 
 
-def test_deterministic_in_eval_mode():
-    model = _model()
+@pytest.mark.parametrize("arch", ARCHS)
+def test_deterministic_in_eval_mode(arch):
+    model = _model(arch)
     Xc, yc, Xq = _episode()
     with torch.no_grad():
         torch.testing.assert_close(model(Xc, yc, Xq, n_classes=3), model(Xc, yc, Xq, n_classes=3))
-    other = _model()
+    other = _model(arch)
     with torch.no_grad():
         torch.testing.assert_close(model(Xc, yc, Xq, n_classes=3), other(Xc, yc, Xq, n_classes=3))
 
 
-def test_wide_tables_use_feature_subsets():
-    model = _model(max_features=4)
+@pytest.mark.parametrize("arch", ARCHS)
+def test_wide_tables_use_feature_subsets(arch):
+    model = _model(arch, max_features=4)
     Xc, yc, Xq = _episode(n_feat=10)
     subsets = model._feature_subsets(10)
     assert sorted(torch.cat(subsets).tolist()) == list(range(10))
@@ -66,15 +80,17 @@ def test_wide_tables_use_feature_subsets():
     assert out.shape == (2, 7, 3) and torch.isfinite(out).all()
 
 
-def test_class_limit_is_enforced():
-    model = _model(max_classes=4)
+@pytest.mark.parametrize("arch", ARCHS)
+def test_class_limit_is_enforced(arch):
+    model = _model(arch, max_classes=4)
     Xc, yc, Xq = _episode()
     with pytest.raises(ValueError, match="outside what this backbone supports"):
         model(Xc, yc, Xq, n_classes=5)
 
 
-def test_missing_values_and_categoricals_are_accepted():
-    model = _model()
+@pytest.mark.parametrize("arch", ARCHS)
+def test_missing_values_and_categoricals_are_accepted(arch):
+    model = _model(arch)
     Xc, yc, Xq = _episode()
     Xc[0, :5, 1] = float("nan")
     Xq[1, 0, 2] = float("nan")
@@ -104,14 +120,15 @@ def test_bad_config():
 def test_parameter_count_of_default_config():
     n = sum(p.numel() for p in CausalMixPFN().parameters())
     assert 5e5 < n < 2e6
+    n_row = sum(p.numel() for p in RowPFN().parameters())
+    assert 1e6 < n_row < 3e6  # wider per row, far cheaper per row than per-cell attention
 
 
-@pytest.mark.parametrize("recipe", [{}, "v2"])
+@pytest.mark.parametrize("recipe", ["v1", "v2", "row"])
 def test_cached_context_equals_one_joint_pass(recipe):
     from sklearn_causalmix.backbones._pfn import RECIPE_V2
 
-    kw = RECIPE_V2 if recipe == "v2" else {}
-    model = _model(**kw)
+    model = _model("row") if recipe == "row" else _model(**(RECIPE_V2 if recipe == "v2" else {}))
     Xc, yc, Xq = _episode(n_feat=6)
     Xc[0, :4, 1] = float("nan")
     mask = torch.tensor([[0, 1, 0, 0, 1, 0], [1, 0, 0, 0, 0, 0]], dtype=torch.bool)  # one mask per task
@@ -140,8 +157,9 @@ def test_v2_recipe_is_permutation_invariant_and_chunk_independent():
     torch.testing.assert_close(a, c, atol=1e-6, rtol=1e-6)
 
 
-def test_training_feature_vectors_follow_the_model_generator():
-    model = _model(feature_group=2)
+@pytest.mark.parametrize("arch", ARCHS)
+def test_training_feature_vectors_follow_the_model_generator(arch):
+    model = _model(arch, feature_group=2)
     model.train()
     Xc, yc, Xq = _episode()
     outs = []
@@ -157,3 +175,29 @@ def test_config_rejects_unknown_options():
         PFNConfig(norm="batch")
     with pytest.raises(ValueError, match="decoder_input"):
         PFNConfig(decoder_input="cls")
+
+
+def test_row_model_is_chunk_independent_and_rejects_bad_configs():
+    model = _model("row", query_chunk=3)
+    Xc, yc, Xq = _episode()
+    with torch.no_grad():
+        a = model(Xc, yc, Xq, n_classes=3)
+        model.config = _config("row", query_chunk=1000)
+        b = model(Xc, yc, Xq, n_classes=3)
+    torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
+    with pytest.raises(ValueError, match="n_feature_heads"):
+        RowPFNConfig(d_feature=30, n_feature_heads=4)
+    with pytest.raises(ValueError, match="n_heads"):
+        RowPFNConfig(d_feature=12, n_feature_heads=3, n_cls=1, n_heads=8)
+    with pytest.raises(TypeError, match="No embedded architecture"):
+        build_model({"d_model": 8})
+
+
+def test_row_model_cost_per_query_row_does_not_grow_with_the_features():
+    """The row stage is per row; only its small cell transformer sees the features (no cell x context term)."""
+    model = _model("row")
+    Xc, yc, Xq = _episode(n_ctx=40, n_feat=4)
+    context = model.encode_context(Xc, yc, n_classes=3)
+    kv = context.state[0]["kv"]
+    # one key/value row per context row (+ thinking rows), whatever the number of features
+    assert kv[0][0].shape[-2] == 40 + 3
