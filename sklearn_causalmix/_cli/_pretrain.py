@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 
 def _pretrain_arg_error(args) -> str | None:
@@ -17,11 +18,18 @@ def _pretrain_arg_error(args) -> str | None:
     at_least = {"--max-steps": (args.max_steps, 1), "--threads": (args.threads, 1), "--d-model": (args.d_model, 1),
                 "--n-layers": (args.n_layers, 1), "--n-heads": (args.n_heads, 1), "--mlp-ratio": (args.mlp_ratio, 1),
                 "--min-rows": (args.min_rows, 4), "--max-features": (args.max_features, 2),
-                "--tokens": (args.tokens, 64)}
+                "--tokens": (args.tokens, 64), "--d-feature": (args.d_feature, 1), "--n-cls": (args.n_cls, 1),
+                "--feature-layers": (args.feature_layers, 0)}
     for flag, (value, low) in at_least.items():
         if value is not None and value < low:
             return f"{flag} must be at least {low}, got {value}."
-    if args.d_model % args.n_heads:
+    if args.recipe == "row":
+        if (args.d_feature * args.n_cls) % args.n_heads:
+            return (f"--d-feature {args.d_feature} x --n-cls {args.n_cls} (the row width) must be divisible by "
+                    f"--n-heads {args.n_heads}.")
+        if args.d_feature % 4:
+            return f"--d-feature {args.d_feature} must be divisible by 4 (the row stage's attention heads)."
+    elif args.d_model % args.n_heads:
         return f"--d-model {args.d_model} must be divisible by --n-heads {args.n_heads}."
     if args.max_rows < args.min_rows:
         return f"--max-rows ({args.max_rows}) must be at least --min-rows ({args.min_rows})."
@@ -31,6 +39,17 @@ def _pretrain_arg_error(args) -> str | None:
         return (f"--resume: no checkpoint.pt in {args.out!r}; start the run without --resume, or continue saved "
                 "weights with --init MANIFEST.")
     return None
+
+
+def _config_from_args(args, spec):
+    """The architecture the command line asks for, of the recipe's kind."""
+    from sklearn_causalmix.backbones import RowPFNConfig
+
+    shared = dict(n_layers=args.n_layers, n_heads=args.n_heads, mlp_ratio=args.mlp_ratio,
+                  max_context_rows=args.max_rows, **spec["architecture"])
+    if spec["config"] is RowPFNConfig:
+        return RowPFNConfig(d_feature=args.d_feature, n_cls=args.n_cls, n_feature_layers=args.feature_layers, **shared)
+    return spec["config"](d_model=args.d_model, **shared)
 
 
 def _cmd_pretrain(args) -> int:
@@ -45,7 +64,6 @@ def _cmd_pretrain(args) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
-    from sklearn_causalmix.backbones import PFNConfig
     from sklearn_causalmix.prior import RECIPES, PriorConfig, ValidationSuite, pretrain
 
     device = args.device
@@ -54,10 +72,7 @@ def _cmd_pretrain(args) -> int:
     if device.startswith("cuda") and not torch.cuda.is_available():
         print("error: --device cuda was asked for, but torch sees no CUDA device; use --device cpu.", file=sys.stderr)
         return 2
-    config = PFNConfig(
-        **RECIPES[args.recipe]["architecture"], d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads,
-        mlp_ratio=args.mlp_ratio, max_context_rows=args.max_rows,
-    )
+    config = _config_from_args(args, RECIPES[args.recipe])
     prior = PriorConfig(min_rows=args.min_rows, max_rows=args.max_rows, max_features=args.max_features,
                         tokens_per_batch=args.tokens)
     validation = None
@@ -82,6 +97,7 @@ def _cmd_pretrain(args) -> int:
         validate_minutes=args.validate_minutes,
         threads=args.threads,
         eval_every=args.eval_every,
+        command=" ".join(["causalmix", *map(shlex.quote, args.argv)]),
         verbose=0 if args.quiet else 1,
     )
     keys = ["steps", "steps_per_s", "wall_time_s", "cpu_time_s", "val_auc", "val_loss", "sha256", "hardware"]
@@ -104,7 +120,8 @@ def add_pretrain_parser(sub) -> None:
     )
     p.add_argument("--out", required=True, help="output folder (also holds the resume state checkpoint.pt)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out exactly where it stopped")
-    p.add_argument("--recipe", choices=["v1", "v2"], default="v2", help="training recipe (default: v2)")
+    p.add_argument("--recipe", choices=["v1", "v2", "row"], default="v2",
+                   help="training recipe: v1/v2 train the per-cell model, row the row-token model (default: v2)")
     p.add_argument("--prior", choices=["scm", "tabicl", "mix"], default="scm",
                    help="task prior: ours, TabICL's (needs the pretrain extra) or both alternating")
     p.add_argument("--minutes", type=float, default=5.0, help="wall-time budget of this call (default: 5)")
@@ -114,7 +131,10 @@ def add_pretrain_parser(sub) -> None:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the recipe's)")
-    p.add_argument("--d-model", type=int, default=128)
+    p.add_argument("--d-model", type=int, default=128, help="token width (v1, v2)")
+    p.add_argument("--d-feature", type=int, default=64, help="cell-token width of the row stage (row)")
+    p.add_argument("--n-cls", type=int, default=4, help="summary tokens per row; row width = n_cls x d_feature (row)")
+    p.add_argument("--feature-layers", type=int, default=2, help="layers across the cells of a row (row)")
     p.add_argument("--n-layers", type=int, default=4)
     p.add_argument("--n-heads", type=int, default=4)
     p.add_argument("--mlp-ratio", type=int, default=2)

@@ -9,6 +9,9 @@ from torch import nn
 
 __all__ = ["parameter_groups", "make_optimizers", "CheckpointAverage"]
 
+#: Where the transformer blocks of the embedded models live (RowPFN also has its row-stage blocks).
+_BLOCK_PREFIXES = ("blocks.", "feature_blocks.")
+
 
 def parameter_groups(model: nn.Module) -> tuple[list, list]:
     """Split the parameters into the block matrices (for Muon) and everything else (for AdamW).
@@ -37,7 +40,7 @@ def parameter_groups(model: nn.Module) -> tuple[list, list]:
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
-        (muon if name.startswith("blocks.") and param.ndim == 2 else adamw).append((name, param))
+        (muon if name.startswith(_BLOCK_PREFIXES) and param.ndim == 2 else adamw).append((name, param))
     return muon, adamw
 
 

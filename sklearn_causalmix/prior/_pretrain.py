@@ -16,6 +16,7 @@ import io
 import math
 import os
 import platform
+import signal
 import sys
 import threading
 import time
@@ -26,8 +27,9 @@ import torch
 import torch.nn.functional as F
 
 from sklearn_causalmix.backbones._device import fork_torch_rng
-from sklearn_causalmix.backbones._pfn import RECIPE_V2, CausalMixPFN, PFNConfig
-from sklearn_causalmix.backbones._weights import save_weights
+from sklearn_causalmix.backbones._pfn import RECIPE_V2, PFNConfig
+from sklearn_causalmix.backbones._rowpfn import RowPFNConfig
+from sklearn_causalmix.backbones._weights import build_model, save_weights
 from sklearn_causalmix.prior._checkpoint import load_checkpoint, save_checkpoint
 from sklearn_causalmix.prior._optim import CheckpointAverage, make_optimizers
 from sklearn_causalmix.prior._scm_prior import PRIOR_VERSION, PriorConfig, SCMPrior
@@ -37,10 +39,15 @@ __all__ = ["pretrain", "episode_loss", "prior_validation_auc", "RECIPES"]
 #: Named recipes. "v1": the first embedded model's (AdamW, LayerNorm, output projections, label-token decoder,
 #: gradient clipping 1). "v2": the pretraining-speedrun changes that apply to our model (Muon + AdamW, RMSNorm,
 #: no attention output projection, residual decay, thinking rows, feature grouping, feature-mean decoder,
-#: gradient clipping 2, LAWA).
+#: gradient clipping 2, LAWA). "row": the row-token :class:`RowPFN` (RMSNorm, no attention output projection,
+#: thinking rows, feature grouping) with AdamW (Muon's bfloat16 Newton-Schulz has no fast path on CPUs without
+#: AVX-512), gradient clipping 2, LAWA.
 RECIPES = {
-    "v1": {"architecture": {}, "optimizer": "adamw", "learning_rate": 1e-3, "grad_clip": 1.0},
-    "v2": {"architecture": RECIPE_V2, "optimizer": "muon", "learning_rate": 2e-3, "grad_clip": 2.0},
+    "v1": {"config": PFNConfig, "architecture": {}, "optimizer": "adamw", "learning_rate": 1e-3, "grad_clip": 1.0},
+    "v2": {"config": PFNConfig, "architecture": RECIPE_V2, "optimizer": "muon", "learning_rate": 2e-3,
+           "grad_clip": 2.0},
+    "row": {"config": RowPFNConfig, "architecture": {}, "optimizer": "adamw", "learning_rate": 1e-3,
+            "grad_clip": 2.0},
 }
 
 _STDOUT_LOCK = threading.Lock()
@@ -173,6 +180,34 @@ def _release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+class _StopRequests:
+    """SIGINT / SIGTERM during a run ask it to stop after the current step (a second one stops at once).
+
+    Installed only in the main thread (elsewhere signals cannot be caught), restored on exit; the run then
+    writes its checkpoint and weights as after a normal stop, so an interrupted run resumes exactly.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._saved = {}
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._saved[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._saved.items():
+            signal.signal(sig, handler)
+        return False
+
+
 def _make_prior(name: str, prior_config: PriorConfig, device):
     if name not in ("scm", "tabicl", "mix"):
         raise ValueError(f"prior must be 'scm', 'tabicl' or 'mix', got {name!r}.")
@@ -202,13 +237,13 @@ def _settings(recipe, config, prior, prior_config, seed, learning_rate, max_step
 def _with_context_limit(model, max_context_rows: int):
     import dataclasses
 
-    resized = CausalMixPFN(dataclasses.replace(model.config, max_context_rows=max_context_rows))
+    resized = build_model(dataclasses.replace(model.config, max_context_rows=max_context_rows))
     resized.load_state_dict(model.state_dict())
     return resized
 
 
 def _averaged_model(model, lawa):
-    averaged = CausalMixPFN(model.config)
+    averaged = build_model(model.config)
     averaged.load_state_dict(lawa.average() if lawa.snapshots else model.state_dict())
     return averaged.eval()
 
@@ -223,7 +258,7 @@ def pretrain(
     device: str = "cpu",
     seed: int = 0,
     recipe: str = "v2",
-    config: PFNConfig | None = None,
+    config: PFNConfig | RowPFNConfig | None = None,
     prior: str = "scm",
     prior_config: PriorConfig | None = None,
     learning_rate: float | None = None,
@@ -238,9 +273,12 @@ def pretrain(
     threads: int | None = None,
     eval_every: int = 0,
     prior_eval_batches: int = 16,
+    command: str | None = None,
     verbose: int = 1,
 ) -> dict:
-    """Pretrain :class:`CausalMixPFN` on a synthetic prior and write weights + manifest to ``out``.
+    """Pretrain an embedded model on a synthetic prior and write weights + manifest to ``out``.
+
+    The recipe chooses the architecture (:class:`RowPFN` for ``"row"``, :class:`CausalMixPFN` otherwise).
 
     This call runs until ``max_steps`` steps are done in total or ``minutes`` of wall time have passed in this
     call, whichever comes first, then writes ``checkpoint.pt`` (resume state) and the LAWA-averaged weights
@@ -264,10 +302,10 @@ def pretrain(
     device : str, default="cpu"
     seed : int, default=0
         Seeds the initialisation, the prior stream and the feature identities.
-    recipe : {"v1", "v2"}, default="v2"
-        See :data:`RECIPES`: architecture options, optimiser, learning rate and gradient clipping.
-    config : PFNConfig, default=None
-        Architecture; the recipe's options on top of ``PFNConfig()`` if None.
+    recipe : {"v1", "v2", "row"}, default="v2"
+        See :data:`RECIPES`: architecture, optimiser, learning rate and gradient clipping.
+    config : PFNConfig or RowPFNConfig, default=None
+        Architecture, of the recipe's kind; the recipe's options on top of its defaults if None.
     prior : {"scm", "tabicl", "mix"}, default="scm"
         Our SCM prior, TabICL's MLP-SCM prior (``pretrain`` extra), or both alternating.
     prior_config : PriorConfig, default=None
@@ -295,6 +333,9 @@ def pretrain(
         Held-out prior AUC every this many steps (0: only at the end).
     prior_eval_batches : int, default=16
         Held-out prior batches scored for the manifest's ``val_auc`` at the end.
+    command : str, default=None
+        The command line of this call (``causalmix pretrain`` passes its own); every call's command is kept in
+        the resume state and listed in the manifest's ``commands``, so the weights can be reproduced.
     verbose : int, default=1
         A tqdm progress bar (steps/s, loss, last validation AUC).
 
@@ -325,7 +366,7 @@ def pretrain(
     if state is not None:
         settings = state["settings"]
         recipe, prior, seed = settings["recipe"], settings["prior"], settings["seed"]
-        config = PFNConfig(**settings["architecture"])
+        config = RECIPES[recipe]["config"](**settings["architecture"])
         prior_config = PriorConfig(**settings["prior_config"])
         learning_rate, lawa = settings["learning_rate"], settings["lawa"]
         max_steps = max_steps if max_steps is not None else settings["max_steps"]
@@ -341,9 +382,11 @@ def pretrain(
             model = _with_context_limit(model, config.max_context_rows)
         config = model.config
     else:
-        config = config or PFNConfig(**spec["architecture"])
+        config = config or spec["config"](**spec["architecture"])
+        if not isinstance(config, spec["config"]):
+            raise ValueError(f"recipe {recipe!r} trains a {spec['config'].__name__}, got a {type(config).__name__}.")
         with fork_torch_rng(torch.device("cpu"), seed):  # module initialisation reads the global generator
-            model = CausalMixPFN(config)
+            model = build_model(config)
     model = model.to(device).train()
     optimizers = make_optimizers(model, optimizer=spec["optimizer"], lr=learning_rate)
     average = CheckpointAverage(size=lawa, every=lawa_every)
@@ -357,6 +400,8 @@ def pretrain(
             opt.load_state_dict(opt_state)
         average.load_state_dict(state["lawa"])
         run = state["run"]
+    if command is not None:
+        run.setdefault("commands", []).append(command)
     sample = _make_prior(prior, prior_config, device)
     use_amp = device.type == "cuda"
 
@@ -384,56 +429,57 @@ def pretrain(
     bar = tqdm(total=max_steps, initial=run["step"], disable=not verbose, unit="step", dynamic_ncols=True)
     last_val_auc = run["val_curve"][-1]["mean_auc"] if run["val_curve"] else float("nan")
     try:
-        while True:
-            now = time.perf_counter()
-            run["wall_s"] = wall0 + now - start
-            run["cpu_s"] = cpu0 + time.process_time() - cpu_start
-            if (max_steps is not None and run["step"] >= max_steps) or now - start >= budget_s:
-                break
-            if cpu_minutes is not None and run["cpu_s"] >= cpu_minutes * 60.0:
-                break
-            if steps is not None and run["step"] >= first_step + steps:
-                break
-            if validation is not None and (now - last_val >= validate_minutes * 60.0 or not run["val_curve"]):
-                last_val_auc = validate()["mean_auc"]
-                last_val = time.perf_counter()
-            if now - last_ckpt >= checkpoint_minutes * 60.0:
-                checkpoint()
-                last_ckpt = time.perf_counter()
-            step = run["step"]
-            progress = step / max_steps if max_steps else (now - start) / budget_s
-            for opt in optimizers:
-                for group in opt.param_groups:
-                    group["lr"] = _lr_at(progress, warmup, learning_rate)
-            batch = sample(_step_seed(seed, step))
-            model.feature_generator = torch.Generator().manual_seed(_step_seed(seed + 1, step))
-            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
-                loss = episode_loss(model, batch)
-            for opt in optimizers:
-                opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), spec["grad_clip"])
-            for opt in optimizers:
-                opt.step()
-            value = float(loss.detach())
-            run["tasks"] += batch.X.shape[0]
-            run["rows"] += batch.X.shape[0] * batch.X.shape[1]
-            del loss, batch
-            run["step"] = step = step + 1
-            ema = value if ema is None else 0.95 * ema + 0.05 * value
-            if step % average.every == 0:
-                average.add(model.state_dict())
-            if step % 25 == 0 or step < 3:
-                _release_freed_memory()
-                run["loss_curve"].append({"step": step, "wall_s": round(run["wall_s"], 1),
-                                          "cpu_s": round(run["cpu_s"], 1), "loss_ema": ema,
-                                          "rss_mb": round(_rss_mb(), 1)})
-            if eval_every and step % eval_every == 0:
-                scores = prior_validation_auc(model, n_batches=4, prior_config=prior_config, device=device)
-                run["loss_curve"][-1:] = [dict(run["loss_curve"][-1] if run["loss_curve"] else {}, **scores)]
-            bar.update(1)
-            bar.set_postfix(loss=f"{ema:.3f}", val_auc=f"{last_val_auc:.3f}",
-                            left_min=f"{max(0.0, budget_s - (time.perf_counter() - start)) / 60:.0f}")
+        with _StopRequests() as stop:
+            while not stop.requested:
+                now = time.perf_counter()
+                run["wall_s"] = wall0 + now - start
+                run["cpu_s"] = cpu0 + time.process_time() - cpu_start
+                if (max_steps is not None and run["step"] >= max_steps) or now - start >= budget_s:
+                    break
+                if cpu_minutes is not None and run["cpu_s"] >= cpu_minutes * 60.0:
+                    break
+                if steps is not None and run["step"] >= first_step + steps:
+                    break
+                if validation is not None and (now - last_val >= validate_minutes * 60.0 or not run["val_curve"]):
+                    last_val_auc = validate()["mean_auc"]
+                    last_val = time.perf_counter()
+                if now - last_ckpt >= checkpoint_minutes * 60.0:
+                    checkpoint()
+                    last_ckpt = time.perf_counter()
+                step = run["step"]
+                progress = step / max_steps if max_steps else (now - start) / budget_s
+                for opt in optimizers:
+                    for group in opt.param_groups:
+                        group["lr"] = _lr_at(progress, warmup, learning_rate)
+                batch = sample(_step_seed(seed, step))
+                model.feature_generator = torch.Generator().manual_seed(_step_seed(seed + 1, step))
+                with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
+                    loss = episode_loss(model, batch)
+                for opt in optimizers:
+                    opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), spec["grad_clip"])
+                for opt in optimizers:
+                    opt.step()
+                value = float(loss.detach())
+                run["tasks"] += batch.X.shape[0]
+                run["rows"] += batch.X.shape[0] * batch.X.shape[1]
+                del loss, batch
+                run["step"] = step = step + 1
+                ema = value if ema is None else 0.95 * ema + 0.05 * value
+                if step % average.every == 0:
+                    average.add(model.state_dict())
+                if step % 25 == 0 or step < 3:
+                    _release_freed_memory()
+                    run["loss_curve"].append({"step": step, "wall_s": round(run["wall_s"], 1),
+                                              "cpu_s": round(run["cpu_s"], 1), "loss_ema": ema,
+                                              "rss_mb": round(_rss_mb(), 1)})
+                if eval_every and step % eval_every == 0:
+                    scores = prior_validation_auc(model, n_batches=4, prior_config=prior_config, device=device)
+                    run["loss_curve"][-1:] = [dict(run["loss_curve"][-1] if run["loss_curve"] else {}, **scores)]
+                bar.update(1)
+                bar.set_postfix(loss=f"{ema:.3f}", val_auc=f"{last_val_auc:.3f}",
+                                left_min=f"{max(0.0, budget_s - (time.perf_counter() - start)) / 60:.0f}")
     finally:
         bar.close()
         model.feature_generator = None
@@ -478,6 +524,7 @@ def _write_weights(out, model, average, run, settings, prior_config, device, ini
         prior_version=PRIOR_VERSION,
         init=str(init) if init is not None else None,
         sessions=run["sessions"],
+        commands=run.get("commands", []),
         loss_curve=run["loss_curve"][-200:],
         validation_curve=run["val_curve"],
         **scores,

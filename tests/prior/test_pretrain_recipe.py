@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig, load_weights
+from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig, RowPFN, RowPFNConfig, load_weights
 from sklearn_causalmix.backbones._pfn import RECIPE_V2
 from sklearn_causalmix.prior import PriorConfig, ValidationSuite, pretrain
 from sklearn_causalmix.prior._checkpoint import load_checkpoint
@@ -13,6 +13,8 @@ from sklearn_causalmix.prior._optim import CheckpointAverage, make_optimizers, p
 
 TINY = PFNConfig(d_model=16, n_layers=2, n_heads=2, thinking_rows=2, **{
     k: v for k, v in RECIPE_V2.items() if k != "thinking_rows"})
+TINY_ROW = RowPFNConfig(d_feature=8, n_cls=2, n_feature_heads=2, n_feature_layers=1, n_layers=2, n_heads=2,
+                        thinking_rows=2)
 SMALL = PriorConfig(min_rows=32, max_rows=64, max_features=4, tokens_per_batch=1024)
 
 
@@ -22,16 +24,50 @@ def _run(out, **kw):
     return pretrain(out, **params)
 
 
-def test_resume_is_exact(tmp_path):
-    straight = _run(tmp_path / "a", max_steps=6)
-    _run(tmp_path / "c", max_steps=6, steps=3)  # stop halfway (the schedule follows step / max_steps) ...
+def _assert_same_weights(path_a, path_b):
+    a, b = load_weights(path_a).state_dict(), load_weights(path_b).state_dict()
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("recipe, config", [("v2", TINY), ("row", TINY_ROW)])
+def test_resume_is_exact(tmp_path, recipe, config):
+    straight = _run(tmp_path / "a", max_steps=6, recipe=recipe, config=config)
+    _run(tmp_path / "c", max_steps=6, steps=3, recipe=recipe, config=config)  # stop halfway (the schedule follows step / max_steps) ...
     assert load_checkpoint(tmp_path / "c")["run"]["step"] == 3
     resumed = pretrain(tmp_path / "c", resume=True, verbose=0, prior_eval_batches=1)  # ... and resume from the checkpoint alone
-    assert resumed["steps"] == straight["steps"] == 6
-    a = load_weights(tmp_path / "a" / "model.json").state_dict()
-    c = load_weights(tmp_path / "c" / "model.json").state_dict()
-    for key in a:
-        torch.testing.assert_close(a[key], c[key], rtol=1e-5, atol=1e-6)
+    assert resumed["steps"] == straight["steps"] == 6 and resumed["recipe"] == recipe
+    _assert_same_weights(tmp_path / "a" / "model.json", tmp_path / "c" / "model.json")
+
+
+def test_an_interrupted_run_checkpoints_and_resumes_exactly(tmp_path, monkeypatch):
+    """SIGINT / SIGTERM stop the run after the current step; the checkpoint then continues it exactly."""
+    import signal
+
+    from sklearn_causalmix.prior import _pretrain
+
+    straight = _run(tmp_path / "a", max_steps=5, recipe="row", config=TINY_ROW)
+    make_prior = _pretrain._make_prior
+
+    def interrupting_prior(*args):
+        sample = make_prior(*args)
+
+        def draw(seed):
+            if seed == _pretrain._step_seed(3, 2):  # while step 2 is being prepared
+                signal.raise_signal(signal.SIGTERM)
+            return sample(seed)
+
+        return draw
+
+    monkeypatch.setattr(_pretrain, "_make_prior", interrupting_prior)
+    stopped = _run(tmp_path / "b", max_steps=5, recipe="row", config=TINY_ROW)
+    assert stopped["steps"] == 3  # the step under way was finished, then the run stopped
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is restored
+    monkeypatch.setattr(_pretrain, "_make_prior", make_prior)
+    resumed = pretrain(tmp_path / "b", resume=True, verbose=0, prior_eval_batches=1)
+    assert resumed["steps"] == straight["steps"] == 5
+    _assert_same_weights(tmp_path / "a" / "model.json", tmp_path / "b" / "model.json")
 
 
 def test_lawa_weights_are_the_mean_of_the_snapshots(tmp_path):
@@ -53,13 +89,14 @@ def test_checkpoint_average_keeps_the_last_snapshots():
     assert float(avg.average()["w"]) == pytest.approx(3.0)  # mean of 2, 3, 4
 
 
-def test_muon_and_adamw_groups_cover_every_parameter_once():
-    model = CausalMixPFN(TINY)
+@pytest.mark.parametrize("model", [CausalMixPFN(TINY), RowPFN(TINY_ROW)], ids=["cell", "row"])
+def test_muon_and_adamw_groups_cover_every_parameter_once(model):
     muon, adamw = parameter_groups(model)
     names = [n for n, _ in muon] + [n for n, _ in adamw]
     assert sorted(names) == sorted(n for n, _ in model.named_parameters())
     assert len(set(names)) == len(names)
-    assert all(p.ndim == 2 and n.startswith("blocks.") for n, p in muon)
+    assert all(p.ndim == 2 and n.startswith(("blocks.", "feature_blocks.")) for n, p in muon)
+    assert any(n.startswith("blocks.") for n, _ in muon)
     optimizers = make_optimizers(model)
     ids = [id(p) for opt in optimizers for g in opt.param_groups for p in g["params"]]
     assert sorted(ids) == sorted(id(p) for p in model.parameters()) and len(set(ids)) == len(ids)
@@ -67,13 +104,15 @@ def test_muon_and_adamw_groups_cover_every_parameter_once():
         make_optimizers(model, optimizer="sgd")
 
 
-def test_v2_pretraining_lowers_the_loss_on_a_fixed_task(tmp_path):
+@pytest.mark.parametrize("make, optimizer", [(lambda: CausalMixPFN(TINY), "muon"), (lambda: RowPFN(TINY_ROW), "adamw")],
+                         ids=["v2", "row"])
+def test_pretraining_lowers_the_loss_on_a_fixed_task(tmp_path, make, optimizer):
     from sklearn_causalmix.prior import SCMPrior, episode_loss
 
     torch.manual_seed(0)
-    model = CausalMixPFN(TINY)
+    model = make()
     batch = SCMPrior(SMALL, seed=5).sample(shape=(64, 4, 2))
-    optimizers = make_optimizers(model, lr=3e-3)
+    optimizers = make_optimizers(model, optimizer=optimizer, lr=3e-3)
     model.feature_generator = torch.Generator().manual_seed(0)
     losses = []
     for _ in range(30):
@@ -108,6 +147,8 @@ def test_resume_without_checkpoint_says_how_to_start(tmp_path):
 def test_unknown_recipe_and_prior_are_refused(tmp_path):
     with pytest.raises(ValueError, match="recipe"):
         _run(tmp_path, max_steps=1, recipe="v9")
+    with pytest.raises(ValueError, match="recipe 'row' trains a RowPFNConfig, got a PFNConfig"):
+        _run(tmp_path, max_steps=1, recipe="row")
     with pytest.raises(ValueError, match="prior"):
         _run(tmp_path, max_steps=1, prior="gan")
 

@@ -84,6 +84,36 @@ def test_cli_pretrain(tmp_path):
     assert (tmp_path / "model.safetensors").is_file()
 
 
+def test_cli_pretrain_row_recipe_resumes_and_records_its_commands(tmp_path):
+    from sklearn_causalmix._cli import main
+    from sklearn_causalmix.backbones import RowPFN, load_weights
+
+    common = ["--validation", "none", "--quiet", "--device", "cpu"]
+    first = ["pretrain", "--recipe", "row", "--out", str(tmp_path), "--max-steps", "2", "--d-feature", "8",
+             "--n-cls", "2", "--n-heads", "2", "--n-layers", "1", "--feature-layers", "1", "--max-rows", "64",
+             "--max-features", "4", "--tokens", "1024", *common]
+    assert main(first) == 0
+    assert main(["pretrain", "--resume", "--out", str(tmp_path), "--max-steps", "3", *common]) == 0
+    model = load_weights(tmp_path / "model.json")
+    assert isinstance(model, RowPFN) and model.config.max_context_rows == 64
+    assert model.manifest["steps"] == 3 and model.manifest["recipe"] == "row"
+    commands = model.manifest["commands"]
+    assert len(commands) == 2 and commands[0].startswith("causalmix pretrain --recipe row")
+    assert "--resume" in commands[1]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--recipe", "row", "--d-feature", "10"], "divisible by 4"),
+    (["--recipe", "row", "--d-feature", "12", "--n-cls", "1", "--n-heads", "8"], "must be divisible by --n-heads"),
+    (["--recipe", "row", "--n-cls", "0"], "--n-cls must be at least 1"),
+])
+def test_cli_pretrain_refuses_bad_row_architectures(tmp_path, capsys, argv, message):
+    from sklearn_causalmix._cli import main
+
+    assert main(["pretrain", "--out", str(tmp_path), *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error shown where CUDA is missing")
 def test_cli_refuses_missing_cuda(tmp_path):
     out = subprocess.run(
