@@ -6,6 +6,7 @@ Usage::
     python benchmarks/bench_inference.py --contend           # the same while another process keeps the cores busy
     python benchmarks/bench_inference.py --policy none       # torch's own thread setting (no package policy)
     python benchmarks/bench_inference.py --tiny --no-write   # a quick dry run
+    python benchmarks/bench_inference.py --weights ../shared/weights/cpu-continued/model.json   # other weights
 
 "before" is ``InContextClassifier(fit_mode="low_memory")``: nothing is kept after ``fit`` and every
 ``predict_proba`` runs the ensemble members one after another, each through the whole context (the path used
@@ -82,6 +83,15 @@ def _threads_used(fn):
     return max(seen) if seen else torch.get_num_threads()
 
 
+def _backbone(args):
+    """``backbone=`` of the measured estimators: the shipped weights, or the manifest given by ``--weights``."""
+    import functools
+
+    from sklearn_causalmix.backbones import load_default_backbone
+
+    return "default" if args.weights is None else functools.partial(load_default_backbone, args.weights)
+
+
 def part_latency(args):
     from sklearn_causalmix.backbones import InContextClassifier
 
@@ -90,7 +100,8 @@ def part_latency(args):
     out = {}
     probas = {}
     for label, mode in MODES.items():
-        clf = InContextClassifier(n_estimators=args.estimators, fit_mode=mode, device="cpu", random_state=0)
+        clf = InContextClassifier(_backbone(args), n_estimators=args.estimators, fit_mode=mode, device="cpu",
+                                  random_state=0)
         rss0 = _rss_mb()
         fit_s, fit_cpu, _ = _timed(lambda: clf.fit(X, y))
         rss1 = _rss_mb()
@@ -114,7 +125,7 @@ def part_forward(args):
     from sklearn_causalmix.backbones import get_backbone
     from sklearn_causalmix.backbones._threads import package_threads
 
-    model = get_backbone("default").eval()
+    model = get_backbone(_backbone(args)).eval()
     X, y = _data(args.rows + args.queries, args.features)
     Xc = torch.as_tensor(X[None, : args.rows], dtype=torch.float32)
     yc = torch.as_tensor(y[None, : args.rows])
@@ -137,7 +148,8 @@ def part_cv(args):
     X, y = _data(args.rows, args.features, seed=2)
     out = {}
     for label, mode in MODES.items():
-        clf = InContextClassifier(n_estimators=args.estimators, fit_mode=mode, device="cpu", random_state=0)
+        clf = InContextClassifier(_backbone(args), n_estimators=args.estimators, fit_mode=mode, device="cpu",
+                                  random_state=0)
         wall, cpu, scores = _timed(lambda: cross_val_score(clf, X, y, cv=5, scoring="roc_auc"))
         out[label] = {"cv_s": wall, "cv_cpu": cpu, "auc": float(np.mean(scores))}
     return out
@@ -161,6 +173,14 @@ def _run_part(part, args):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _weights_line(weights) -> str:
+    from sklearn_causalmix.backbones._weights import EMBEDDED_WEIGHTS
+
+    manifest = json.loads(Path(weights or EMBEDDED_WEIGHTS).read_text())
+    return (f"- weights: {'shipped' if weights is None else weights}: {manifest['format']}, "
+            f"{manifest['n_parameters']:,} parameters, sha256 {manifest['sha256'][:12]}...")
+
+
 def _load():
     return " / ".join(f"{v:.1f}" for v in os.getloadavg())
 
@@ -176,6 +196,7 @@ def main(argv=None):
     parser.add_argument("--contend", action="store_true", help="run beside a process keeping 2 cores busy")
     parser.add_argument("--parts", default="latency,forward,cv")
     parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--weights", default=None, help="a weights manifest to use instead of the shipped one")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "inference.md"))
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--part", help=argparse.SUPPRESS)
@@ -191,6 +212,7 @@ def main(argv=None):
     args.passthrough = [
         "--rows", str(args.rows), "--queries", str(args.queries), "--features", str(args.features),
         "--estimators", str(args.estimators), "--repeats", str(args.repeats), "--policy", args.policy,
+        *(["--weights", args.weights] if args.weights else []),
     ]
     import torch
 
@@ -212,6 +234,7 @@ def main(argv=None):
         f"- {start}; {platform.machine()}, {os.cpu_count()} cores; torch {torch.__version__} "
         f"({torch.get_num_threads()} threads by default), OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}; "
         f"package thread policy: {args.policy}",
+        _weights_line(args.weights),
         f"- load average (1/5/15 min) at start {start_load}, at end {end_load}"
         + ("; **a contender process kept 2 cores busy** (torch matmuls on 2 threads)" if args.contend else ""),
         "",

@@ -26,8 +26,11 @@ import time
 from pathlib import Path
 
 
-PILOTS = [("v1", "scm"), ("v2", "scm"), ("v2", "tabicl")]
-SHAPES = ["--min-rows", "64", "--max-rows", "512", "--max-features", "16", "--tokens", "16384"]
+PILOTS = [("v1", "scm"), ("row", "scm"), ("row", "tabicl")]
+#: Task shapes of every pilot: episodes up to the 1,024-row contexts the model is used with. ``--max-steps`` fixes
+#: the learning-rate schedule of a long run, so the winning pilot continues as that run (``--resume``).
+SHAPES = ["--min-rows", "128", "--max-rows", "1024", "--max-features", "24", "--tokens", "32768",
+          "--max-steps", "12000"]
 RESULTS = Path(__file__).parent / "results"
 CANDIDATE = Path(__file__).resolve().parents[2] / "shared" / "weights" / "cpu-continued" / "model.json"
 
@@ -114,7 +117,7 @@ def step_costs(repeats: int = 2) -> dict:
 
     import torch
 
-    from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig
+    from sklearn_causalmix.backbones import PFNConfig, RowPFNConfig, build_model
     from sklearn_causalmix.backbones._pfn import RECIPE_V2
     from sklearn_causalmix.prior import PriorConfig, SCMPrior, episode_loss
     from sklearn_causalmix.prior._optim import make_optimizers
@@ -128,11 +131,13 @@ def step_costs(repeats: int = 2) -> dict:
         "v2 with AdamW instead of Muon": (PFNConfig(**RECIPE_V2), "adamw"),
         "v2 without thinking rows": (PFNConfig(**dict(RECIPE_V2, thinking_rows=0)), "muon"),
         "v2 without feature grouping": (PFNConfig(**dict(RECIPE_V2, feature_group=1)), "muon"),
+        "row (row tokens, AdamW)": (RowPFNConfig(), "adamw"),
+        "row with Muon": (RowPFNConfig(), "muon"),
     }
     costs: dict[str, list] = {}
     for _ in range(repeats):
         for name, (config, optimizer) in variants.items():
-            model = CausalMixPFN(config).train()
+            model = build_model(config).train()
             optimizers = make_optimizers(model, optimizer=optimizer)
             start = time.process_time()
             for _ in range(2):
@@ -216,7 +221,10 @@ def main(argv=None) -> int:
     text = report(args.root)
     print(text)
     if not args.no_write:
-        (RESULTS / "pretrain_recipe.md").write_text(text)
+        path = RESULTS / "pretrain_recipe.md"
+        old = path.read_text() if path.exists() else ""
+        reading = old.find("\n## Reading")  # the hand-written reading below the measured sections is kept
+        path.write_text(text + (old[reading:] if reading >= 0 else ""))
     return 0
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One device session on a lent H100/H200: pretraining throughput, then pretraining the embedded weights with the
-# v2 recipe (Muon + AdamW, RMSNorm, thinking rows, feature grouping, LAWA), prior generated on the device.
+# recipe the CPU runs use (row-token RowPFN, AdamW, LAWA), prior generated on the device. With RESUME_FROM set to
+# a CPU run's folder (carried to the device), the device continues that run instead of starting a new one.
 # The run's resume state (checkpoint.pt) comes back in $OUT/weights too: continue it on the CPU with
 #   causalmix pretrain --resume --out DIR --device cpu --threads 2 --minutes N
 # Run from the repository root; results go to $OUT (or ./.devout when OUT is unset, e.g. a CPU dry run).
@@ -13,7 +14,13 @@ MINUTES="${1:-6}"; DEVICE="${2:-cuda}"
   python -c "import torch, sklearn, safetensors; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'sklearn', sklearn.__version__)"; } > "$OUT/env.txt" 2>&1
 cat "$OUT/env.txt"
 timeout 120 python benchmarks/bench_pretrain.py --device "$DEVICE" --seconds "${BENCH_SECONDS:-24}" --out "$OUT/pretrain_bench.md" 2>&1 | tee "$OUT/bench.log"
-python -m sklearn_causalmix._cli pretrain --device "$DEVICE" --minutes "$MINUTES" --out "$OUT/weights" \
-    --recipe v2 --prior scm --min-rows 128 --max-rows 1024 --max-features 24 --tokens 65536 \
-    --validation quick --validate-minutes 2 --checkpoint-minutes 2 \
-    --eval-every "${EVAL_EVERY:-2000}" 2>&1 | tee "$OUT/pretrain.log"
+if [ -n "${RESUME_FROM:-}" ]; then
+  cp -r "$RESUME_FROM"/. "$OUT/weights/"
+  python -m sklearn_causalmix._cli pretrain --resume --device "$DEVICE" --minutes "$MINUTES" --out "$OUT/weights" \
+      --validation quick --validate-minutes 2 --checkpoint-minutes 2 2>&1 | tee "$OUT/pretrain.log"
+else
+  python -m sklearn_causalmix._cli pretrain --device "$DEVICE" --minutes "$MINUTES" --out "$OUT/weights" \
+      --recipe row --prior scm --min-rows 128 --max-rows 1024 --max-features 24 --tokens 65536 \
+      --max-steps "${MAX_STEPS:-20000}" --validation quick --validate-minutes 2 --checkpoint-minutes 2 \
+      --eval-every "${EVAL_EVERY:-2000}" 2>&1 | tee "$OUT/pretrain.log"
+fi
