@@ -8,7 +8,14 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 
-from sklearn_causalmix.backbones import CausalMixPFN, InContextClassifier, PFNConfig, TabularBackbone
+from sklearn_causalmix.backbones import (
+    CausalMixPFN,
+    InContextClassifier,
+    PFNConfig,
+    RowPFN,
+    RowPFNConfig,
+    TabularBackbone,
+)
 from sklearn_causalmix.backbones import _classifier as classifier_module
 from sklearn_causalmix.backbones._base import BackboneLimits
 from sklearn_causalmix.backbones._inference import (
@@ -25,6 +32,11 @@ LIMITS = BackboneLimits(max_classes=10, max_features=100, max_context_rows=4096)
 def _tiny_pfn():
     torch.manual_seed(0)
     return CausalMixPFN(PFNConfig(d_model=32, n_layers=2, n_heads=2)).eval()
+
+
+def _tiny_row():
+    torch.manual_seed(0)
+    return RowPFN(RowPFNConfig(d_feature=16, n_cls=2, n_feature_layers=1, n_layers=2, n_heads=2)).eval()
 
 
 class ForwardOnly(TabularBackbone):
@@ -115,7 +127,8 @@ def _table(n=160, n_features=6, n_classes=3, seed=0):
     return X.astype(np.float32), y, mask
 
 
-@pytest.mark.parametrize("make_backbone", [_tiny_pfn, lambda: ForwardOnly(_tiny_pfn()).eval()], ids=["cache", "fallback"])
+@pytest.mark.parametrize("make_backbone", [_tiny_pfn, _tiny_row, lambda: ForwardOnly(_tiny_pfn()).eval()],
+                         ids=["cache", "row-cache", "fallback"])
 def test_cached_batch_agrees_with_uncached_forward_for_every_member(make_backbone):
     model = make_backbone()
     X, y, mask = _table()
@@ -155,8 +168,9 @@ def test_fallback_hands_forward_one_mask_per_group():
     assert len(model.masks_seen) == 1
 
 
-def test_predictions_do_not_depend_on_chunks_or_on_the_other_rows():
-    model = _tiny_pfn()
+@pytest.mark.parametrize("make_backbone", [_tiny_pfn, _tiny_row], ids=["cell", "row"])
+def test_predictions_do_not_depend_on_chunks_or_on_the_other_rows(make_backbone):
+    model = make_backbone()
     X, y, mask = _table(n=200)
     Xc, yc, Xq = X[:120], y[:120], X[120:]
     kwargs = dict(n_classes=3, categorical_mask=mask, n_estimators=3, random_state=1)
