@@ -22,6 +22,9 @@ tests/backbones/test_inference.py). Every part runs in a fresh subprocess (its m
     The backbone's forward pass on 1,000 context x 1,000 query rows x 20 features (one task, eval mode).
 ``cv``
     ``cross_val_score(InContextClassifier(fit_mode=...), X, y, cv=5)`` on a 1,000-row table.
+``study``
+    The README's main job, ``causalmix study --quick``, as a subprocess (wall time and its CPU time); with the
+    shipped weights only. Not in the default parts: run ``--parts study`` (and again with ``--contend``).
 
 ``--contend`` starts a contender for the whole run: a process multiplying matrices on 2 torch threads, as
 another user's job would. Times are wall clock and CPU time of the measuring process (all its threads).
@@ -155,6 +158,23 @@ def part_cv(args):
     return out
 
 
+def part_study(args):
+    import resource
+    import tempfile
+
+    if args.weights is not None:
+        raise SystemExit("--parts study runs the shipped weights only (the README's command).")
+    with tempfile.TemporaryDirectory() as out:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "sklearn_causalmix._cli", "study", "--quick", "--output", out],
+                       check=True, capture_output=True)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"study_s": wall, "study_cpu": cpu}
+
+
 def _contender():
     """A process keeping 2 cores busy with torch matrix products (another user's job)."""
     code = (
@@ -207,7 +227,8 @@ def main(argv=None):
         from sklearn_causalmix.backbones import set_thread_policy
 
         set_thread_policy(None if args.policy == "none" else args.policy if args.policy == "auto" else int(args.policy))
-        print(json.dumps({"latency": part_latency, "forward": part_forward, "cv": part_cv}[args.part](args)))
+        parts = {"latency": part_latency, "forward": part_forward, "cv": part_cv, "study": part_study}
+        print(json.dumps(parts[args.part](args)))
         return
     args.passthrough = [
         "--rows", str(args.rows), "--queries", str(args.queries), "--features", str(args.features),
@@ -242,7 +263,7 @@ def main(argv=None):
         "after: wall (s) | CPU (s) | target |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    lat, fwd, cv = results.get("latency"), results.get("forward"), results.get("cv")
+    lat, fwd, cv, study = (results.get(k) for k in ("latency", "forward", "cv", "study"))
     if lat:
         b, a = lat["before"], lat["after"]
         lines += [
@@ -264,6 +285,8 @@ def main(argv=None):
             f"| 5-fold `cross_val_score`, {args.rows} rows | {b['cv_s']:.1f} | {b['cv_cpu']:.1f} | "
             f"{a['cv_s']:.1f} | {a['cv_cpu']:.1f} | |"
         )
+    if study:
+        lines.append(f"| `causalmix study --quick` (subprocess) | | | {study['study_s']:.1f} | {study['study_cpu']:.1f} | |")
     lines.append("")
     if lat:
         b, a = lat["before"], lat["after"]
