@@ -26,6 +26,6 @@ def load_default_backbone(weights=None, *, device="cpu"):
     >>> from sklearn_causalmix.backbones import load_default_backbone
     >>> model = load_default_backbone()
     >>> model.manifest["format"]
-    'sklearn-causalmix/pfn-v1'
+    'sklearn-causalmix/rowpfn-v1'
     """
     return load_weights(EMBEDDED_WEIGHTS if weights is None else weights, device=device)

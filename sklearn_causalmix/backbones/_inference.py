@@ -5,7 +5,10 @@ table as it is; every further member sees a random permutation of the class code
 (undone on its output). With ``cache=True`` the context is encoded once for all members — batches of members
 run as independent tasks, each with its own categorical mask (all members in one batch on an accelerator; on
 the CPU small batches, which measured faster for large contexts) — and every prediction only runs its query rows
-against that encoding, in chunks whose size never changes the numbers. With ``cache=False`` nothing is kept
+against that encoding, in chunks whose size never changes the numbers: every chunk is a whole number of blocks of
+``_QUERY_BLOCK`` rows (the last one padded by repeating a row), because float32 matrix kernels choose their
+blocking by the number of rows, so a row's probabilities would otherwise move by a few ulps between a one-row and
+a twenty-row call (what ``check_methods_subset_invariance`` compares at 1e-7). With ``cache=False`` nothing is kept
 between calls and the members run one after another (the least memory; the path used before the cache).
 
 Out-of-memory errors on an accelerator (CUDA or Apple MPS) while predicting halve the query chunk and retry.
@@ -34,6 +37,10 @@ __all__ = [
 #: Query cells (rows x features x tasks) per forward chunk by default: bounds the activations of one chunk
 #: (about 2**17 tokens of width d) whatever the table's width and the ensemble's size.
 _QUERY_CELLS = 2**17
+
+#: Query rows are run in whole blocks of this many; with them a row's logits are bitwise the same whichever
+#: other rows, and how many, are predicted with it (8-row blocks were not, on this CPU's kernels).
+_QUERY_BLOCK = 16
 
 #: On the CPU, context cells (rows x features) per encoding batch of ensemble members. Measured on one core
 #: with the embedded model (benchmarks/results/inference.md): encoding 800 rows x 20 features costs 1.27 s per
@@ -75,8 +82,8 @@ class InContextEnsemble:
     precision : {"float32", "bfloat16"}, default="float32"
         ``"bfloat16"`` runs the backbone under autocast (accelerators).
     query_chunk : int, default=None
-        Query rows per forward call; None bounds a chunk to about 131,072 cells (rows x features x members).
-        Halved after an out-of-memory error. The numbers do not depend on it.
+        Query rows per forward call, rounded up to a multiple of 16; None bounds a chunk to about 131,072 cells
+        (rows x features x members). Halved after an out-of-memory error. The numbers do not depend on it.
     member_batch : int, default=None
         Members encoded and predicted together (``cache=True``). None: all of them on an accelerator; on the
         CPU as many as keep a batch within 8,192 context cells (rows x features), at least one. The numbers
@@ -138,7 +145,7 @@ class InContextEnsemble:
             member_batch = n_estimators if self.device.type != "cpu" else max(1, _CPU_ENCODE_CELLS // cells)
         n_tasks = max(1, min(n_estimators, int(member_batch))) if self.cache else 1
         self.member_groups = [np.arange(i, min(i + n_tasks, n_estimators)) for i in range(0, n_estimators, n_tasks)]
-        self.query_chunk = query_chunk or max(1, _QUERY_CELLS // (n_tasks * max(1, n_features)))
+        self.query_chunk = _whole_blocks(query_chunk or _QUERY_CELLS // (n_tasks * max(1, n_features)))
         self.encoded = None
 
     @property
@@ -156,6 +163,8 @@ class InContextEnsemble:
         return X, y, mask
 
     def _queries(self, X_query, members):
+        pad = -len(X_query) % _QUERY_BLOCK  # rows repeated to fill the last block, their logits dropped
+        X_query = np.concatenate([X_query, np.repeat(X_query[:1], pad, axis=0)]) if pad else X_query
         Xq = np.ascontiguousarray(X_query[:, self.feature_perms[members]].transpose(1, 0, 2))
         return torch.as_tensor(Xq, device=self.device)
 
@@ -260,6 +269,7 @@ class InContextEnsemble:
                     stop = min(len(X_query), start + self.query_chunk)
                     try:
                         logits = self.model.predict_queries(encoded, self._queries(X_query[start:stop], members))
+                        logits = logits[:, : stop - start]
                     except (RuntimeError, MemoryError) as exc:
                         if not is_out_of_memory(exc):
                             raise
@@ -273,13 +283,13 @@ class InContextEnsemble:
 
     def _shrink_chunk(self, failed: int, warn: bool) -> None:
         free_accelerator_memory(self.device)
-        if failed <= 1:
+        if failed <= _QUERY_BLOCK:
             raise MemoryError(
-                f"Predicting even one query row runs out of memory on {self.device} (context of "
+                f"Predicting even {_QUERY_BLOCK} query rows runs out of memory on {self.device} (context of "
                 f"{len(self.y_context)} rows x {self.n_estimators} ensemble member(s)); use fit_mode='low_memory', "
                 "a smaller max_context_rows or n_estimators, or device='cpu'."
             ) from None
-        self.query_chunk = max(1, failed // 2)
+        self.query_chunk = _whole_blocks(failed // 2)
         if warn:
             warnings.warn(
                 f"Out of memory on {self.device} predicting {failed} query rows at once; retrying in smaller "
@@ -287,6 +297,11 @@ class InContextEnsemble:
                 RuntimeWarning,
                 stacklevel=3,
             )
+
+
+def _whole_blocks(rows: int) -> int:
+    """``rows`` rounded up to a whole number of query blocks (at least one)."""
+    return max(1, -(-int(rows) // _QUERY_BLOCK)) * _QUERY_BLOCK
 
 
 def in_context_proba(

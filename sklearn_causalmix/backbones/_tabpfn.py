@@ -25,7 +25,9 @@ rows of each episode, the pipeline of the configuration :func:`parity_inference_
 
 It does **not** reproduce the quantile transform, SVD features and row fingerprint of the first member of
 the official default ensemble, so zero-shot numbers equal ``TabPFNClassifier(n_estimators=1,
-inference_config=parity_inference_config())`` (see the parity test), not the default estimator's.
+inference_config=parity_inference_config(), inference_precision=torch.float32)`` (see the parity test), not
+the default estimator's. The adapter runs in float32; ``tabpfn``'s ``inference_precision="auto"`` autocasts
+to bfloat16 on CPU, which moves probabilities by up to ~1e-2.
 
 The network maps the context labels to ``0 .. k-1`` by rank, so a class absent from an episode's context has
 no output; its logit is set 10 below the smallest logit of the present classes (finite loss in fine-tuning).
@@ -73,7 +75,8 @@ def parity_inference_config() -> dict:
     Returns
     -------
     config : dict
-        Pass it as ``TabPFNClassifier(n_estimators=1, inference_config=...)``.
+        Pass it as ``TabPFNClassifier(n_estimators=1, inference_config=...,
+        inference_precision=torch.float32)``.
 
     Examples
     --------

@@ -38,7 +38,7 @@ def checkpoint(tmp_path_factory):
 def official(path):
     return TabPFNClassifier(
         n_estimators=1, model_path=path, device="cpu", inference_config=parity_inference_config(),
-        random_state=0,
+        random_state=0, inference_precision=torch.float32,  # "auto" autocasts to bfloat16 on CPU
     )
 
 

@@ -12,9 +12,6 @@ from sklearn_causalmix.backbones import InContextClassifier
 EXPECTED_FAILED_CHECKS = {
     "check_dtype_object": "object columns of arbitrary Python objects are refused with a TypeError that names "
     "the column and the fix, not sklearn's 'argument must be a string or a number' wording",
-    "check_methods_subset_invariance": "rows predicted alone and in a batch agree to ~2e-7 (float32 matrix "
-    "kernels block differently for different numbers of rows), the check asks for rtol=1e-7; "
-    "tests/backbones/test_inference.py checks the independence from the other rows to 1e-6",
 }
 
 

@@ -139,7 +139,7 @@ def test_cached_batch_agrees_with_uncached_forward_for_every_member(make_backbon
     ens.encode()
     assert ens.nbytes() > 0 and len(ens.encoded) == 1
     with torch.no_grad():
-        batched = model.predict_queries(ens.encoded[0], ens._queries(Xq, np.arange(n_est)))
+        batched = model.predict_queries(ens.encoded[0], ens._queries(Xq, np.arange(n_est)))[:, : len(Xq)]
     class_perms, feature_perms = ensemble_permutations(n_est, 3, X.shape[1], random_state=5)
     for b in range(n_est):
         f = feature_perms[b]
@@ -177,16 +177,16 @@ def test_predictions_do_not_depend_on_chunks_or_on_the_other_rows(make_backbone)
     reference = InContextEnsemble(model, Xc, yc, **kwargs).predict_proba(Xq)
     for chunk in (1, 7, 33):
         chunked = InContextEnsemble(model, Xc, yc, query_chunk=chunk, **kwargs).predict_proba(Xq)
-        np.testing.assert_allclose(chunked, reference, atol=1e-6, rtol=0)
+        np.testing.assert_array_equal(chunked, reference)  # bitwise: whole query blocks
     for member_batch in (1, 2, 3):
         grouped = InContextEnsemble(model, Xc, yc, member_batch=member_batch, **kwargs)
         assert len(grouped.member_groups) == -(-3 // member_batch)
         np.testing.assert_allclose(grouped.predict_proba(Xq), reference, atol=1e-6, rtol=0)
     ens = InContextEnsemble(model, Xc, yc, **kwargs)
     order = np.random.default_rng(0).permutation(len(Xq))
-    np.testing.assert_allclose(ens.predict_proba(Xq[order]), reference[order], atol=1e-6, rtol=0)
+    np.testing.assert_array_equal(ens.predict_proba(Xq[order]), reference[order])
     one_by_one = np.vstack([ens.predict_proba(Xq[i : i + 1]) for i in range(5)])
-    np.testing.assert_allclose(one_by_one, reference[:5], atol=1e-6, rtol=0)
+    np.testing.assert_array_equal(one_by_one, reference[:5])
 
 
 @pytest.mark.parametrize("n_estimators", [1, 2, 5])
@@ -228,7 +228,8 @@ def test_estimator_modes_refit_and_pickle():
 
     # pickles carry no cache; the loaded model rebuilds it and predicts the same numbers
     blob = pickle.dumps(cached)
-    assert "_ensemble" not in cached.__getstate__() and len(blob) < cached.cache_nbytes_
+    assert "_ensemble" not in cached.__getstate__()
+    assert abs(len(blob) - len(pickle.dumps(low))) < 1_000 < cached.cache_nbytes_  # as small as no cache
     loaded = pickle.loads(blob)
     np.testing.assert_allclose(loaded.predict_proba(Xte), expected, atol=1e-6, rtol=0)
     assert loaded._ensemble.nbytes() == cached.cache_nbytes_
@@ -263,7 +264,7 @@ def test_out_of_memory_shrinks_the_query_chunk(error):
     with pytest.warns(RuntimeWarning, match="Out of memory .* smaller chunks"):
         proba = ens.predict_proba(X[120:])
     np.testing.assert_allclose(proba, expected, atol=1e-6, rtol=0)
-    assert max(model.chunks) <= 16 and ens.query_chunk <= 16
+    assert max(model.chunks) <= 16 and ens.query_chunk == 16
     model.limit = 0
     with pytest.raises(MemoryError, match="low_memory"):
         ens.predict_proba(X[120:])
