@@ -242,6 +242,36 @@ def _prior_sizes(prior):
     )
 
 
+def _validation_curve_figure(manifest):
+    """``generated/validation_curve.png`` from the manifest's ``validation_curve``, and the rst that shows it."""
+    curve = manifest.get("validation_curve") or []
+    if len(curve) < 2:
+        return ""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    hours = [point["cpu_s"] / 3600 for point in curve]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(hours, [point["mean_auc"] for point in curve], marker="o", label="mean")
+    ax.plot(hours, [point["median_auc"] for point in curve], marker=".", ls="--", label="median")
+    ax.set(xlabel="pretraining CPU time (hours)", ylabel="zero-shot ROC-AUC",
+           title="Validation tables during pretraining (quick suite)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(DOCS / "generated" / "validation_curve.png", dpi=110)
+    plt.close(fig)
+    return (
+        "\nThe real-table validation curve recorded while these weights were pretrained (the manifest's "
+        "``validation_curve``: the quick suite, scored every few minutes; steps "
+        f"{curve[0]['step']:,} to {curve[-1]['step']:,}):\n\n"
+        ".. image:: /generated/validation_curve.png\n   :alt: zero-shot ROC-AUC on the validation tables "
+        "against pretraining CPU time\n"
+    )
+
+
 def _write_weights_table():
     """``generated/weights_table.rst``: facts from the manifest of the shipped weights."""
     import json
@@ -263,7 +293,10 @@ def _write_weights_table():
                 "architecture",
                 ", ".join(
                     f"{k}={arch[k]}"
-                    for k in ("d_model", "n_layers", "n_heads", "mlp_ratio")
+                    for k in (
+                        "d_model", "d_feature", "n_cls", "n_layers", "n_heads", "n_feature_layers",
+                        "feature_group", "thinking_rows", "mlp_ratio",
+                    )
                     if k in arch
                 ),
             ),
@@ -282,6 +315,7 @@ def _write_weights_table():
             ),
             ("pretraining steps", _total_and_last(m, "steps_total", "steps")),
             ("wall time (s)", _total_and_last(m, "wall_time_total_s", "wall_time_s")),
+            ("CPU time (s)", _fmt(m.get("cpu_time_s"))),
             ("steps per second", m.get("steps_per_s")),
             ("prior tasks seen (last run)", f"{m['tasks_seen']:,}" if "tasks_seen" in m else None),
             ("prior rows seen (last run)", f"{m['rows_seen']:,}" if "rows_seen" in m else None),
@@ -296,7 +330,7 @@ def _write_weights_table():
             ("torch", m.get("torch_version")),
             ("sha256 of the weights", f"``{m['sha256']}``" if "sha256" in m else None),
         ]
-        commands = m.get("command")
+        commands = m.get("commands") or m.get("command")
         if isinstance(commands, str):
             commands = [commands]
         if commands:
@@ -306,7 +340,7 @@ def _write_weights_table():
             if value in (None, ""):
                 continue
             lines += [f"   * - {key}", f"     - {value}"]
-        text = "\n".join(lines) + "\n" + _backbone_benchmark_note(m.get("sha256", ""))
+        text = "\n".join(lines) + "\n" + _validation_curve_figure(m) + _backbone_benchmark_note(m.get("sha256", ""))
     if not out.is_file() or out.read_text(encoding="utf-8") != text:
         out.write_text(text, encoding="utf-8")
 
