@@ -18,7 +18,7 @@ Usage::
     python benchmarks/bench_backbone.py --backbone tabpfn-v2 --weights tabpfn-v2-classifier.ckpt
 
 Prints a markdown table and writes it to ``benchmarks/results/backbone.md`` (``backbone-NAME.md`` for
-another backbone).
+another backbone); a hand-written ``## Reading`` section at the end of that file is kept on a rerun.
 """
 
 from __future__ import annotations
@@ -190,7 +190,10 @@ def main(argv=None):
         markdown_table(table),
         "",
     ])
-    Path(args.out).write_text(text)
+    out = Path(args.out)
+    old = out.read_text() if out.is_file() else ""
+    reading = old.find("\n## Reading")  # the hand-written reading below the measured tables is kept
+    out.write_text(text + (old[reading:] if reading >= 0 else ""))
     print(text)
 
 
