@@ -51,6 +51,8 @@ from sklearn_causalmix.study._data import make_split
 from sklearn_causalmix.study._methods import make_reference
 from sklearn_causalmix.study._report import markdown_table
 
+from _results import write_keeping_reading  # benchmarks/ is the script's folder
+
 MODELS = ["zero-shot", "logreg", "rf", "hgb"]
 REFERENCES = MODELS[1:]
 BUNDLED = {"breast_cancer": load_breast_cancer, "wine": load_wine, "iris": load_iris, "digits": load_digits}
@@ -190,10 +192,7 @@ def main(argv=None):
         markdown_table(table),
         "",
     ])
-    out = Path(args.out)
-    old = out.read_text() if out.is_file() else ""
-    reading = old.find("\n## Reading")  # the hand-written reading below the measured tables is kept
-    out.write_text(text + (old[reading:] if reading >= 0 else ""))
+    write_keeping_reading(args.out, text)
     print(text)
 
 

@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+from _results import write_keeping_reading  # benchmarks/ is the script's folder
 
 PILOTS = [("v1", "scm"), ("row", "scm"), ("row", "tabicl")]
 #: Task shapes of every pilot: episodes up to the 1,024-row contexts the model is used with. ``--max-steps`` fixes
@@ -221,10 +222,7 @@ def main(argv=None) -> int:
     text = report(args.root)
     print(text)
     if not args.no_write:
-        path = RESULTS / "pretrain_recipe.md"
-        old = path.read_text() if path.exists() else ""
-        reading = old.find("\n## Reading")  # the hand-written reading below the measured sections is kept
-        path.write_text(text + (old[reading:] if reading >= 0 else ""))
+        write_keeping_reading(RESULTS / "pretrain_recipe.md", text)
     return 0
 
 

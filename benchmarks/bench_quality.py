@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _results import write_keeping_reading  # benchmarks/ is the script's folder
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ["anes96", "arrests", "credit_data", "doctor_visits", "fair_affairs", "penguins", "swiss_labor", "wage"]
@@ -286,7 +287,7 @@ def main(argv=None):
     text, _ = _summarise(records, args, wall_s, command)
     print(text)
     if not args.no_write:
-        Path(args.out).write_text(text)
+        write_keeping_reading(args.out, text)
         print(f"wrote {args.out}")
 
 

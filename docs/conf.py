@@ -345,24 +345,27 @@ def _write_weights_table():
         out.write_text(text, encoding="utf-8")
 
 
+#: In benchmarks/results/backbone.md: the weights it measured, and the medians of its shifted-domain rows
+#: (zero-shot, logistic regression, random forest, gradient boosting).
+_MEASURED_WEIGHTS = re.compile(r"Weights sha256 `([0-9a-f]+)")
+_SHIFTED_MEDIANS = re.compile(
+    r"\| shifted domain \| \*\*median\*\* \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|"
+)
+
+
 def _backbone_benchmark_note(sha256):
     """A sentence on the zero-shot benchmark, when ``benchmarks/results/backbone.md`` measured these weights."""
-    import re
-
     path = ROOT / "benchmarks" / "results" / "backbone.md"
     if not path.is_file() or not sha256:
         return ""
     report = path.read_text(encoding="utf-8")
-    measured = re.search(r"Weights sha256 `([0-9a-f]+)", report)
+    measured = _MEASURED_WEIGHTS.search(report)
     if not measured or not sha256.startswith(measured.group(1)):
         return (
             "\n``benchmarks/results/backbone.md`` was measured with other weights than these; rerun "
             "``benchmarks/bench_backbone.py``.\n"
         )
-    medians = re.search(
-        r"\| shifted domain \| \*\*median\*\* \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|",
-        report,
-    )
+    medians = _SHIFTED_MEDIANS.search(report)
     if not medians:
         return ""
     zero_shot, logreg, rf, hgb = medians.groups()
@@ -384,7 +387,6 @@ def _backbone_quality_text(manifest, report):
     ``benchmarks/results/backbone.md`` when that report measured the shipped weights (same
     sha256); otherwise the paragraph says that the report measured other weights.
     """
-    import re
 
     steps = manifest.get("steps_total", manifest.get("steps"))
     seconds = manifest.get("wall_time_total_s", manifest.get("wall_time_s"))
@@ -421,13 +423,10 @@ def _backbone_quality_text(manifest, report):
         text += " (the weights' manifest, ``validation_suite``)."
         if suite["mean_auc"] < suite["random_forest_mean_auc"]:
             weaker = "a random forest scores higher on average"
-    measured = re.search(r"Weights sha256 `([0-9a-f]+)", report or "")
+    measured = _MEASURED_WEIGHTS.search(report or "")
     sha = manifest.get("sha256", "")
     if report and measured and sha.startswith(measured.group(1)):
-        shifted = re.search(
-            r"\| shifted domain \| \*\*median\*\* \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|",
-            report,
-        )
+        shifted = _SHIFTED_MEDIANS.search(report)
         rows = re.findall(
             r"^\| (?:shifted domain|i.i.d. split) \| (?!\*\*)\S+ \| ([0-9.]+) \| ([0-9.]+) \| "
             r"([0-9.]+) \| ([0-9.]+) \|",

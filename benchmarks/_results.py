@@ -1,0 +1,24 @@
+"""Writing a benchmark's results file without losing the reading written into it by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+READING = "\n## Reading"
+
+
+def write_keeping_reading(path, text: str) -> None:
+    """Write ``text`` to ``path``, keeping the file's hand-written ``## Reading`` section (and all after it).
+
+    Parameters
+    ----------
+    path : str or Path
+        The results file (markdown); created with its parent folder if missing.
+    text : str
+        The measured sections, which replace everything above the reading.
+    """
+    path = Path(path)
+    old = path.read_text() if path.is_file() else ""
+    reading = old.find(READING)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + (old[reading:] if reading >= 0 else ""))
