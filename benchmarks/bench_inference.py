@@ -126,7 +126,7 @@ def part_forward(args):
     import torch
 
     from sklearn_causalmix.backbones import get_backbone
-    from sklearn_causalmix.backbones._threads import package_threads
+    from sklearn_causalmix._core import package_threads
 
     model = get_backbone(_backbone(args)).eval()
     X, y = _data(args.rows + args.queries, args.features)

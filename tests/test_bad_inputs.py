@@ -14,7 +14,7 @@ import torch
 
 from sklearn_causalmix import CausalMixFTClassifier, CausalSCMAugmenter, InContextClassifier
 from sklearn_causalmix._cli import main
-from sklearn_causalmix._tabular import UnseenLevelWarning
+from sklearn_causalmix._core import UnseenLevelWarning
 from sklearn_causalmix.augment import GaussianCopulaAugmenter, NoiseAugmenter, SMOTEAugmenter
 from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from sklearn_causalmix import CausalMixFTClassifier, CausalSCMAugmenter, InContextClassifier
-from sklearn_causalmix._tabular import UnseenLevelWarning
+from sklearn_causalmix._core import UnseenLevelWarning
 from sklearn_causalmix.augment import NoiseAugmenter
 
 

@@ -14,14 +14,13 @@ from numbers import Integral, Real
 import networkx as nx
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_causalmix.augment._base import BaseAugmenter
 from sklearn_causalmix.augment._dag import sample_dags
 from sklearn_causalmix.augment._discovery import bootstrap_edge_probabilities
-from sklearn_causalmix.augment._global_state import spawn_seeds
+from sklearn_causalmix._core import parallel_map, spawn_seeds
 from sklearn_causalmix.augment._nodes import (
     constant_and_duplicate_columns,
     fixed_graph_probabilities,
@@ -359,15 +358,8 @@ class CausalSCMAugmenter(BaseAugmenter):
             from tqdm.auto import tqdm
 
             graphs = tqdm(graphs, desc="fitting SCMs")
-        pairs = zip(graphs, seeds)
-        if self.n_jobs is None or self.n_jobs == 1:
-            return [
-                fit_scm(dag, frame, categorical_nodes, self.mechanisms, seed) for dag, seed in pairs
-            ]
-        return Parallel(n_jobs=self.n_jobs)(
-            delayed(fit_scm)(dag, frame, categorical_nodes, self.mechanisms, seed)
-            for dag, seed in pairs
-        )
+        tasks = ((dag, frame, categorical_nodes, self.mechanisms, seed) for dag, seed in zip(graphs, seeds))
+        return parallel_map(fit_scm, tasks, self.n_jobs)
 
     # ------------------------------------------------------------------------------- sample
     def _sample(self, counts, rng):

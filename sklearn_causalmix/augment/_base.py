@@ -25,12 +25,16 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils._tags import InputTags, Tags
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
-from sklearn_causalmix._allocation import largest_remainder
-from sklearn_causalmix._tabular import TableSchema
-from sklearn_causalmix.augment._global_state import spawn_seeds
+from sklearn_causalmix._core import (
+    TableSchema,
+    check_target,
+    keep_state_on_failure,
+    largest_remainder,
+    restore_target,
+    spawn_seeds,
+)
 from sklearn_causalmix.augment._resample import resample_with_ratio
 
 __all__ = ["BaseAugmenter", "EncodedTable"]
@@ -60,65 +64,6 @@ class _AugmenterTags(Tags):
 def _init_fields(tags):
     """The constructor arguments that rebuild the dataclass instance ``tags`` as it is."""
     return {f.name: getattr(tags, f.name) for f in dataclasses.fields(tags) if f.init}
-
-
-@dataclasses.dataclass
-class _TargetInfo:
-    """How ``y`` was passed, to return labels in the same container."""
-
-    container: str  # "series", "frame", "array" or "list"
-    name: object
-    dtype: object
-
-
-def _check_target(y, estimator_name):
-    """Validate class labels; return them as a 1D array and how to restore their container."""
-    if y is None:
-        raise ValueError(
-            f"{estimator_name} requires y to be passed, but the target y is None; pass the "
-            "class labels."
-        )
-    if isinstance(y, pd.DataFrame):
-        if y.shape[1] != 1:
-            raise ValueError(
-                f"y should be a 1d array of class labels, got a DataFrame with {y.shape[1]} "
-                "columns. Multilabel and multioutput targets are not supported."
-            )
-        info = _TargetInfo("frame", y.columns[0], y.dtypes.iloc[0])
-        labels = y.iloc[:, 0].to_numpy()
-    elif isinstance(y, pd.Series):
-        info = _TargetInfo("series", y.name, y.dtype)
-        labels = y.to_numpy()
-    else:
-        labels = np.asarray(y)
-        if labels.ndim == 2 and labels.shape[1] == 1:
-            labels = labels.ravel()
-        if labels.ndim != 1:
-            raise ValueError(
-                f"y should be a 1d array of class labels, got an array of shape {labels.shape}. "
-                "Multilabel and multioutput targets are not supported."
-            )
-        info = _TargetInfo("list" if isinstance(y, (list, tuple)) else "array", None, labels.dtype)
-    if pd.isna(pd.Series(labels, dtype=object)).any():
-        raise ValueError(
-            "y contains missing values; drop those rows or impute the labels before fitting."
-        )
-    check_classification_targets(labels)
-    if type_of_target(labels) not in ("binary", "multiclass"):
-        raise ValueError(
-            f"Unknown label type: {type_of_target(labels)!r}. {estimator_name} needs class "
-            "labels (binary or multiclass)."
-        )
-    return labels, info
-
-
-def _restore_target(labels, info):
-    """Labels in the container, name and dtype of the training ``y`` (lists come back as arrays)."""
-    if info.container == "series":
-        return pd.Series(labels, name=info.name, dtype=info.dtype)
-    if info.container == "frame":
-        return pd.DataFrame({info.name: pd.Series(labels, dtype=info.dtype)})
-    return np.asarray(labels, dtype=info.dtype)
 
 
 @dataclasses.dataclass
@@ -225,6 +170,7 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keep_state_on_failure
     def fit(self, X, y):
         """Fit the generator on a labelled table.
 
@@ -252,18 +198,8 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
         >>> NoiseAugmenter(random_state=0).fit(X, y).classes_
         array([0, 1])
         """
-        before = dict(self.__dict__)
-        try:
-            self._fit_checked(X, y)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
-        return self
-
-    def _fit_checked(self, X, y):
         name = type(self).__name__
-        labels, info = _check_target(y, name)
+        labels, info = check_target(y, name)
         X = self._validate_X(X)
         check_consistent_length(X, labels)
         classes, target = np.unique(labels, return_inverse=True)
@@ -297,6 +233,7 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
         )
         self._fit(table, rng)
         self._sample_seed = spawn_seeds(rng, 1)[0]
+        return self
 
     # ------------------------------------------------------------------------------- sample
     def _sample_rng(self, random_state):
@@ -365,7 +302,7 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
         else:
             Z, t = np.empty((0, self.schema_.n_features)), np.empty(0, dtype=np.int64)
         Z = self._reapply_missing(Z, t, rng)
-        return self.schema_.decode(Z), _restore_target(self.classes_[t], self._target_info)
+        return self.schema_.decode(Z), restore_target(self.classes_[t], self._target_info)
 
     # ------------------------------------------------------------------------------- resample
     def fit_resample(self, X, y):

@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.utils._param_validation import Interval
 
 from sklearn_causalmix.augment._base import BaseAugmenter
-from sklearn_causalmix.augment._global_state import spawn_seeds, third_party_state
+from sklearn_causalmix._core import spawn_seeds, third_party_state
 
 __all__ = ["CTGANAugmenter"]
 

@@ -15,9 +15,9 @@ resampling, which uses the generator passed in.
 from __future__ import annotations
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.utils import check_random_state
 
+from sklearn_causalmix._core import parallel_map
 from sklearn_causalmix.augment._fci import background_knowledge, orient_fci
 from sklearn_causalmix.augment._independence import (
     make_independence_test,
@@ -195,9 +195,6 @@ def bootstrap_edge_probabilities(
         from tqdm.auto import tqdm
 
         iterator = tqdm(iterator, total=n_bootstrap, desc=f"discovery ({method})")
-    if n_jobs is None or n_jobs == 1:
-        weights = [_task(b, idx) for b, idx in iterator]
-    else:
-        weights = Parallel(n_jobs=n_jobs)(delayed(_task)(b, idx) for b, idx in iterator)
+    weights = parallel_map(_task, iterator, n_jobs)
     probabilities = np.sum(weights, axis=0) / (len(methods) * n_bootstrap)
     return np.clip(probabilities, 0.0, 1.0), test

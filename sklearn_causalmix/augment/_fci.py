@@ -12,7 +12,7 @@ from itertools import combinations
 
 import numpy as np
 
-from sklearn_causalmix.augment._global_state import third_party_state
+from sklearn_causalmix._core import third_party_state
 
 __all__ = [
     "POSSIBLE_DSEP_MAX_SIZE",
@@ -149,7 +149,7 @@ def orient_fci(adj, sepsets, test, alpha, bk, data, max_dsep_size=None):
     Uses causal-learn's rules R0-R10 on a ``GeneralGraph``. ``bk`` is a causal-learn
     ``BackgroundKnowledge`` or None; ``max_dsep_size`` defaults to ``POSSIBLE_DSEP_MAX_SIZE``.
     Rule R0 prints while applying background knowledge: that one call runs with ``sys.stdout``
-    silenced under :func:`~sklearn_causalmix.augment._global_state.third_party_state`.
+    silenced under :func:`~sklearn_causalmix._core.third_party_state`.
     """
     from causallearn.graph.Edge import Edge
     from causallearn.graph.Endpoint import Endpoint

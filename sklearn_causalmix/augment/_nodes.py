@@ -27,7 +27,7 @@ def node_names(schema, target_name):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_causalmix._tabular import TableSchema
+    >>> from sklearn_causalmix._core import TableSchema
     >>> from sklearn_causalmix.augment._nodes import node_names
     >>> node_names(TableSchema.from_data(np.zeros((2, 2))), None)
     (['x0', 'x1'], 'target')
@@ -63,7 +63,7 @@ def constant_and_duplicate_columns(table):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_causalmix._tabular import TableSchema
+    >>> from sklearn_causalmix._core import TableSchema
     >>> from sklearn_causalmix.augment._base import EncodedTable
     >>> from sklearn_causalmix.augment._nodes import constant_and_duplicate_columns
     >>> codes = np.array([[1.0, 0.0, 1.0, 0.0], [1.0, 1.0, 1.0, 1.0], [1.0, 2.0, 0.0, 2.0]])

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from sklearn_causalmix.augment._global_state import spawn_seeds
+from sklearn_causalmix._core import spawn_seeds
 from sklearn_causalmix.augment._scm import (
     codes_to_labels,
     labels_to_codes,

@@ -3,7 +3,7 @@
 Categorical nodes (and the target) reach DoWhy as strings ``"c0"``, ``"c1"``, ... (their codes):
 integer-coded categories would be treated as ordered numbers and produce impossible values.
 gcm draws from numpy's global random state and warns freely, so every call runs under
-:func:`~sklearn_causalmix.augment._global_state.third_party_state` (a lock, the seed given, the
+:func:`~sklearn_causalmix._core.third_party_state` (a lock, the seed given, the
 caller's state restored exactly afterwards).
 """
 
@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from sklearn_causalmix.augment._global_state import third_party_state
+from sklearn_causalmix._core import third_party_state
 
 __all__ = [
     "codes_to_labels",

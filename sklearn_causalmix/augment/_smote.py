@@ -10,7 +10,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from sklearn_causalmix.augment._base import BaseAugmenter
-from sklearn_causalmix.augment._global_state import spawn_seeds
+from sklearn_causalmix._core import spawn_seeds
 
 __all__ = ["SMOTEAugmenter"]
 

@@ -17,7 +17,7 @@ from sklearn_causalmix.backbones._device import resolve_device
 from sklearn_causalmix.backbones._embedded import load_default_backbone
 from sklearn_causalmix.backbones._pfn import CausalMixPFN, PFNConfig
 from sklearn_causalmix.backbones._rowpfn import RowPFN, RowPFNConfig
-from sklearn_causalmix.backbones._threads import get_thread_policy, set_thread_policy, thread_policy
+from sklearn_causalmix._core import get_thread_policy, set_thread_policy, thread_policy
 from sklearn_causalmix.backbones._tabicl import TabICLBackbone, load_tabicl_backbone
 from sklearn_causalmix.backbones._tabpfn import TabPFNV2Backbone, load_tabpfn_v2_backbone
 from sklearn_causalmix.backbones._weights import (

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import functools
 import warnings
 from numbers import Integral
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sklearn_causalmix._tabular import TableSchema
+from sklearn_causalmix._core import (
+    TableSchema,
+    TabularClassifierMixin,
+    check_2d_table,
+    encode_labels,
+    keep_state_on_failure,
+    uses_package_threads,
+)
 from sklearn_causalmix.backbones._base import TabularBackbone, get_backbone
 from sklearn_causalmix.backbones._device import cpu_state, resolve_device
 from sklearn_causalmix.backbones._inference import (
@@ -25,183 +28,11 @@ from sklearn_causalmix.backbones._inference import (
     is_out_of_memory,
     subsample_context,
 )
-from sklearn_causalmix.backbones._threads import uses_package_threads
 
-__all__ = [
-    "InContextClassifier",
-    "TabularClassifierMixin",
-    "check_2d_table",
-    "check_no_missing_labels",
-    "encode_labels",
-    "keep_state_on_failure",
-]
+__all__ = ["InContextClassifier"]
 
 #: fit_mode="auto" caches the encoded context when it is estimated to take at most this many bytes.
 _AUTO_CACHE_LIMIT = 2**30
-
-
-def keep_state_on_failure(fit):
-    """Make ``fit`` all-or-nothing: when it raises, the estimator is left exactly as before the call.
-
-    A failed ``fit`` on a fitted estimator keeps the previous fitted state (still usable, not mixed
-    with attributes of the failed attempt); on an unfitted one it leaves no fitted attribute.
-
-    Examples
-    --------
-    >>> from sklearn_causalmix.backbones._classifier import keep_state_on_failure
-    >>> class Model:
-    ...     @keep_state_on_failure
-    ...     def fit(self, value):
-    ...         self.value_ = value
-    ...         if value < 0:
-    ...             raise ValueError("negative")
-    ...         return self
-    >>> model = Model().fit(1)
-    >>> try:
-    ...     model.fit(-1)
-    ... except ValueError:
-    ...     pass
-    >>> model.value_
-    1
-    """
-
-    @functools.wraps(fit)
-    def wrapper(self, *args, **kwargs):
-        saved = dict(vars(self))
-        try:
-            return fit(self, *args, **kwargs)
-        except BaseException:
-            vars(self).clear()
-            vars(self).update(saved)
-            raise
-
-    return wrapper
-
-
-def check_2d_table(X) -> None:
-    """Clear errors for 1D and empty tables, in scikit-learn's wording, before anything reads them.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_causalmix.backbones._classifier import check_2d_table
-    >>> check_2d_table(np.zeros((3, 2)))
-    >>> check_2d_table(np.zeros((3, 0)))
-    Traceback (most recent call last):
-    ...
-    ValueError: 0 feature(s) (shape=(3, 0)) while a minimum of 1 is required.
-    """
-    shape = getattr(X, "shape", None)
-    if shape is None:
-        try:
-            shape = np.asarray(X, dtype=object).shape
-        except (TypeError, ValueError):  # ragged or exotic input: the table schema reports it
-            return
-    if len(shape) == 1:
-        raise ValueError(
-            f"Expected a 2D table, got a 1D array of shape {tuple(shape)} instead. Reshape your data either "
-            "using array.reshape(-1, 1) if your data has a single feature or array.reshape(1, -1) if it "
-            "contains a single sample."
-        )
-    if len(shape) == 2 and shape[1] == 0:
-        raise ValueError(f"0 feature(s) (shape={tuple(shape)}) while a minimum of 1 is required.")
-    if len(shape) == 2 and shape[0] == 0:
-        raise ValueError(
-            f"Found array with 0 sample(s) (shape={tuple(shape)}) while a minimum of 1 is required."
-        )
-
-
-def check_no_missing_labels(y) -> None:
-    """Refuse labels with NaN, None or ``pd.NA``, also among strings (a clear error, not sklearn's).
-
-    :func:`encode_labels` catches NaN in float labels and None in object labels; this also catches
-    NaN / ``pd.NA`` among string labels (e.g. a pandas "str" Series), which would otherwise surface
-    as "Unknown label type".
-
-    Examples
-    --------
-    >>> from sklearn_causalmix.backbones._classifier import check_no_missing_labels
-    >>> check_no_missing_labels(["a", float("nan")])
-    Traceback (most recent call last):
-    ...
-    ValueError: y contains missing labels (NaN/None); drop those rows or impute the labels first.
-    """
-    values = np.asarray(y, dtype=object).ravel() if not isinstance(y, pd.DataFrame) else y.to_numpy().ravel()
-    if pd.isna(pd.Series(values, dtype=object)).any():
-        raise ValueError("y contains missing labels (NaN/None); drop those rows or impute the labels first.")
-
-
-def encode_labels(y, n_rows: int, max_classes: int) -> tuple[LabelEncoder, np.ndarray]:
-    """Validate classification targets and encode them as ``0 .. k-1``.
-
-    Parameters
-    ----------
-    y : array-like of shape (n_samples,)
-    n_rows : int
-        Rows of ``X`` (lengths must agree).
-    max_classes : int
-        The backbone's class limit.
-
-    Returns
-    -------
-    encoder : LabelEncoder
-    codes : ndarray of int
-
-    Raises
-    ------
-    ValueError
-        Length mismatch, missing labels, a single class, or more classes than the backbone supports.
-
-    Examples
-    --------
-    >>> from sklearn_causalmix.backbones._classifier import encode_labels
-    >>> enc, codes = encode_labels(["b", "a", "b"], 3, 10)
-    >>> enc.classes_.tolist(), codes.tolist()
-    (['a', 'b'], [1, 0, 1])
-    """
-    y = column_or_1d(y, warn=True)
-    if len(y) != n_rows:
-        raise ValueError(f"X has {n_rows} rows but y has {len(y)}; they must have the same length.")
-    if y.dtype.kind == "f" and np.isnan(y).any() or y.dtype == object and any(v is None for v in y):
-        raise ValueError("y contains missing labels (NaN/None); drop those rows or impute the labels first.")
-    check_classification_targets(y)
-    encoder = LabelEncoder().fit(y)
-    if len(encoder.classes_) < 2:
-        raise ValueError(
-            f"y has only one class ({encoder.classes_[0]!r}); a classifier needs at least two classes."
-        )
-    if len(encoder.classes_) > max_classes:
-        raise ValueError(
-            f"y has {len(encoder.classes_)} classes but the backbone supports at most {max_classes}; "
-            "merge rare classes or choose a backbone with a larger class limit."
-        )
-    return encoder, encoder.transform(y)
-
-
-class TabularClassifierMixin:
-    """What both in-context classifiers share: input tags and ``predict`` from ``predict_proba``."""
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = False
-        tags.input_tags.categorical = True
-        tags.non_deterministic = False
-        return tags
-
-    def predict(self, X):
-        """Most probable class of each row of ``X``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator):

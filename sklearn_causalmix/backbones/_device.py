@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import copy
-import threading
 
 import torch
 
-__all__ = ["resolve_device", "cpu_state", "fork_torch_rng"]
+__all__ = ["resolve_device", "cpu_state"]
 
 
 def resolve_device(device="auto") -> torch.device:
@@ -86,62 +85,3 @@ def cpu_state(estimator) -> dict:
         if isinstance(value, torch.nn.Module) and any(p.device.type != "cpu" for p in value.parameters()):
             state[key] = copy.deepcopy(value).to("cpu")
     return state
-
-
-# Held while a seeded region runs: torch's global generator is process-wide, so two fits in threads would
-# otherwise seed and restore it under each other's feet.
-_TORCH_RNG_LOCK = threading.RLock()
-
-
-def fork_torch_rng(device, seed):
-    """Seed torch (CPU and the fitting CUDA device) inside a context that restores the global RNG state.
-
-    The context holds a process-wide lock, so seeded regions of concurrent threads run one at a time and each
-    sees exactly its own stream (same seed, same numbers, whatever else runs).
-
-    Parameters
-    ----------
-    device : torch.device
-    seed : int
-
-    Returns
-    -------
-    context : context manager
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklearn_causalmix.backbones._device import fork_torch_rng
-    >>> with fork_torch_rng(torch.device("cpu"), 0):
-    ...     a = torch.rand(1)
-    >>> with fork_torch_rng(torch.device("cpu"), 0):
-    ...     b = torch.rand(1)
-    >>> bool(a == b)
-    True
-    """
-
-    class _Fork:
-        def __enter__(self):
-            _TORCH_RNG_LOCK.acquire()
-            try:
-                devices = []
-                if device.type == "cuda":
-                    devices = [device.index if device.index is not None else torch.cuda.current_device()]
-                self._ctx = torch.random.fork_rng(devices=devices)
-                self._ctx.__enter__()
-            except BaseException:
-                _TORCH_RNG_LOCK.release()
-                raise
-            torch.random.default_generator.manual_seed(int(seed))
-            if devices:
-                with torch.cuda.device(devices[0]):
-                    torch.cuda.manual_seed(int(seed))
-            return self
-
-        def __exit__(self, *exc):
-            try:
-                return self._ctx.__exit__(*exc)
-            finally:
-                _TORCH_RNG_LOCK.release()
-
-    return _Fork()

@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from sklearn_causalmix._allocation import largest_remainder
+from sklearn_causalmix._core import largest_remainder
 
 
 def _check_n_rows(value, name):

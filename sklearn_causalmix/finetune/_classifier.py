@@ -14,19 +14,20 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from sklearn_causalmix._tabular import TableSchema
-from sklearn_causalmix.backbones._base import get_backbone
-from sklearn_causalmix.backbones._classifier import (
-    InContextClassifier,
+from sklearn_causalmix._core import (
+    TableSchema,
     TabularClassifierMixin,
     check_2d_table,
     check_no_missing_labels,
     encode_labels,
+    fork_torch_rng,
     keep_state_on_failure,
+    uses_package_threads,
 )
-from sklearn_causalmix.backbones._device import cpu_state, fork_torch_rng, resolve_device
+from sklearn_causalmix.backbones._base import get_backbone
+from sklearn_causalmix.backbones._classifier import InContextClassifier
+from sklearn_causalmix.backbones._device import cpu_state, resolve_device
 from sklearn_causalmix.backbones._inference import InContextEnsemble, subsample_context
-from sklearn_causalmix.backbones._threads import uses_package_threads
 from sklearn_causalmix.evaluation import multiclass_roc_auc
 from sklearn_causalmix.finetune._cache import prepare_augmenter, synthetic_pool
 from sklearn_causalmix.finetune._episodes import EpisodeSampler

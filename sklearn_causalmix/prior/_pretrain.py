@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import io
 import math
 import os
 import platform
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
@@ -26,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sklearn_causalmix.backbones._device import fork_torch_rng
+from sklearn_causalmix._core import fork_torch_rng
 from sklearn_causalmix.backbones._pfn import RECIPE_V2, PFNConfig
 from sklearn_causalmix.backbones._rowpfn import RowPFNConfig
 from sklearn_causalmix.backbones._weights import build_model, save_weights
@@ -50,21 +48,7 @@ RECIPES = {
             "grad_clip": 2.0},
 }
 
-_STDOUT_LOCK = threading.Lock()
 
-
-def quiet_call(fn, *args, **kwargs):
-    """Call ``fn`` with its prints to ``sys.stdout`` swallowed, under a lock that restores ``sys.stdout``.
-
-    For third-party generators that print progress; only used inside the pretraining process.
-    """
-    with _STDOUT_LOCK:
-        saved = sys.stdout
-        try:
-            sys.stdout = io.StringIO()
-            return fn(*args, **kwargs)
-        finally:
-            sys.stdout = saved
 
 
 def episode_loss(model, batch) -> torch.Tensor:

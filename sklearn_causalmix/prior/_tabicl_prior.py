@@ -1,23 +1,20 @@
 """The TabICL prior (``tabicl.prior``, MLP-SCM tasks) as a source of pretraining batches.
 
 An optional dependency (``pip install "sklearn-causalmix[pretrain]"``), imported lazily. TabICL's generator
-draws from NumPy's and torch's global random state; each batch is drawn under a lock with that state seeded
-from the run's seed and step and restored afterwards, so a batch depends only on ``(seed, step)`` (which makes
+draws from NumPy's and torch's global random state; each batch is drawn inside the package's process-state
+guard (:func:`~sklearn_causalmix._core.third_party_state`) with that state seeded from the run's seed and step
+and restored afterwards, its progress output silenced, so a batch depends only on ``(seed, step)`` (which makes
 resumed runs exact) and the caller's global state is left as it was.
 """
 
 from __future__ import annotations
 
-import threading
-
-import numpy as np
 import torch
 
+from sklearn_causalmix._core import third_party_state
 from sklearn_causalmix.prior._scm_prior import PriorBatch
 
 __all__ = ["TabICLPrior"]
-
-_GLOBAL_STATE_LOCK = threading.Lock()
 
 
 class TabICLPrior:
@@ -69,17 +66,8 @@ class TabICLPrior:
         batch : PriorBatch
             Features truncated to the narrowest task of the batch; no categorical columns.
         """
-        from sklearn_causalmix.prior._pretrain import quiet_call
-
-        with _GLOBAL_STATE_LOCK:
-            np_state, torch_state = np.random.get_state(), torch.random.get_rng_state()
-            try:
-                np.random.seed(seed % 2**32)
-                torch.manual_seed(seed)
-                X, y, d, _, train_sizes = quiet_call(self._dataset.get_batch)
-            finally:
-                np.random.set_state(np_state)
-                torch.random.set_rng_state(torch_state)
+        with third_party_state(seed, torch_seed=True, silence=True):
+            X, y, d, _, train_sizes = self._dataset.get_batch()
         n_features = int(d.min())
         y = y.long()
         n_classes = max(2, int(y.max()) + 1)

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sklearn_causalmix._allocation import largest_remainder
-from sklearn_causalmix._tabular import TableSchema
+from sklearn_causalmix._core import TableSchema, largest_remainder
 from sklearn_causalmix.evaluation import DomainShiftSplit, LowDataSubsampler
 
 __all__ = ["StudySplit", "make_split", "resolve_datasets"]

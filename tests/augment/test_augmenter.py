@@ -10,7 +10,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from sklearn_causalmix import CausalSCMAugmenter
-from sklearn_causalmix._allocation import largest_remainder
+from sklearn_causalmix._core import largest_remainder
 from sklearn_causalmix.augment import _sampling
 
 CHEAP = dict(n_bootstrap=2, n_graphs=2, random_state=0)

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sklearn_causalmix import CausalSCMAugmenter
-from sklearn_causalmix._allocation import largest_remainder
+from sklearn_causalmix._core import largest_remainder
 
 _FAST = dict(discovery="pc", n_bootstrap=1, n_graphs=2, random_state=0)
 

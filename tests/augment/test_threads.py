@@ -118,7 +118,7 @@ def test_ctgan_adapter_seeds_global_generators_only_inside_its_calls(monkeypatch
 
 @pytest.mark.parametrize("seed", [None, 0])
 def test_global_state_lock_restores_after_an_error(seed):
-    from sklearn_causalmix.augment._global_state import third_party_state
+    from sklearn_causalmix._core import third_party_state
 
     stdout = sys.stdout
     np.random.seed(3)

@@ -5,9 +5,8 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 
+from sklearn_causalmix._core import _threads, package_threads, resolve_n_threads
 from sklearn_causalmix.backbones import InContextClassifier, TabularBackbone, get_backbone, thread_policy
-from sklearn_causalmix.backbones import _threads
-from sklearn_causalmix.backbones._threads import package_threads, resolve_n_threads
 
 
 class ThreadSpy(TabularBackbone):

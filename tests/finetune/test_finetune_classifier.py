@@ -376,7 +376,7 @@ def test_finetuning_a_learnable_task_moves_the_weights_and_improves_validation()
 
 
 def test_unseen_levels_are_predicted_as_missing_with_one_warning():
-    from sklearn_causalmix._tabular import UnseenLevelWarning
+    from sklearn_causalmix._core import UnseenLevelWarning
 
     X, y = make_table(n=160)
     clf = CausalMixFTClassifier(synthetic_ratio=0.0, **CHEAP).fit(X[:120], y[:120])

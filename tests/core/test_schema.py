@@ -1,4 +1,4 @@
-"""Tests of the shared table schema (sklearn_causalmix._tabular)."""
+"""Tests of the shared table schema (sklearn_causalmix._core: TableSchema, its codec and columns)."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sklearn_causalmix._tabular import ColumnSpec, TableSchema, UnseenLevelWarning
+from sklearn_causalmix._core import ColumnSpec, TableSchema, UnseenLevelWarning
 
 
 def _mixed_frame():

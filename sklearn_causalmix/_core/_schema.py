@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sklearn_causalmix._columns import (
+from sklearn_causalmix._core._columns import (
     ColumnSpec,
     _array_frame,
     _as_2d_array,
@@ -36,13 +36,13 @@ from sklearn_causalmix._columns import (
     _describe,
     _numeric_column_specs,
 )
-from sklearn_causalmix._table_codec import TableCodec, UnseenLevelWarning
+from sklearn_causalmix._core._codec import UnseenLevelWarning, count_unseen, decode_table, encode_table
 
 __all__ = ["ColumnSpec", "TableSchema", "UnseenLevelWarning"]
 
 
 @dataclass(frozen=True)
-class TableSchema(TableCodec):
+class TableSchema:
     """Column kinds, categories and dtypes of a table, with encode/decode.
 
     Build it with :meth:`from_data`; see the module docstring for the column kinds.
@@ -58,7 +58,7 @@ class TableSchema(TableCodec):
     --------
     >>> import numpy as np
     >>> import pandas as pd
-    >>> from sklearn_causalmix._tabular import TableSchema
+    >>> from sklearn_causalmix._core import TableSchema
     >>> X = pd.DataFrame({"age": [31, 45, 27], "city": ["Oslo", "Rome", "Oslo"]})
     >>> schema = TableSchema.from_data(X)
     >>> schema.names
@@ -107,7 +107,7 @@ class TableSchema(TableCodec):
         Examples
         --------
         >>> import numpy as np
-        >>> from sklearn_causalmix._tabular import TableSchema
+        >>> from sklearn_causalmix._core import TableSchema
         >>> schema = TableSchema.from_data(np.array([[1.5, 2.0], [0.5, 1.0]]))
         >>> schema.names, [c.kind for c in schema.columns]
         (['x0', 'x1'], ['numeric', 'numeric'])
@@ -181,3 +181,128 @@ class TableSchema(TableCodec):
     def n_features(self):
         """int : Number of columns."""
         return len(self.columns)
+
+    # ------------------------------------------------------------------ encode / decode
+    def check(self, X, *, handle_unknown="error", allow_unseen=None):
+        """Check that ``X`` has the columns and categories of the schema.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Table to check. A DataFrame must have the same column names in the same order when
+            the schema came from a DataFrame; arrays must have the same number of columns.
+        handle_unknown : {"error", "missing"}, default="error"
+            ``"error"`` refuses categorical levels not seen by :meth:`from_data`; ``"missing"``
+            accepts them (:meth:`encode` maps them to ``NaN``). Nothing is warned here.
+        allow_unseen : bool, default=None
+            Older spelling: True is ``handle_unknown="missing"``, False ``"error"``.
+
+        Raises
+        ------
+        ValueError
+            If columns are missing, unexpected or reordered, if a numeric column holds infinite
+            values, or if a categorical column holds unseen levels and
+            ``handle_unknown="error"``.
+        TypeError
+            If a numeric column holds values that are not numbers.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn_causalmix._core import TableSchema
+        >>> schema = TableSchema.from_data(pd.DataFrame({"c": ["a", "b"]}))
+        >>> schema.check(pd.DataFrame({"c": ["b", "a"]}))
+        >>> schema.check(pd.DataFrame({"c": ["z"]}), handle_unknown="missing")
+        >>> schema.check(pd.DataFrame({"c": ["z"]}))
+        Traceback (most recent call last):
+        ...
+        ValueError: Column 'c' has levels not seen at fit time: ['z']...
+        """
+        if allow_unseen is not None:
+            handle_unknown = "missing" if allow_unseen else "error"
+        encode_table(self, X, handle_unknown=handle_unknown, warn=False)
+
+    def encode(self, X, *, handle_unknown="missing"):
+        """Encode a table as a float matrix.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Table with the columns of the schema (see :meth:`check`).
+        handle_unknown : {"missing", "error"}, default="missing"
+            What to do with categorical levels not seen by :meth:`from_data`: ``"missing"``
+            encodes them as ``NaN`` (as scikit-learn's HistGradientBoosting does) and warns once
+            with an :class:`UnseenLevelWarning` naming the columns and counts; ``"error"``
+            raises a ``ValueError``.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_features), dtype float64
+            Numeric columns as floats, categorical and boolean columns as integer codes in the
+            order of :attr:`ColumnSpec.categories`; missing values (and unseen levels) are
+            ``NaN``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn_causalmix._core import TableSchema
+        >>> X = pd.DataFrame({"flag": [True, False, None]}, dtype="boolean")
+        >>> TableSchema.from_data(X).encode(X)
+        array([[ 1.],
+               [ 0.],
+               [nan]])
+        """
+        return encode_table(self, X, handle_unknown=handle_unknown, warn=True)
+
+    def decode(self, Z):
+        """Turn an encoded matrix back into a table with the original names and dtypes.
+
+        Categorical and boolean codes are rounded and clipped to valid levels; integer columns
+        are rounded and clipped to the observed range; ``NaN`` becomes a missing value. Integer
+        and boolean columns that receive missing values become pandas nullable dtypes
+        (``Int64``, ``boolean``) in a DataFrame and ``float``/``object`` in an array.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_features)
+            Encoded values, e.g. from :meth:`encode` or a generator working on codes.
+
+        Returns
+        -------
+        X : DataFrame or ndarray of shape (n_samples, n_features)
+            A DataFrame when the schema came from a DataFrame; otherwise an array with the
+            original dtype (``object`` when the columns need different dtypes).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_causalmix._core import TableSchema
+        >>> schema = TableSchema.from_data(np.array([[1, 5], [3, 7]]))
+        >>> schema.decode(np.array([[1.6, 9.0], [-4.0, 6.2]]))
+        array([[2, 7],
+               [1, 6]])
+        """
+        return decode_table(self, Z)
+
+    def count_unseen(self, X):
+        """Number of cells per column whose categorical level was not seen by :meth:`from_data`.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Table with the columns of the schema (see :meth:`check`).
+
+        Returns
+        -------
+        counts : dict of column name to int
+            Only columns with at least one unseen cell.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn_causalmix._core import TableSchema
+        >>> schema = TableSchema.from_data(pd.DataFrame({"c": ["a", "b"], "d": ["x", "y"]}))
+        >>> schema.count_unseen(pd.DataFrame({"c": ["a", "q", "q"], "d": ["x", "y", None]}))
+        {'c': 2}
+        """
+        return count_unseen(self, X)

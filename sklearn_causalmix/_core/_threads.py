@@ -30,8 +30,6 @@ import os
 import threading
 from numbers import Integral
 
-import torch
-
 __all__ = [
     "busy_cores_elsewhere",
     "get_thread_policy",
@@ -149,7 +147,7 @@ def busy_cores_elsewhere() -> int | None:
 
     Examples
     --------
-    >>> from sklearn_causalmix.backbones._threads import busy_cores_elsewhere
+    >>> from sklearn_causalmix._core import busy_cores_elsewhere
     >>> busy = busy_cores_elsewhere()
     >>> busy is None or busy >= 0
     True
@@ -183,7 +181,7 @@ def resolve_n_threads(n_threads="auto") -> int | None:
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._threads import resolve_n_threads
+    >>> from sklearn_causalmix._core import resolve_n_threads
     >>> resolve_n_threads(3), resolve_n_threads(None)
     (3, None)
     >>> 1 <= resolve_n_threads("auto") <= torch.get_num_threads()
@@ -192,6 +190,8 @@ def resolve_n_threads(n_threads="auto") -> int | None:
     n_threads = _check(n_threads)
     if n_threads is None or isinstance(n_threads, int):
         return n_threads
+    import torch
+
     current = torch.get_num_threads()
     busy = busy_cores_elsewhere()
     if busy is None:
@@ -208,7 +208,7 @@ def package_threads():
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._threads import package_threads, thread_policy
+    >>> from sklearn_causalmix._core import package_threads, thread_policy
     >>> before = torch.get_num_threads()
     >>> with thread_policy(1), package_threads():
     ...     torch.get_num_threads()
@@ -219,6 +219,8 @@ def package_threads():
     if getattr(_STATE, "active", False):
         yield
         return
+    import torch
+
     n = resolve_n_threads(get_thread_policy())
     previous = torch.get_num_threads()
     _STATE.active = True
@@ -246,7 +248,7 @@ def uses_package_threads(method):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._threads import thread_policy, uses_package_threads
+    >>> from sklearn_causalmix._core import thread_policy, uses_package_threads
     >>> @uses_package_threads
     ... def threads():
     ...     return torch.get_num_threads()

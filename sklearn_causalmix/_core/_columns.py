@@ -2,7 +2,7 @@
 
 Also the checks that refuse what no stage can use (sparse or 1-D input, unsupported dtypes,
 infinite values, all-missing columns, too many levels), with messages that name the fix. The
-column kinds are described in :mod:`sklearn_causalmix._tabular`.
+column kinds are described in :mod:`sklearn_causalmix._core`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class ColumnSpec:
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_causalmix._tabular import ColumnSpec
+    >>> from sklearn_causalmix._core import ColumnSpec
     >>> spec = ColumnSpec("colour", "categorical", np.dtype(object), ("blue", "red"))
     >>> spec.kind, spec.categories
     ('categorical', ('blue', 'red'))

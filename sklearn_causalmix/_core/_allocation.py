@@ -1,7 +1,7 @@
 """Largest-remainder allocation: split a whole number of rows across groups in given proportions.
 
 One helper for every place that turns proportions into row counts (stratified context subsamples, synthetic
-rows per class, stratified hold-outs, low-data subsamples). Like :mod:`sklearn_causalmix._tabular` it is a
+rows per class, stratified hold-outs, low-data subsamples). Like :mod:`sklearn_causalmix._core` it is a
 private base module that any stage may import.
 """
 
@@ -43,7 +43,7 @@ def largest_remainder(total, weights, *, minimum=0, maximum=None) -> np.ndarray:
 
     Examples
     --------
-    >>> from sklearn_causalmix._allocation import largest_remainder
+    >>> from sklearn_causalmix._core import largest_remainder
     >>> largest_remainder(10, [0.5, 0.3, 0.2]).tolist()
     [5, 3, 2]
     >>> largest_remainder(7, [1, 1, 1]).tolist()
