@@ -1,7 +1,9 @@
 """Backbones: the protocol every tabular foundation model implements, the embedded model, and adapters.
 
 ``"default"`` is the embedded pretrained model (a :class:`RowPFN` or a :class:`CausalMixPFN`, as its manifest
-says), whose weights ship inside the package.
+says), whose weights ship inside the package. The runtime that runs a backbone in context
+(:class:`InContextEnsemble`, :func:`subsample_context`, devices, out-of-memory handling) is public here too:
+fine-tuning and pretraining use it through these names, never through the private modules.
 """
 
 from sklearn_causalmix.backbones._base import (
@@ -13,14 +15,18 @@ from sklearn_causalmix.backbones._base import (
     register_backbone,
 )
 from sklearn_causalmix.backbones._classifier import InContextClassifier
-from sklearn_causalmix.backbones._device import resolve_device
+from sklearn_causalmix.backbones._device import cpu_state, resolve_device
 from sklearn_causalmix.backbones._embedded import load_default_backbone
+from sklearn_causalmix.backbones._inference import InContextEnsemble
+from sklearn_causalmix.backbones._members import subsample_context
+from sklearn_causalmix.backbones._memory import free_accelerator_memory, is_out_of_memory
 from sklearn_causalmix.backbones._pfn import CausalMixPFN, PFNConfig
 from sklearn_causalmix.backbones._rowpfn import RowPFN, RowPFNConfig
 from sklearn_causalmix._core import get_thread_policy, set_thread_policy, thread_policy
 from sklearn_causalmix.backbones._tabicl import TabICLBackbone, load_tabicl_backbone
 from sklearn_causalmix.backbones._tabpfn import TabPFNV2Backbone, load_tabpfn_v2_backbone
 from sklearn_causalmix.backbones._weights import (
+    EMBEDDED_WEIGHTS,
     WeightsChecksumError,
     build_model,
     file_sha256,
@@ -35,6 +41,12 @@ register_backbone("tabicl", load_tabicl_backbone)
 register_backbone("tabpfn-v2", load_tabpfn_v2_backbone)
 
 __all__ = [
+    "EMBEDDED_WEIGHTS",
+    "InContextEnsemble",
+    "cpu_state",
+    "free_accelerator_memory",
+    "is_out_of_memory",
+    "subsample_context",
     "TabICLBackbone",
     "TabPFNV2Backbone",
     "load_tabicl_backbone",

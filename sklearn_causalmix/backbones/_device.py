@@ -79,6 +79,18 @@ def cpu_state(estimator) -> dict:
     Returns
     -------
     state : dict
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_causalmix.backbones import cpu_state
+    >>> class Fitted:
+    ...     def __init__(self):
+    ...         self.model_ = torch.nn.Linear(2, 1)
+    ...     def __getstate__(self):
+    ...         return cpu_state(self)
+    >>> cpu_state(Fitted())["model_"].weight.device
+    device(type='cpu')
     """
     state = estimator.__dict__.copy()
     for key, value in state.items():

@@ -92,7 +92,7 @@ class InContextEnsemble:
     Attributes
     ----------
     class_perms, feature_perms : ndarray
-        See :func:`ensemble_permutations`.
+        See ``ensemble_permutations`` (a private helper of this module).
     member_groups : list of ndarray
         The members of each batch.
     encoded : list of EncodedContext or None

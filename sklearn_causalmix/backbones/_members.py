@@ -12,7 +12,7 @@ __all__ = ["ensemble_permutations", "subsample_context"]
 def subsample_context(y_codes: np.ndarray, max_rows: int, rng: np.random.Generator) -> np.ndarray:
     """Indices of at most ``max_rows`` rows, stratified by class (every class keeps at least one row).
 
-    Class counts follow :func:`~sklearn_causalmix._core.largest_remainder` (at least one row per class,
+    Class counts follow the largest-remainder method (at least one row per class,
     so ``max(max_rows, n_classes)`` rows when there are more classes than ``max_rows``).
 
     Parameters

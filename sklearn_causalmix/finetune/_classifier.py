@@ -24,10 +24,14 @@ from sklearn_causalmix._core import (
     keep_state_on_failure,
     uses_package_threads,
 )
-from sklearn_causalmix.backbones._base import get_backbone
-from sklearn_causalmix.backbones._classifier import InContextClassifier
-from sklearn_causalmix.backbones._device import cpu_state, resolve_device
-from sklearn_causalmix.backbones._inference import InContextEnsemble, subsample_context
+from sklearn_causalmix.backbones import (
+    InContextClassifier,
+    InContextEnsemble,
+    cpu_state,
+    get_backbone,
+    resolve_device,
+    subsample_context,
+)
 from sklearn_causalmix.evaluation import multiclass_roc_auc
 from sklearn_causalmix.finetune._cache import prepare_augmenter, synthetic_pool
 from sklearn_causalmix.finetune._episodes import EpisodeSampler

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sklearn_causalmix.backbones._inference import free_accelerator_memory, is_out_of_memory
+from sklearn_causalmix.backbones import free_accelerator_memory, is_out_of_memory
 
 __all__ = ["FinetuneResult", "finetune", "train_step", "OUT_OF_MEMORY_ERRORS"]
 

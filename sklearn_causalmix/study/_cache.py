@@ -92,7 +92,7 @@ def _weights_fingerprint(model):
         if backbone != "default":
             return None
         try:
-            from sklearn_causalmix.backbones._weights import EMBEDDED_WEIGHTS
+            from sklearn_causalmix.backbones import EMBEDDED_WEIGHTS
 
             with open(EMBEDDED_WEIGHTS) as fh:
                 return json.load(fh).get("sha256")
