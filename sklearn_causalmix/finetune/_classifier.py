@@ -477,7 +477,6 @@ class CausalMixFTClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimat
             model,
             sampler,
             evaluate,
-            n_classes=n_classes,
             max_steps=self.max_steps,
             learning_rate=self.learning_rate,
             weight_decay=self.weight_decay,

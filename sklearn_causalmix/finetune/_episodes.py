@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sklearn_causalmix._training import Episode
+
 __all__ = ["EpisodeBatch", "EpisodeSampler", "episode_composition"]
 
 
 @dataclass(frozen=True)
-class EpisodeBatch:
-    """A batch of episodes with the provenance of every row.
+class EpisodeBatch(Episode):
+    """A batch of episodes (an :class:`~sklearn_causalmix._training.Episode`) with the provenance of every row.
 
     Parameters
     ----------
@@ -29,6 +31,7 @@ class EpisodeBatch:
     y_query : ndarray of shape (B, n_query), int64
     categorical_mask : ndarray of shape (n_features,), bool
         Follows the batch's feature order.
+    n_classes : int
     context_synthetic, query_synthetic : ndarray of bool
         True where the row comes from the synthetic pool, same shapes as ``y_context`` / ``y_query``.
     context_index, query_index : ndarray of int
@@ -37,11 +40,6 @@ class EpisodeBatch:
         Column ``j`` of the batch is column ``feature_order[j]`` of the pools.
     """
 
-    X_context: np.ndarray
-    y_context: np.ndarray
-    X_query: np.ndarray
-    y_query: np.ndarray
-    categorical_mask: np.ndarray
     context_synthetic: np.ndarray
     query_synthetic: np.ndarray
     context_index: np.ndarray
@@ -246,6 +244,7 @@ class EpisodeSampler:
             X_query=stack("query", 0),
             y_query=stack("query", 1).astype(np.int64),
             categorical_mask=self.categorical_mask[feature_order],
+            n_classes=self.n_classes,
             context_synthetic=stack("context", 2),
             query_synthetic=stack("query", 2),
             context_index=stack("context", 3),
