@@ -27,7 +27,7 @@ from pathlib import Path
 
 from _results import write_keeping_reading  # benchmarks/ is the script's folder
 
-PILOTS = [("v1", "scm"), ("row", "scm"), ("row", "tabicl")]
+PILOTS = [("row", "scm"), ("row", "tabicl")]  # the per-cell recipe v1 (an earlier pilot) was retired in 0.2
 #: Task shapes of every pilot: episodes up to the 1,024-row contexts the model is used with. ``--max-steps`` fixes
 #: the learning-rate schedule of a long run, so the winning pilot continues as that run (``--resume``).
 SHAPES = ["--min-rows", "128", "--max-rows", "1024", "--max-features", "24", "--tokens", "32768",
@@ -59,7 +59,7 @@ def run_pilots(root: Path, cpu_minutes: float) -> None:
 
 
 def read_pilot(folder: Path) -> dict | None:
-    from sklearn_causalmix.prior._checkpoint import load_checkpoint
+    from sklearn_causalmix._training import load_checkpoint
 
     if not (folder / "checkpoint.pt").exists():
         return None
@@ -120,12 +120,12 @@ def step_costs(repeats: int = 2) -> dict:
 
     from sklearn_causalmix.backbones import PFNConfig, RowPFNConfig, build_model
     from sklearn_causalmix.backbones._pfn import RECIPE_V2
-    from sklearn_causalmix.prior import PriorConfig, SCMPrior, episode_loss
-    from sklearn_causalmix.prior._optim import make_optimizers
+    from sklearn_causalmix._training import Optimizers, train_step
+    from sklearn_causalmix.prior import PriorConfig, SCMPrior
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    batch = SCMPrior(PriorConfig(tokens_per_batch=16384), seed=1).sample(shape=(512, 11, 2))
+    episode = SCMPrior(PriorConfig(tokens_per_batch=16384), seed=1).sample(shape=(512, 11, 2)).episode()
     variants = {
         "v1 (AdamW, LayerNorm, output projections, label decoder)": (PFNConfig(), "adamw"),
         "v2 (all changes, Muon)": (PFNConfig(**RECIPE_V2), "muon"),
@@ -139,15 +139,10 @@ def step_costs(repeats: int = 2) -> dict:
     for _ in range(repeats):
         for name, (config, optimizer) in variants.items():
             model = build_model(config).train()
-            optimizers = make_optimizers(model, optimizer=optimizer)
+            optimizers = Optimizers(model, optimizer)
             start = time.process_time()
             for _ in range(2):
-                loss = episode_loss(model, batch)
-                for opt in optimizers:
-                    opt.zero_grad()
-                loss.backward()
-                for opt in optimizers:
-                    opt.step()
+                train_step(model, optimizers, episode)
             costs.setdefault(name, []).append((time.process_time() - start) / 2)
     torch.set_num_threads(threads)
     return {name: min(values) for name, values in costs.items()}

@@ -221,7 +221,7 @@ def test_a_failed_refit_keeps_the_previous_model(estimator):
     (["pretrain", "--out", "{tmp}/pt", "--tokens", "0"], "--tokens must be at least 64"),
     (["pretrain", "--out", "{tmp}/pt", "--max-steps", "-5"], "--max-steps must be at least 1"),
     (["pretrain", "--out", "{tmp}/pt", "--lr", "-1"], "--lr must be positive"),
-    (["pretrain", "--out", "{tmp}/pt", "--d-model", "0"], "--d-model must be at least 1"),
+    (["pretrain", "--out", "{tmp}/pt", "--d-feature", "0"], "--d-feature must be at least 1"),
     (["pretrain", "--out", "{tmp}/pt", "--min-rows", "600", "--max-rows", "512"], "at least --min-rows"),
     (["pretrain", "--out", "{tmp}/pt", "--resume"], "no checkpoint.pt"),
 ])

@@ -6,6 +6,7 @@ import json
 import shlex
 import sys
 
+
 def _pretrain_arg_error(args) -> str | None:
     """What is wrong with the ``pretrain`` arguments (a message for the user), or None."""
     from pathlib import Path
@@ -15,7 +16,7 @@ def _pretrain_arg_error(args) -> str | None:
     for flag, value in positive.items():
         if value is not None and not value > 0:
             return f"{flag} must be positive, got {value}."
-    at_least = {"--max-steps": (args.max_steps, 1), "--threads": (args.threads, 1), "--d-model": (args.d_model, 1),
+    at_least = {"--max-steps": (args.max_steps, 1), "--threads": (args.threads, 1),
                 "--n-layers": (args.n_layers, 1), "--n-heads": (args.n_heads, 1), "--mlp-ratio": (args.mlp_ratio, 1),
                 "--min-rows": (args.min_rows, 4), "--max-features": (args.max_features, 2),
                 "--tokens": (args.tokens, 64), "--d-feature": (args.d_feature, 1), "--n-cls": (args.n_cls, 1),
@@ -23,14 +24,11 @@ def _pretrain_arg_error(args) -> str | None:
     for flag, (value, low) in at_least.items():
         if value is not None and value < low:
             return f"{flag} must be at least {low}, got {value}."
-    if args.recipe == "row":
-        if (args.d_feature * args.n_cls) % args.n_heads:
-            return (f"--d-feature {args.d_feature} x --n-cls {args.n_cls} (the row width) must be divisible by "
-                    f"--n-heads {args.n_heads}.")
-        if args.d_feature % 4:
-            return f"--d-feature {args.d_feature} must be divisible by 4 (the row stage's attention heads)."
-    elif args.d_model % args.n_heads:
-        return f"--d-model {args.d_model} must be divisible by --n-heads {args.n_heads}."
+    if (args.d_feature * args.n_cls) % args.n_heads:
+        return (f"--d-feature {args.d_feature} x --n-cls {args.n_cls} (the row width) must be divisible by "
+                f"--n-heads {args.n_heads}.")
+    if args.d_feature % 4:
+        return f"--d-feature {args.d_feature} must be divisible by 4 (the row stage's attention heads)."
     if args.max_rows < args.min_rows:
         return f"--max-rows ({args.max_rows}) must be at least --min-rows ({args.min_rows})."
     if args.init is not None and not Path(args.init).is_file():
@@ -41,15 +39,13 @@ def _pretrain_arg_error(args) -> str | None:
     return None
 
 
-def _config_from_args(args, spec):
-    """The architecture the command line asks for, of the recipe's kind."""
+def _config_from_args(args):
+    """The architecture the command line asks for."""
     from sklearn_causalmix.backbones import RowPFNConfig
 
-    shared = dict(n_layers=args.n_layers, n_heads=args.n_heads, mlp_ratio=args.mlp_ratio,
-                  max_context_rows=args.max_rows, **spec["architecture"])
-    if spec["config"] is RowPFNConfig:
-        return RowPFNConfig(d_feature=args.d_feature, n_cls=args.n_cls, n_feature_layers=args.feature_layers, **shared)
-    return spec["config"](d_model=args.d_model, **shared)
+    return RowPFNConfig(d_feature=args.d_feature, n_cls=args.n_cls, n_feature_layers=args.feature_layers,
+                        n_layers=args.n_layers, n_heads=args.n_heads, mlp_ratio=args.mlp_ratio,
+                        max_context_rows=args.max_rows)
 
 
 def _cmd_pretrain(args) -> int:
@@ -64,7 +60,7 @@ def _cmd_pretrain(args) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
-    from sklearn_causalmix.prior import RECIPES, PriorConfig, ValidationSuite, pretrain
+    from sklearn_causalmix.prior import PriorConfig, ValidationSuite, pretrain
 
     device = args.device
     if device == "auto":
@@ -72,7 +68,7 @@ def _cmd_pretrain(args) -> int:
     if device.startswith("cuda") and not torch.cuda.is_available():
         print("error: --device cuda was asked for, but torch sees no CUDA device; use --device cpu.", file=sys.stderr)
         return 2
-    config = _config_from_args(args, RECIPES[args.recipe])
+    config = _config_from_args(args)
     prior = PriorConfig(min_rows=args.min_rows, max_rows=args.max_rows, max_features=args.max_features,
                         tokens_per_batch=args.tokens)
     validation = None
@@ -90,6 +86,7 @@ def _cmd_pretrain(args) -> int:
         prior=args.prior,
         prior_config=prior,
         learning_rate=args.lr,
+        optimizer=args.optimizer,
         init=args.init,
         resume=args.resume,
         checkpoint_minutes=args.checkpoint_minutes,
@@ -108,7 +105,6 @@ def _cmd_pretrain(args) -> int:
     return 0
 
 
-
 def add_pretrain_parser(sub) -> None:
     """The ``pretrain`` subcommand's parser, added to the subparsers ``sub``."""
     p = sub.add_parser(
@@ -120,8 +116,10 @@ def add_pretrain_parser(sub) -> None:
     )
     p.add_argument("--out", required=True, help="output folder (also holds the resume state checkpoint.pt)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out exactly where it stopped")
-    p.add_argument("--recipe", choices=["v1", "v2", "row"], default="v2",
-                   help="training recipe: v1/v2 train the per-cell model, row the row-token model (default: v2)")
+    p.add_argument("--recipe", choices=["row"], default="row",
+                   help="training recipe: row trains the row-token model (the per-cell recipes v1/v2 were retired)")
+    p.add_argument("--optimizer", choices=["adamw", "muon"], default=None,
+                   help="AdamW, or Muon on the transformer blocks + AdamW (default: the recipe's, adamw)")
     p.add_argument("--prior", choices=["scm", "tabicl", "mix"], default="scm",
                    help="task prior: ours, TabICL's (needs the pretrain extra) or both alternating")
     p.add_argument("--minutes", type=float, default=5.0, help="wall-time budget of this call (default: 5)")
@@ -131,10 +129,9 @@ def add_pretrain_parser(sub) -> None:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the recipe's)")
-    p.add_argument("--d-model", type=int, default=128, help="token width (v1, v2)")
-    p.add_argument("--d-feature", type=int, default=64, help="cell-token width of the row stage (row)")
-    p.add_argument("--n-cls", type=int, default=4, help="summary tokens per row; row width = n_cls x d_feature (row)")
-    p.add_argument("--feature-layers", type=int, default=2, help="layers across the cells of a row (row)")
+    p.add_argument("--d-feature", type=int, default=64, help="cell-token width of the row stage")
+    p.add_argument("--n-cls", type=int, default=4, help="summary tokens per row; row width = n_cls x d_feature")
+    p.add_argument("--feature-layers", type=int, default=2, help="layers across the cells of a row")
     p.add_argument("--n-layers", type=int, default=4)
     p.add_argument("--n-heads", type=int, default=4)
     p.add_argument("--mlp-ratio", type=int, default=2)

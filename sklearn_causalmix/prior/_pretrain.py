@@ -2,142 +2,70 @@
 
 One run is a sequence of steps; step ``s`` draws its prior batch and the model's random feature identities
 from generators seeded by ``(seed, s)``, so a run is reproducible and a resumed run continues exactly where it
-stopped. The resume state (weights, optimiser state, step, LAWA snapshots, curves, elapsed time) is written
-atomically every few minutes to ``checkpoint.pt``; the shipped weights (``model.safetensors`` + manifest) are
-the LAWA average of the last snapshots. Real-table validation (:class:`ValidationSuite`) is scored every few
-minutes and its curve (AUC against wall-clock and CPU time) goes into the manifest.
+stopped. The loop is short: it takes the training core's step (:func:`~sklearn_causalmix._training.train_step`)
+under a :class:`~sklearn_causalmix._training.Budget`, averages weights (LAWA), scores the real-table
+:class:`ValidationSuite` every few minutes (its curve, AUC against wall-clock and CPU time, goes into the
+manifest) and writes the resume state atomically every few minutes to ``checkpoint.pt``. The shipped weights
+(``model.safetensors`` + manifest) are the LAWA average of the last snapshots.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
+import dataclasses
 import math
-import os
 import platform
-import signal
-import threading
 import time
+from numbers import Integral, Real
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
-from sklearn_causalmix._core import fork_torch_rng
-from sklearn_causalmix.backbones._pfn import RECIPE_V2, PFNConfig
-from sklearn_causalmix.backbones._rowpfn import RowPFNConfig
-from sklearn_causalmix.backbones._weights import build_model, save_weights
-from sklearn_causalmix.prior._checkpoint import load_checkpoint, save_checkpoint
-from sklearn_causalmix.prior._optim import CheckpointAverage, make_optimizers
+from sklearn_causalmix._core import fork_torch_rng, package_threads, thread_policy
+from sklearn_causalmix._training import (
+    Budget,
+    Optimizers,
+    StopRequests,
+    WeightAverage,
+    load_checkpoint,
+    release_freed_memory,
+    rss_mb,
+    save_checkpoint,
+    train_step,
+)
+from sklearn_causalmix.backbones import RowPFNConfig, build_model, load_weights, save_weights
+from sklearn_causalmix.prior._heldout import prior_validation_auc
 from sklearn_causalmix.prior._scm_prior import PRIOR_VERSION, PriorConfig, SCMPrior
 
-__all__ = ["pretrain", "episode_loss", "prior_validation_auc", "RECIPES"]
+__all__ = ["pretrain", "RECIPES"]
 
-#: Named recipes. "v1": the first embedded model's (AdamW, LayerNorm, output projections, label-token decoder,
-#: gradient clipping 1). "v2": the pretraining-speedrun changes that apply to our model (Muon + AdamW, RMSNorm,
-#: no attention output projection, residual decay, thinking rows, feature grouping, feature-mean decoder,
-#: gradient clipping 2, LAWA). "row": the row-token :class:`RowPFN` (RMSNorm, no attention output projection,
-#: thinking rows, feature grouping) with AdamW (Muon's bfloat16 Newton-Schulz has no fast path on CPUs without
-#: AVX-512), gradient clipping 2, LAWA.
+#: Named recipes: the architecture trained, the optimiser, the peak learning rate and the gradient clipping.
+#: "row" trains the row-token :class:`~sklearn_causalmix.backbones.RowPFN` (RMSNorm, no attention output
+#: projection, thinking rows, feature grouping) with AdamW (Muon's bfloat16 Newton-Schulz has no fast path on
+#: CPUs without AVX-512; ``optimizer="muon"`` chooses it), gradient clipping 2, LAWA. The recipes "v1" and "v2"
+#: of the per-cell :class:`~sklearn_causalmix.backbones.CausalMixPFN` were retired in 0.2 (see the changelog);
+#: their weights still load.
 RECIPES = {
-    "v1": {"config": PFNConfig, "architecture": {}, "optimizer": "adamw", "learning_rate": 1e-3, "grad_clip": 1.0},
-    "v2": {"config": PFNConfig, "architecture": RECIPE_V2, "optimizer": "muon", "learning_rate": 2e-3,
-           "grad_clip": 2.0},
-    "row": {"config": RowPFNConfig, "architecture": {}, "optimizer": "adamw", "learning_rate": 1e-3,
-            "grad_clip": 2.0},
+    "row": {"config": RowPFNConfig, "optimizer": "adamw", "learning_rate": 1e-3, "grad_clip": 2.0},
 }
 
+_PRIORS = ("scm", "tabicl", "mix")
 
 
+@dataclasses.dataclass
+class PretrainRun:
+    """The counters and curves of a run, kept in its resume state."""
 
-def episode_loss(model, batch) -> torch.Tensor:
-    """Mean cross-entropy of the query rows of a prior batch.
-
-    Parameters
-    ----------
-    model : TabularBackbone
-    batch : PriorBatch
-
-    Returns
-    -------
-    loss : torch.Tensor (scalar)
-
-    Examples
-    --------
-    >>> from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig
-    >>> from sklearn_causalmix.prior import PriorConfig, SCMPrior, episode_loss
-    >>> batch = SCMPrior(PriorConfig(tokens_per_batch=2048), seed=0).sample(shape=(40, 3, 2))
-    >>> float(episode_loss(CausalMixPFN(PFNConfig(d_model=16, n_layers=1)), batch)) > 0
-    True
-    """
-    n_ctx = batch.n_context
-    logits = model(
-        batch.X[:, :n_ctx],
-        batch.y[:, :n_ctx],
-        batch.X[:, n_ctx:],
-        n_classes=batch.n_classes,
-        categorical_mask=batch.categorical_mask,
-    )
-    return F.cross_entropy(logits.float().reshape(-1, batch.n_classes), batch.y[:, n_ctx:].reshape(-1))
-
-
-def _task_auc(y_true: np.ndarray, proba: np.ndarray) -> float:
-    import warnings
-
-    from sklearn.exceptions import UndefinedMetricWarning
-
-    from sklearn_causalmix.evaluation import multiclass_roc_auc
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UndefinedMetricWarning)  # a task whose queries hold one class: NaN
-        return multiclass_roc_auc(y_true, proba, labels=np.arange(proba.shape[1]))
-
-
-@torch.no_grad()
-def prior_validation_auc(model, *, n_batches=8, seed=10_000, prior_config=None, device="cpu") -> dict:
-    """Mean ROC-AUC and loss of ``model`` on held-out prior tasks (a fixed seed never used in training).
-
-    Parameters
-    ----------
-    model : TabularBackbone
-    n_batches : int, default=8
-    seed : int, default=10_000
-    prior_config : PriorConfig, default=None
-    device : str, default="cpu"
-
-    Returns
-    -------
-    scores : dict
-        ``{"val_auc": ..., "val_loss": ..., "n_tasks": ...}``.
-
-    Examples
-    --------
-    >>> from sklearn_causalmix.backbones import load_default_backbone
-    >>> from sklearn_causalmix.prior import PriorConfig, prior_validation_auc
-    >>> small = PriorConfig(max_rows=64, max_features=4, tokens_per_batch=2048)
-    >>> scores = prior_validation_auc(load_default_backbone(), n_batches=1, prior_config=small)
-    >>> sorted(scores)
-    ['n_tasks', 'val_auc', 'val_loss']
-    """
-    was_training = model.training
-    model.eval()
-    prior = SCMPrior(prior_config, device=device, seed=seed)
-    aucs, losses = [], []
-    for _ in range(n_batches):
-        batch = prior.sample()
-        n_ctx = batch.n_context
-        logits = model(
-            batch.X[:, :n_ctx], batch.y[:, :n_ctx], batch.X[:, n_ctx:],
-            n_classes=batch.n_classes, categorical_mask=batch.categorical_mask,
-        ).float()
-        y_q = batch.y[:, n_ctx:]
-        losses.append(float(F.cross_entropy(logits.reshape(-1, batch.n_classes), y_q.reshape(-1))))
-        proba = logits.softmax(-1).cpu().numpy()
-        for b in range(proba.shape[0]):
-            aucs.append(_task_auc(y_q[b].cpu().numpy(), proba[b]))
-    model.train(was_training)
-    return {"val_auc": float(np.nanmean(aucs)), "val_loss": float(np.mean(losses)), "n_tasks": len(aucs)}
+    step: int = 0
+    tasks: int = 0
+    rows: int = 0
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    loss_curve: list = dataclasses.field(default_factory=list)
+    val_curve: list = dataclasses.field(default_factory=list)
+    sessions: list = dataclasses.field(default_factory=list)
+    commands: list = dataclasses.field(default_factory=list)
 
 
 def _lr_at(progress: float, warmup: float, peak: float) -> float:
@@ -150,51 +78,7 @@ def _step_seed(seed: int, step: int) -> int:
     return (int(seed) * 1_000_003 + int(step)) % (2**63 - 1)
 
 
-def _rss_mb() -> float:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError):
-        return float("nan")
-
-
-def _release_freed_memory() -> None:
-    # Episodes change shape every step; glibc keeps freed blocks of every size class. Hand them back.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-class _StopRequests:
-    """SIGINT / SIGTERM during a run ask it to stop after the current step (a second one stops at once).
-
-    Installed only in the main thread (elsewhere signals cannot be caught), restored on exit; the run then
-    writes its checkpoint and weights as after a normal stop, so an interrupted run resumes exactly.
-    """
-
-    def __init__(self):
-        self.requested = False
-        self._saved = {}
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._saved[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc):
-        for sig, handler in self._saved.items():
-            signal.signal(sig, handler)
-        return False
-
-
 def _make_prior(name: str, prior_config: PriorConfig, device):
-    if name not in ("scm", "tabicl", "mix"):
-        raise ValueError(f"prior must be 'scm', 'tabicl' or 'mix', got {name!r}.")
     if name == "scm":
         return lambda seed: SCMPrior(prior_config, device=device, seed=seed).sample()
     from sklearn_causalmix.prior._tabicl_prior import TabICLPrior
@@ -209,60 +93,223 @@ def _make_prior(name: str, prior_config: PriorConfig, device):
     return lambda seed: tabicl.sample(seed) if seed % 2 else SCMPrior(prior_config, device=device, seed=seed).sample()
 
 
-def _settings(recipe, config, prior, prior_config, seed, learning_rate, max_steps, budget_minutes, lawa, threads):
+def _settings(state, *, recipe, config, prior, prior_config, seed, learning_rate, optimizer, max_steps, minutes,
+              lawa, threads) -> dict:
+    """The run's settings: the checkpoint's when resuming (but the budget and threads of this call)."""
+    if state is not None:
+        saved = state["settings"]
+        if saved["recipe"] not in RECIPES:
+            raise ValueError(
+                f"The checkpoint was written by the retired recipe {saved['recipe']!r} (the per-cell CausalMixPFN, "
+                "retired in sklearn-causalmix 0.2); continue it with version 0.1, or start a run of recipe 'row'. "
+                "Its weights (model.json) still load with load_weights."
+            )
+        recipe, prior, seed, lawa = saved["recipe"], saved["prior"], saved["seed"], saved["lawa"]
+        config = RowPFNConfig(**saved["architecture"])
+        prior_config, learning_rate = PriorConfig(**saved["prior_config"]), saved["learning_rate"]
+        optimizer = saved["optimizer"]
+        max_steps = max_steps if max_steps is not None else saved["max_steps"]
+    spec = RECIPES[recipe]
     return {
         "recipe": recipe, "architecture": config.to_dict(), "prior": prior, "prior_config": prior_config.to_dict(),
-        "prior_version": PRIOR_VERSION, "seed": seed, "learning_rate": learning_rate, "max_steps": max_steps,
-        "budget_minutes": budget_minutes, "lawa": lawa, "threads": threads,
-        "optimizer": RECIPES[recipe]["optimizer"], "grad_clip": RECIPES[recipe]["grad_clip"],
+        "prior_version": PRIOR_VERSION, "seed": seed,
+        "learning_rate": spec["learning_rate"] if learning_rate is None else learning_rate,
+        "max_steps": max_steps, "budget_minutes": minutes, "lawa": lawa, "threads": threads,
+        "optimizer": optimizer or spec["optimizer"], "grad_clip": spec["grad_clip"],
     }
 
 
-def _with_context_limit(model, max_context_rows: int):
-    import dataclasses
+def _initial_model(config, init, seed):
+    """The model a new run starts from: the ``init`` manifest's (with ``config``'s context limit) or fresh."""
+    if init is not None:
+        model = load_weights(init, device="cpu")
+        if not isinstance(model.config, RowPFNConfig):
+            raise ValueError(
+                f"init={str(init)!r} holds a {type(model).__name__}; recipe 'row' continues RowPFN weights only."
+            )
+        if config is not None and config.max_context_rows != model.config.max_context_rows:
+            # the architecture is the manifest's; the context limit is what this run trains on
+            resized = build_model(dataclasses.replace(model.config, max_context_rows=config.max_context_rows))
+            resized.load_state_dict(model.state_dict())
+            model = resized
+        return model
+    with fork_torch_rng(torch.device("cpu"), seed):  # module initialisation reads the global generator
+        return build_model(config or RowPFNConfig())
 
-    resized = build_model(dataclasses.replace(model.config, max_context_rows=max_context_rows))
-    resized.load_state_dict(model.state_dict())
-    return resized
+
+class _Trainer:
+    """A pretraining run in memory: model, optimisers, weight average, counters; one method per event."""
+
+    def __init__(self, settings, model, device, *, lawa_every, warmup, state=None):
+        self.settings, self.device, self.warmup = settings, device, warmup
+        self.model = model.to(device).train()
+        self.optimizers = Optimizers(self.model, settings["optimizer"], lr=settings["learning_rate"],
+                                     grad_clip=settings["grad_clip"])
+        self.average = WeightAverage(size=settings["lawa"], every=lawa_every)
+        self.run = PretrainRun()
+        if state is not None:
+            self.model.load_state_dict(state["model"])
+            self.optimizers.load_state_dict(state["optimizers"])
+            self.average.load_state_dict(state["lawa"])
+            self.run = PretrainRun(**state["run"])
+        self.ema = self.run.loss_curve[-1]["loss_ema"] if self.run.loss_curve else None
+
+    def averaged_model(self):
+        averaged = build_model(self.model.config)
+        averaged.load_state_dict(self.average.average() if self.average.snapshots else self.model.state_dict())
+        return averaged.eval().to(self.device)
+
+    def checkpoint(self, out) -> None:
+        save_checkpoint({"settings": self.settings, "model": self.model.state_dict(),
+                         "optimizers": self.optimizers.state_dict(), "lawa": self.average.state_dict(),
+                         "run": dataclasses.asdict(self.run)}, out)
+
+    def validate(self, validation, budget) -> float:
+        with budget.excluded():  # validation time is not training time
+            scores = validation.score(self.averaged_model())
+        self.run.val_curve.append({"step": self.run.step, "wall_s": round(self.run.wall_s, 1),
+                                   "cpu_s": round(self.run.cpu_s, 1), "mean_auc": scores["mean_auc"],
+                                   "median_auc": scores["median_auc"]})
+        return scores["mean_auc"]
+
+    def step(self, sample, budget, *, eval_every, prior_config) -> None:
+        seed, run = self.settings["seed"], self.run
+        self.optimizers.set_lr(_lr_at(budget.progress(run.step), self.warmup, self.settings["learning_rate"]))
+        batch = sample(_step_seed(seed, run.step))
+        self.model.feature_generator = torch.Generator().manual_seed(_step_seed(seed + 1, run.step))
+        value = train_step(self.model, self.optimizers, batch.episode())
+        run.tasks += batch.X.shape[0]
+        run.rows += batch.X.shape[0] * batch.X.shape[1]
+        del batch
+        run.step = step = run.step + 1
+        self.ema = value if self.ema is None else 0.95 * self.ema + 0.05 * value
+        if step % self.average.every == 0:
+            self.average.add(self.model.state_dict())
+        if step % 25 == 0 or step < 3:
+            release_freed_memory()
+            run.loss_curve.append({"step": step, "wall_s": round(run.wall_s, 1), "cpu_s": round(run.cpu_s, 1),
+                                   "loss_ema": self.ema, "rss_mb": round(rss_mb(), 1)})
+        if eval_every and step % eval_every == 0:
+            scores = prior_validation_auc(self.model, n_batches=4, prior_config=prior_config, device=self.device)
+            run.loss_curve[-1:] = [dict(run.loss_curve[-1] if run.loss_curve else {}, **scores)]
 
 
-def _averaged_model(model, lawa):
-    averaged = build_model(model.config)
-    averaged.load_state_dict(lawa.average() if lawa.snapshots else model.state_dict())
-    return averaged.eval()
+def _hardware(device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
 
 
+def _loop(trainer, out, budget, sample, *, validation, validate_minutes, checkpoint_minutes, eval_every,
+          prior_config, verbose) -> None:
+    """Steps until the budget is spent or a stop is requested; validation and checkpoints on the way."""
+    from tqdm.auto import tqdm
+
+    run = trainer.run
+    last_ckpt = last_val = time.perf_counter()
+    last_val_auc = run.val_curve[-1]["mean_auc"] if run.val_curve else float("nan")
+    bar = tqdm(total=budget.max_steps, initial=run.step, disable=not verbose, unit="step", dynamic_ncols=True)
+    try:
+        with StopRequests() as stop:
+            while not stop.requested:
+                run.wall_s, run.cpu_s = budget.wall_s, budget.cpu_s
+                if budget.exhausted(run.step):
+                    break
+                now = time.perf_counter()
+                if validation is not None and (now - last_val >= validate_minutes * 60.0 or not run.val_curve):
+                    last_val_auc = trainer.validate(validation, budget)
+                    last_val = time.perf_counter()
+                if now - last_ckpt >= checkpoint_minutes * 60.0:
+                    trainer.checkpoint(out)
+                    last_ckpt = time.perf_counter()
+                trainer.step(sample, budget, eval_every=eval_every, prior_config=prior_config)
+                bar.update(1)
+                bar.set_postfix(loss=f"{trainer.ema:.3f}", val_auc=f"{last_val_auc:.3f}",
+                                left_min=f"{max(0.0, budget.minutes * 60.0 - budget.call_s) / 60:.0f}")
+    finally:
+        bar.close()
+        trainer.model.feature_generator = None
+
+
+def _write_weights(out, trainer, init, n_batches) -> dict:
+    settings, run, device = trainer.settings, trainer.run, trainer.device
+    shipped = trainer.averaged_model()
+    prior_config = PriorConfig(**settings["prior_config"])
+    scores = prior_validation_auc(shipped, n_batches=n_batches, prior_config=prior_config, device=device)
+    wall = max(run.wall_s, 1e-9)
+    return save_weights(
+        shipped, Path(out) / "model.json", seed=settings["seed"], steps=run.step, recipe=settings["recipe"],
+        optimizer=settings["optimizer"], grad_clip=settings["grad_clip"],
+        lawa={"snapshots": len(trainer.average.snapshots), "every": trainer.average.every},
+        prior_source=settings["prior"], tasks_seen=run.tasks, rows_seen=run.rows,
+        wall_time_s=round(run.wall_s, 1), cpu_time_s=round(run.cpu_s, 1), steps_per_s=round(run.step / wall, 3),
+        tasks_per_s=round(run.tasks / wall, 2), hardware=_hardware(device), device=str(device),
+        mixed_precision="bf16" if device.type == "cuda" else "fp32", torch_version=torch.__version__,
+        learning_rate=settings["learning_rate"], prior=settings["prior_config"], prior_version=PRIOR_VERSION,
+        init=str(init) if init is not None else None, sessions=run.sessions, commands=run.commands,
+        loss_curve=run.loss_curve[-200:], validation_curve=run.val_curve, **scores,
+    )
+
+
+@validate_params(
+    {
+        "out": [str, Path],
+        "minutes": [Interval(Real, 0, None, closed="neither")],
+        "cpu_minutes": [Interval(Real, 0, None, closed="neither"), None],
+        "max_steps": [Interval(Integral, 1, None, closed="left"), None],
+        "steps": [Interval(Integral, 1, None, closed="left"), None],
+        "device": [str, torch.device],
+        "seed": [Interval(Integral, 0, None, closed="left")],
+        "recipe": [StrOptions(set(RECIPES))],
+        "config": [RowPFNConfig, None],
+        "prior": [StrOptions(set(_PRIORS))],
+        "prior_config": [PriorConfig, None],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+        "optimizer": [StrOptions({"adamw", "muon"}), None],
+        "warmup": [Interval(Real, 0, 1, closed="neither")],
+        "lawa": [Interval(Integral, 1, None, closed="left")],
+        "lawa_every": [Interval(Integral, 1, None, closed="left")],
+        "init": [str, Path, None],
+        "resume": ["boolean"],
+        "checkpoint_minutes": [Interval(Real, 0, None, closed="neither")],
+        "validation": [HasMethods(["score"]), None],
+        "validate_minutes": [Interval(Real, 0, None, closed="neither")],
+        "threads": [Interval(Integral, 1, None, closed="left"), None],
+        "eval_every": [Interval(Integral, 0, None, closed="left")],
+        "prior_eval_batches": [Interval(Integral, 1, None, closed="left")],
+        "command": [str, None],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def pretrain(
     out,
     *,
-    minutes: float = 5.0,
-    cpu_minutes: float | None = None,
-    max_steps: int | None = None,
-    steps: int | None = None,
-    device: str = "cpu",
-    seed: int = 0,
-    recipe: str = "v2",
-    config: PFNConfig | RowPFNConfig | None = None,
-    prior: str = "scm",
-    prior_config: PriorConfig | None = None,
-    learning_rate: float | None = None,
-    warmup: float = 0.05,
-    lawa: int = 10,
-    lawa_every: int = 50,
+    minutes=5.0,
+    cpu_minutes=None,
+    max_steps=None,
+    steps=None,
+    device="cpu",
+    seed=0,
+    recipe="row",
+    config=None,
+    prior="scm",
+    prior_config=None,
+    learning_rate=None,
+    optimizer=None,
+    warmup=0.05,
+    lawa=10,
+    lawa_every=50,
     init=None,
-    resume: bool = False,
-    checkpoint_minutes: float = 5.0,
+    resume=False,
+    checkpoint_minutes=5.0,
     validation=None,
-    validate_minutes: float = 10.0,
-    threads: int | None = None,
-    eval_every: int = 0,
-    prior_eval_batches: int = 16,
-    command: str | None = None,
-    verbose: int = 1,
+    validate_minutes=10.0,
+    threads=None,
+    eval_every=0,
+    prior_eval_batches=16,
+    command=None,
+    verbose=1,
 ) -> dict:
-    """Pretrain an embedded model on a synthetic prior and write weights + manifest to ``out``.
-
-    The recipe chooses the architecture (:class:`RowPFN` for ``"row"``, :class:`CausalMixPFN` otherwise).
+    """Pretrain the embedded row model on a synthetic prior and write weights + manifest to ``out``.
 
     This call runs until ``max_steps`` steps are done in total or ``minutes`` of wall time have passed in this
     call, whichever comes first, then writes ``checkpoint.pt`` (resume state) and the LAWA-averaged weights
@@ -286,23 +333,26 @@ def pretrain(
     device : str, default="cpu"
     seed : int, default=0
         Seeds the initialisation, the prior stream and the feature identities.
-    recipe : {"v1", "v2", "row"}, default="v2"
+    recipe : {"row"}, default="row"
         See :data:`RECIPES`: architecture, optimiser, learning rate and gradient clipping.
-    config : PFNConfig or RowPFNConfig, default=None
-        Architecture, of the recipe's kind; the recipe's options on top of its defaults if None.
+    config : RowPFNConfig, default=None
+        Architecture; the default :class:`~sklearn_causalmix.backbones.RowPFNConfig` if None.
     prior : {"scm", "tabicl", "mix"}, default="scm"
         Our SCM prior, TabICL's MLP-SCM prior (``pretrain`` extra), or both alternating.
     prior_config : PriorConfig, default=None
         Shapes of the prior tasks (rows, features, classes, batch size in cells).
     learning_rate : float, default=None
         Peak learning rate; the recipe's if None.
+    optimizer : {"adamw", "muon"}, default=None
+        AdamW on every parameter, or Muon on the transformer blocks' matrices plus AdamW; the recipe's if None.
     warmup : float, default=0.05
         Warm-up share of the schedule.
     lawa, lawa_every : int, default=10, 50
         Number of snapshots averaged for the written weights, and steps between snapshots.
     init : str or Path, default=None
-        A manifest to start from (fresh optimiser), e.g. the shipped weights. Its architecture is kept; a
-        ``config`` given as well only sets the context limit (``max_context_rows``) to what this run trains on.
+        A manifest of RowPFN weights to start from (fresh optimiser), e.g. the shipped weights. Its
+        architecture is kept; a ``config`` given as well only sets the context limit (``max_context_rows``)
+        to what this run trains on.
     resume : bool, default=False
         Continue the run saved in ``out/checkpoint.pt`` (its settings win over the arguments above, except
         ``minutes``, ``max_steps``, ``validation``, ``threads`` and ``verbose``).
@@ -312,7 +362,7 @@ def pretrain(
         Real tables scored every ``validate_minutes`` and at the end (on the LAWA average).
     validate_minutes : float, default=10.0
     threads : int, default=None
-        ``torch.set_num_threads`` for the run (None: leave torch's setting).
+        Torch threads during the call (restored afterwards; None: leave torch's setting).
     eval_every : int, default=0
         Held-out prior AUC every this many steps (0: only at the end).
     prior_eval_batches : int, default=16
@@ -332,184 +382,39 @@ def pretrain(
     --------
     >>> import tempfile
     >>> from sklearn_causalmix.prior import pretrain, PriorConfig
-    >>> from sklearn_causalmix.backbones import PFNConfig
-    >>> m = pretrain(tempfile.mkdtemp(), max_steps=2, config=PFNConfig(d_model=16, n_layers=1),
+    >>> from sklearn_causalmix.backbones import RowPFNConfig
+    >>> m = pretrain(tempfile.mkdtemp(), max_steps=2, config=RowPFNConfig(d_feature=8, n_cls=2, n_layers=1, n_heads=2),
     ...              prior_config=PriorConfig(max_rows=64, max_features=4, tokens_per_batch=1024), verbose=0)
     >>> m["steps"], m["recipe"]
-    (2, 'v2')
+    (2, 'row')
     """
-    from tqdm.auto import tqdm
-
-    from sklearn_causalmix.backbones._weights import load_weights
-
-    if threads is not None:
-        torch.set_num_threads(int(threads))
-    device = torch.device(device)
-    out = Path(out)
+    device, out = torch.device(device), Path(out)
     state = load_checkpoint(out) if resume else None
-    if state is not None:
-        settings = state["settings"]
-        recipe, prior, seed = settings["recipe"], settings["prior"], settings["seed"]
-        config = RECIPES[recipe]["config"](**settings["architecture"])
+    settings = _settings(state, recipe=recipe, config=config or RowPFNConfig(), prior=prior,
+                         prior_config=prior_config or PriorConfig(), seed=seed, learning_rate=learning_rate,
+                         optimizer=optimizer, max_steps=max_steps, minutes=minutes, lawa=lawa, threads=threads)
+    with contextlib.ExitStack() as scope:
+        if threads is not None:  # the run's threads, torch's setting restored afterwards
+            scope.enter_context(thread_policy(threads))
+            scope.enter_context(package_threads())
+        if state is None:
+            model = _initial_model(config, init, settings["seed"])
+            settings["architecture"] = model.config.to_dict()
+        else:
+            model = build_model(RowPFNConfig(**settings["architecture"]))
+        trainer = _Trainer(settings, model, device, lawa_every=lawa_every, warmup=warmup, state=state)
+        if command is not None:
+            trainer.run.commands.append(command)
         prior_config = PriorConfig(**settings["prior_config"])
-        learning_rate, lawa = settings["learning_rate"], settings["lawa"]
-        max_steps = max_steps if max_steps is not None else settings["max_steps"]
-    if recipe not in RECIPES:
-        raise ValueError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}.")
-    spec = RECIPES[recipe]
-    learning_rate = spec["learning_rate"] if learning_rate is None else learning_rate
-    prior_config = prior_config or PriorConfig()
-    if init is not None and state is None:
-        model = load_weights(init, device="cpu")
-        if config is not None and config.max_context_rows != model.config.max_context_rows:
-            # the architecture is the manifest's; the context limit is what this run trains on
-            model = _with_context_limit(model, config.max_context_rows)
-        config = model.config
-    else:
-        config = config or spec["config"](**spec["architecture"])
-        if not isinstance(config, spec["config"]):
-            raise ValueError(f"recipe {recipe!r} trains a {spec['config'].__name__}, got a {type(config).__name__}.")
-        with fork_torch_rng(torch.device("cpu"), seed):  # module initialisation reads the global generator
-            model = build_model(config)
-    model = model.to(device).train()
-    optimizers = make_optimizers(model, optimizer=spec["optimizer"], lr=learning_rate)
-    average = CheckpointAverage(size=lawa, every=lawa_every)
-    settings = _settings(recipe, config, prior, prior_config, seed, learning_rate, max_steps, minutes, lawa,
-                         threads)
-    run = {"step": 0, "tasks": 0, "rows": 0, "wall_s": 0.0, "cpu_s": 0.0, "loss_curve": [], "val_curve": [],
-           "sessions": []}
-    if state is not None:
-        model.load_state_dict(state["model"])
-        for opt, opt_state in zip(optimizers, state["optimizers"]):
-            opt.load_state_dict(opt_state)
-        average.load_state_dict(state["lawa"])
-        run = state["run"]
-    if command is not None:
-        run.setdefault("commands", []).append(command)
-    sample = _make_prior(prior, prior_config, device)
-    use_amp = device.type == "cuda"
-
-    def checkpoint():
-        save_checkpoint(
-            {"settings": settings, "model": model.state_dict(), "optimizers": [o.state_dict() for o in optimizers],
-             "lawa": average.state_dict(), "run": run}, out)
-
-    def validate():
-        nonlocal wall0, cpu0
-        t_wall, t_cpu = time.perf_counter(), time.process_time()
-        scores = validation.score(_averaged_model(model, average).to(device))
-        wall0 -= time.perf_counter() - t_wall  # validation time is not training time
-        cpu0 -= time.process_time() - t_cpu
-        entry = {"step": run["step"], "wall_s": round(run["wall_s"], 1), "cpu_s": round(run["cpu_s"], 1),
-                 "mean_auc": scores["mean_auc"], "median_auc": scores["median_auc"]}
-        run["val_curve"].append(entry)
-        return entry
-
-    start, cpu_start = time.perf_counter(), time.process_time()
-    wall0, cpu0, first_step = run["wall_s"], run["cpu_s"], run["step"]
-    last_ckpt = last_val = start
-    budget_s = minutes * 60.0
-    ema = run["loss_curve"][-1]["loss_ema"] if run["loss_curve"] else None
-    bar = tqdm(total=max_steps, initial=run["step"], disable=not verbose, unit="step", dynamic_ncols=True)
-    last_val_auc = run["val_curve"][-1]["mean_auc"] if run["val_curve"] else float("nan")
-    try:
-        with _StopRequests() as stop:
-            while not stop.requested:
-                now = time.perf_counter()
-                run["wall_s"] = wall0 + now - start
-                run["cpu_s"] = cpu0 + time.process_time() - cpu_start
-                if (max_steps is not None and run["step"] >= max_steps) or now - start >= budget_s:
-                    break
-                if cpu_minutes is not None and run["cpu_s"] >= cpu_minutes * 60.0:
-                    break
-                if steps is not None and run["step"] >= first_step + steps:
-                    break
-                if validation is not None and (now - last_val >= validate_minutes * 60.0 or not run["val_curve"]):
-                    last_val_auc = validate()["mean_auc"]
-                    last_val = time.perf_counter()
-                if now - last_ckpt >= checkpoint_minutes * 60.0:
-                    checkpoint()
-                    last_ckpt = time.perf_counter()
-                step = run["step"]
-                progress = step / max_steps if max_steps else (now - start) / budget_s
-                for opt in optimizers:
-                    for group in opt.param_groups:
-                        group["lr"] = _lr_at(progress, warmup, learning_rate)
-                batch = sample(_step_seed(seed, step))
-                model.feature_generator = torch.Generator().manual_seed(_step_seed(seed + 1, step))
-                with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
-                    loss = episode_loss(model, batch)
-                for opt in optimizers:
-                    opt.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), spec["grad_clip"])
-                for opt in optimizers:
-                    opt.step()
-                value = float(loss.detach())
-                run["tasks"] += batch.X.shape[0]
-                run["rows"] += batch.X.shape[0] * batch.X.shape[1]
-                del loss, batch
-                run["step"] = step = step + 1
-                ema = value if ema is None else 0.95 * ema + 0.05 * value
-                if step % average.every == 0:
-                    average.add(model.state_dict())
-                if step % 25 == 0 or step < 3:
-                    _release_freed_memory()
-                    run["loss_curve"].append({"step": step, "wall_s": round(run["wall_s"], 1),
-                                              "cpu_s": round(run["cpu_s"], 1), "loss_ema": ema,
-                                              "rss_mb": round(_rss_mb(), 1)})
-                if eval_every and step % eval_every == 0:
-                    scores = prior_validation_auc(model, n_batches=4, prior_config=prior_config, device=device)
-                    run["loss_curve"][-1:] = [dict(run["loss_curve"][-1] if run["loss_curve"] else {}, **scores)]
-                bar.update(1)
-                bar.set_postfix(loss=f"{ema:.3f}", val_auc=f"{last_val_auc:.3f}",
-                                left_min=f"{max(0.0, budget_s - (time.perf_counter() - start)) / 60:.0f}")
-    finally:
-        bar.close()
-        model.feature_generator = None
-    run["sessions"].append({"steps_to": run["step"], "wall_s": round(time.perf_counter() - start, 1),
-                            "threads": torch.get_num_threads(), "hardware": _hardware(device)})
-    if validation is not None:
-        validate()
-    checkpoint()
-    return _write_weights(out, model, average, run, settings, prior_config, device, init, prior_eval_batches)
-
-
-def _hardware(device) -> str:
-    return torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
-
-
-def _write_weights(out, model, average, run, settings, prior_config, device, init, n_batches) -> dict:
-    shipped = _averaged_model(model, average).to(device)
-    scores = prior_validation_auc(shipped, n_batches=n_batches, prior_config=prior_config, device=device)
-    wall = max(run["wall_s"], 1e-9)
-    return save_weights(
-        shipped,
-        Path(out) / "model.json",
-        seed=settings["seed"],
-        steps=run["step"],
-        recipe=settings["recipe"],
-        optimizer=settings["optimizer"],
-        grad_clip=settings["grad_clip"],
-        lawa={"snapshots": len(average.snapshots), "every": average.every},
-        prior_source=settings["prior"],
-        tasks_seen=run["tasks"],
-        rows_seen=run["rows"],
-        wall_time_s=round(run["wall_s"], 1),
-        cpu_time_s=round(run["cpu_s"], 1),
-        steps_per_s=round(run["step"] / wall, 3),
-        tasks_per_s=round(run["tasks"] / wall, 2),
-        hardware=_hardware(device),
-        device=str(device),
-        mixed_precision="bf16" if device.type == "cuda" else "fp32",
-        torch_version=torch.__version__,
-        learning_rate=settings["learning_rate"],
-        prior=prior_config.to_dict(),
-        prior_version=PRIOR_VERSION,
-        init=str(init) if init is not None else None,
-        sessions=run["sessions"],
-        commands=run.get("commands", []),
-        loss_curve=run["loss_curve"][-200:],
-        validation_curve=run["val_curve"],
-        **scores,
-    )
+        run = trainer.run
+        budget = Budget(minutes=minutes, max_steps=settings["max_steps"], steps=steps, cpu_minutes=cpu_minutes,
+                        first_step=run.step, wall_s=run.wall_s, cpu_s=run.cpu_s)
+        _loop(trainer, out, budget, _make_prior(settings["prior"], prior_config, device), validation=validation,
+              validate_minutes=validate_minutes, checkpoint_minutes=checkpoint_minutes, eval_every=eval_every,
+              prior_config=prior_config, verbose=verbose)
+        run.sessions.append({"steps_to": run.step, "wall_s": round(budget.call_s, 1),
+                             "threads": torch.get_num_threads(), "hardware": _hardware(device)})
+        if validation is not None:
+            trainer.validate(validation, budget)
+        trainer.checkpoint(out)
+        return _write_weights(out, trainer, init, prior_eval_batches)

@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from sklearn_causalmix._training import Episode
+
 __all__ = ["PriorConfig", "PriorBatch", "SCMPrior", "PRIOR_VERSION"]
 
 #: Bumped whenever the generating process changes, and recorded in every weights manifest. Version 2 draws the
@@ -108,6 +110,17 @@ class PriorBatch:
     n_context: int
     n_classes: int
     categorical_mask: torch.Tensor
+
+    def episode(self):
+        """The batch as an :class:`~sklearn_causalmix._training.Episode` (views, no copy).
+
+        Returns
+        -------
+        episode : Episode
+        """
+        n = self.n_context
+        return Episode(self.X[:, :n], self.y[:, :n], self.X[:, n:], self.y[:, n:], self.categorical_mask,
+                       self.n_classes)
 
 
 def _mechanisms(z: torch.Tensor) -> torch.Tensor:

@@ -2,11 +2,10 @@ import json
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 import torch
 
-from sklearn_causalmix.backbones import PFNConfig, load_default_backbone
+from sklearn_causalmix.backbones import RowPFNConfig, load_default_backbone
 from sklearn_causalmix.prior import PriorConfig, SCMPrior, episode_loss, pretrain
 
 SMALL = PriorConfig(min_rows=40, max_rows=80, max_features=6, tokens_per_batch=2048)
@@ -63,7 +62,7 @@ def test_tiny_cpu_pretraining_lowers_the_loss():
 
 
 def test_pretrain_writes_weights_and_manifest(tmp_path):
-    m = pretrain(tmp_path, max_steps=3, config=PFNConfig(d_model=16, n_layers=1, n_heads=2),
+    m = pretrain(tmp_path, max_steps=3, config=RowPFNConfig(d_feature=8, n_cls=2, n_layers=1, n_heads=2),
                  prior_config=SMALL, verbose=0)
     written = json.loads((tmp_path / "model.json").read_text())
     assert written["steps"] == 3 and written["sha256"] == m["sha256"]
@@ -75,7 +74,7 @@ def test_pretrain_writes_weights_and_manifest(tmp_path):
 def test_cli_pretrain(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "sklearn_causalmix._cli", "pretrain", "--out", str(tmp_path), "--max-steps", "2",
-         "--d-model", "16", "--n-layers", "1", "--n-heads", "2", "--max-rows", "64", "--max-features", "4",
+         "--d-feature", "8", "--n-cls", "2", "--n-layers", "1", "--n-heads", "2", "--max-rows", "64", "--max-features", "4",
          "--tokens", "1024", "--device", "cpu", "--validation", "none", "--quiet"],
         capture_output=True, text=True, timeout=300,
     )
