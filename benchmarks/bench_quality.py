@@ -67,12 +67,12 @@ def _split(bunch, seed, source_rows, test_rows):
 
 def _scores(clf, X_test, y_test):
     from sklearn_causalmix.evaluation import expected_calibration_error
-    from sklearn_causalmix.finetune._classifier import score_proba
+    from sklearn_causalmix.finetune._evaluate import validation_score
 
     proba = clf.predict_proba(X_test)
     codes = np.searchsorted(clf.classes_, y_test)
     return {
-        "auc": score_proba(codes, proba, "roc_auc"),
+        "auc": validation_score(codes, proba, "roc_auc"),
         "ece": float(expected_calibration_error(y_test, proba, labels=clf.classes_)),
     }
 

@@ -10,7 +10,7 @@ Public estimators are re-exported here; everything else lives in the stage sub-p
 :mod:`~sklearn_causalmix.datasets` and :mod:`~sklearn_causalmix.study`.
 """
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.2.0.dev0"
 
 __all__ = ["CausalMixFTClassifier", "CausalSCMAugmenter", "InContextClassifier", "__version__"]
 

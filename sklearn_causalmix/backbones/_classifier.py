@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from numbers import Integral
 
@@ -16,6 +17,7 @@ from sklearn_causalmix._core import (
     TableSchema,
     TabularClassifierMixin,
     check_2d_table,
+    check_no_missing_labels,
     encode_labels,
     keep_state_on_failure,
     uses_package_threads,
@@ -160,26 +162,44 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         -------
         self : InContextClassifier
         """
+        return self._fit(X, y)
+
+    def _fit(self, X, y, **fit_params):
+        """The one ``fit`` of the in-context classifiers: subclasses change it through the hooks below.
+
+        1. validate and encode the table, resolve the device, draw the random streams (:meth:`_random_streams`);
+        2. inside :meth:`_fit_scope`: build the backbone, check it, check and encode the labels;
+        3. :meth:`_fit_backbone` returns the backbone to predict with (here: as built; the fine-tuner
+           fine-tunes it);
+        4. keep a stratified context subsample of the training rows and encode it for prediction.
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None; pass the class labels."
+            )
         # sklearn's own checks (shapes, empty or complex data, feature names) on an object view; the table
         # itself is read by the schema, which keeps column kinds and categories.
         check_2d_table(X)
         validate_data(self, X, dtype=None, ensure_all_finite=False)
-        # Everything is computed first; the fitted attributes are set together once nothing can fail.
         schema = TableSchema.from_data(X)
         Z = schema.encode(X)
         device = resolve_device(self.device)
-        backbone = get_backbone(self.backbone)
-        self._check_backbone(backbone, Z.shape[1])
-        encoder, codes = encode_labels(y, len(Z), backbone.limits.max_classes)
-        rng = check_random_state(self.random_state)
-        limit = self.max_context_rows or backbone.limits.max_context_rows
-        keep = subsample_context(codes, limit, np.random.default_rng(rng.randint(2**31)))
-        seed = int(rng.randint(2**31))
-        backbone = backbone.to(device).eval()
-        ensemble = self._ensemble_for(
-            backbone, Z[keep], codes[keep], len(encoder.classes_), schema.categorical_mask, seed
-        )
-        self.schema_, self.device_, self.classes_ = schema, device, encoder.classes_
+        context_random_state, seeds = self._random_streams()
+        with self._fit_scope(device, seeds):
+            backbone = get_backbone(self.backbone)
+            self._check_backbone(backbone, Z.shape[1])
+            check_no_missing_labels(y)
+            encoder, codes = encode_labels(y, len(Z), backbone.limits.max_classes)
+            self.schema_, self.device_, self.classes_ = schema, device, encoder.classes_
+            backbone = self._fit_backbone(backbone, X, y, Z, codes, seeds, **fit_params)
+            rng = check_random_state(context_random_state)
+            limit = self.max_context_rows or backbone.limits.max_context_rows
+            keep = subsample_context(codes, limit, np.random.default_rng(rng.randint(2**31)))
+            seed = int(rng.randint(2**31))
+            backbone = backbone.to(device).eval()
+            ensemble = self._ensemble_for(
+                backbone, Z[keep], codes[keep], len(encoder.classes_), schema.categorical_mask, seed
+            )
         self.context_X_, self.context_y_ = Z[keep], codes[keep]
         self._seed = seed
         self.backbone_ = backbone
@@ -187,6 +207,19 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         self.cache_nbytes_ = ensemble.nbytes()
         self._ensemble = ensemble
         return self
+
+    # ------------------------------------------------------------------------------------------ fit hooks
+    def _random_streams(self):
+        """``(random_state of the context subsample and ensemble, seeds of the subclass's other streams)``."""
+        return self.random_state, {}
+
+    def _fit_scope(self, device, seeds):
+        """Context manager around building and fitting the backbone (none here)."""
+        return contextlib.nullcontext()
+
+    def _fit_backbone(self, backbone, X, y, Z, codes, seeds, **fit_params):
+        """The backbone to predict with; zero-shot: the pretrained one as it is."""
+        return backbone
 
     def _ensemble_for(self, backbone, X_context, y_context, n_classes, categorical_mask, seed, fit_mode=None):
         """The prediction ensemble over the context; encoded now unless the mode is ``"low_memory"``."""
@@ -233,6 +266,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
 
     def _encode(self, X) -> np.ndarray:
         check_is_fitted(self)
+        check_2d_table(X)
         validate_data(self, X, reset=False, dtype=None, ensure_all_finite=False)
         return self.schema_.encode(X, handle_unknown=self.handle_unknown)
 

@@ -1,41 +1,28 @@
-"""CausalMixFTClassifier: fine-tune a tabular foundation model on real rows mixed with synthetic rows."""
+"""CausalMixFTClassifier: fine-tune a tabular foundation model on real rows mixed with synthetic rows.
+
+It extends :class:`~sklearn_causalmix.backbones.InContextClassifier` through one hook, as scikit-learn's
+``HistGradientBoostingClassifier`` extends its base: the shared ``fit`` validates and encodes the table, builds
+the backbone and keeps the real rows as the prediction context; :meth:`CausalMixFTClassifier._fit_backbone`
+fine-tunes the backbone in between (split, synthetic pool, episodes, the loop of :mod:`._loop`).
+"""
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.metrics import log_loss
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.base import _fit_context
+from sklearn.utils import _safe_indexing, check_random_state, deprecated
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d
 
-from sklearn_causalmix._core import (
-    TableSchema,
-    TabularClassifierMixin,
-    check_2d_table,
-    check_no_missing_labels,
-    encode_labels,
-    fork_torch_rng,
-    keep_state_on_failure,
-    uses_package_threads,
-)
-from sklearn_causalmix.backbones import (
-    InContextClassifier,
-    InContextEnsemble,
-    cpu_state,
-    get_backbone,
-    resolve_device,
-    subsample_context,
-)
-from sklearn_causalmix.evaluation import multiclass_roc_auc
-from sklearn_causalmix.finetune._cache import prepare_augmenter, synthetic_pool
+from sklearn_causalmix._core import fork_torch_rng, keep_state_on_failure, spawn_seeds, uses_package_threads
+from sklearn_causalmix.backbones import InContextClassifier
 from sklearn_causalmix.finetune._episodes import EpisodeSampler
+from sklearn_causalmix.finetune._evaluate import make_evaluator
 from sklearn_causalmix.finetune._loop import finetune
+from sklearn_causalmix.finetune._pool import encoded_pool
 from sklearn_causalmix.finetune._split import stratified_validation_split
 
 __all__ = ["CausalMixFTClassifier"]
@@ -44,50 +31,7 @@ __all__ = ["CausalMixFTClassifier"]
 _SEED_STREAMS = ("split", "augmenter", "pool", "torch", "episodes", "predictor", "eval")
 
 
-class _FittedBackbone:
-    """A backbone factory that hands out one already-built (fine-tuned) module, for InContextClassifier."""
-
-    def __init__(self, module):
-        self.module = module
-
-    def __call__(self):
-        return self.module
-
-
-def score_proba(y_codes, proba, scoring):
-    """Score class probabilities: ROC-AUC or minus log-loss.
-
-    ROC-AUC is :func:`sklearn_causalmix.evaluation.multiclass_roc_auc` (binary: the usual AUC;
-    several classes: one-vs-rest, macro over the classes present).
-
-    Parameters
-    ----------
-    y_codes : ndarray of shape (n_samples,)
-        Class codes ``0 .. n_classes-1``.
-    proba : ndarray of shape (n_samples, n_classes)
-    scoring : {"roc_auc", "neg_log_loss"}
-
-    Returns
-    -------
-    score : float
-        Greater is better; NaN for ROC-AUC when fewer than two classes are present.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_causalmix.finetune._classifier import score_proba
-    >>> score_proba(np.array([0, 1, 1]), np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]), "roc_auc")
-    1.0
-    """
-    n_classes = proba.shape[1]
-    if scoring == "neg_log_loss":
-        return -float(log_loss(y_codes, proba, labels=np.arange(n_classes)))
-    if len(np.unique(y_codes)) < 2:
-        return float("nan")
-    return multiclass_roc_auc(y_codes, proba, labels=np.arange(n_classes))
-
-
-class CausalMixFTClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator):
+class CausalMixFTClassifier(InContextClassifier):
     """Fine-tune a tabular foundation model on real rows mixed with causal synthetic rows.
 
     The CausalMixFT recipe (Bühler, Purucker & Hutter, 2026) as a scikit-learn classifier. ``fit``:
@@ -104,7 +48,8 @@ class CausalMixFTClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimat
        never worse than zero-shot *on the validation rows*; stops after ``patience`` evaluations without
        improvement;
     5. predicts refit-free, in context, with **all real rows** (training and validation part; never a synthetic
-       row) as context, through :class:`~sklearn_causalmix.backbones.InContextClassifier`.
+       row) as context: the prediction of :class:`~sklearn_causalmix.backbones.InContextClassifier`, which this
+       estimator extends (its ``fit`` with fine-tuning as the step that prepares the backbone).
 
     ``max_steps=0`` is zero-shot: no split, no augmenter, all rows as context — exactly
     :class:`~sklearn_causalmix.backbones.InContextClassifier` with the same ``backbone``, ``n_estimators``,
@@ -194,10 +139,17 @@ class CausalMixFTClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimat
         Column kinds and categories seen in ``fit``.
     backbone_ : TabularBackbone
         The fine-tuned backbone (the pretrained one for ``max_steps=0``), in eval mode.
-    predictor_ : InContextClassifier
-        The in-context predictor holding ``backbone_`` and the real rows as context.
     device_ : torch.device
         Device the backbone was fine-tuned on.
+    context_X_, context_y_ : ndarray
+        The encoded real rows used as context at prediction, and their class codes.
+    fit_mode_ : {"fit_with_cache", "low_memory"}
+        The prediction mode in use (``fit_mode`` with ``"auto"`` resolved).
+    cache_nbytes_ : int
+        Bytes held by the cached prediction context (0 with ``"low_memory"``).
+    predictor_ : CausalMixFTClassifier
+        Deprecated in 0.2, removed in 0.3: the estimator predicts itself (it used to hold an
+        ``InContextClassifier``); this attribute returns the estimator.
     history_ : list of dict
         One entry per evaluation, step 0 first: ``step``, ``train_loss`` (mean query cross-entropy since the
         previous evaluation), ``val_score`` (NaN without early stopping), ``monitor_score`` (when a monitor set
@@ -241,7 +193,7 @@ class CausalMixFTClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimat
     """
 
     _parameter_constraints: dict = {
-        "backbone": [str, callable],
+        **InContextClassifier._parameter_constraints,
         "augmenter": [None, HasMethods(["fit", "sample"]), HasMethods(["fit_resample"])],
         "synthetic_ratio": [Interval(Real, 0, 1, closed="both")],
         "n_synthetic": [Interval(Integral, 1, None, closed="left")],
@@ -256,14 +208,8 @@ class CausalMixFTClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimat
         "patience": [Interval(Integral, 1, None, closed="left")],
         "eval_every": [Interval(Integral, 1, None, closed="left")],
         "scoring": [StrOptions({"roc_auc", "neg_log_loss"})],
-        "n_estimators": [Interval(Integral, 1, None, closed="left")],
-        "max_context_rows": [Interval(Integral, 2, None, closed="left"), None],
         "memory": [None, str, HasMethods(["cache"])],
-        "device": [StrOptions({"auto", "cpu", "cuda", "mps"}), str, torch.device],
-        "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "handle_unknown": [StrOptions({"missing", "error"})],
-        "fit_mode": [StrOptions({"auto", "fit_with_cache", "low_memory"})],
     }
 
     def __init__(
@@ -342,56 +288,47 @@ class CausalMixFTClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimat
         -------
         self : CausalMixFTClassifier
         """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None; pass the class labels."
-            )
-        check_2d_table(X)
-        validate_data(self, X, skip_check_array=True)
-        schema = TableSchema.from_data(X)
-        Z = schema.encode(X)
-        device = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
-        seeds = dict(zip(_SEED_STREAMS, (int(s) for s in rng.randint(np.iinfo(np.int32).max,
-                                                                  size=len(_SEED_STREAMS)))))
+        return self._fit(X, y, monitor=monitor)
+
+    def _random_streams(self):
+        # one seed per stream; the prediction context follows an int (or None) random_state as the zero-shot
+        # model with that random_state does, so max_steps=0 gives exactly its numbers
+        seeds = dict(zip(_SEED_STREAMS, spawn_seeds(check_random_state(self.random_state), len(_SEED_STREAMS))))
         if self.random_state is None or isinstance(self.random_state, Integral):
-            predictor_seed = self.random_state  # the zero-shot model with this random_state sees the same context
+            return self.random_state, seeds
+        return seeds["predictor"], seeds
+
+    def _fit_scope(self, device, seeds):
+        # building and fine-tuning the backbone draw from torch's global generator: seeded, and restored after
+        return fork_torch_rng(device, seeds["torch"])
+
+    def _fit_backbone(self, backbone, X, y, Z, codes, seeds, monitor=None):
+        """Fine-tune ``backbone`` (the hook of :class:`InContextClassifier`'s ``fit``); record the history."""
+        monitor_set = self._check_monitor(monitor)
+        backbone = backbone.to(self.device_)
+        if self.max_steps == 0:
+            self.n_synthetic_, self.episode_size_ = 0, 0
+            self._zero_shot_history(backbone, Z, codes, monitor_set, seeds)
+            return backbone
+        if self.early_stopping:
+            train_idx, val_idx = stratified_validation_split(
+                codes, self.validation_fraction, self.classes_, seeds["split"]
+            )
         else:
-            predictor_seed = seeds["predictor"]
+            train_idx, val_idx = np.arange(len(codes)), np.arange(0)
+        sampler = self._episode_sampler(X, y, Z, codes, train_idx, seeds)
+        evaluate = self._evaluator((Z[train_idx], codes[train_idx]), (Z[val_idx], codes[val_idx]), monitor_set,
+                                   backbone, seeds)
+        result = finetune(
+            backbone, sampler, evaluate, max_steps=self.max_steps, learning_rate=self.learning_rate,
+            weight_decay=self.weight_decay, batch_size=self.batch_size, eval_every=self.eval_every,
+            patience=self.patience, early_stopping=self.early_stopping, device=self.device_, verbose=self.verbose,
+        )
+        self.history_, self.best_step_, self.best_score_ = result.history, result.best_step, result.best_score
+        self.n_steps_, self.episode_size_ = result.n_steps, result.episode_size
+        return backbone
 
-        with fork_torch_rng(device, seeds["torch"]):
-            backbone = get_backbone(self.backbone)
-            InContextClassifier._check_backbone(backbone, Z.shape[1])
-            check_no_missing_labels(y)
-            encoder, codes = encode_labels(y, len(Z), backbone.limits.max_classes)
-            self.schema_, self.classes_, self.device_ = schema, encoder.classes_, device
-            y_arr = column_or_1d(y, warn=False)
-            monitor_set = self._check_monitor(monitor, encoder)
-
-            if self.max_steps == 0:
-                result = None
-                self.n_synthetic_, self.episode_size_ = 0, 0
-            else:
-                result = self._finetune(X, y, Z, codes, backbone, device, seeds, monitor_set)
-            self._set_history(result, backbone, device, Z, codes, monitor_set, seeds)
-
-            # The same prediction code as the zero-shot model: InContextClassifier with all real rows as context
-            # (for max_steps=0 exactly InContextClassifier(backbone, ...).fit(X, y); the backbone built above is
-            # handed over instead of being built a second time).
-            self.predictor_ = InContextClassifier(
-                backbone=_FittedBackbone(backbone),
-                n_estimators=self.n_estimators,
-                max_context_rows=self.max_context_rows,
-                device=device,
-                random_state=predictor_seed,
-                fit_mode=self.fit_mode,
-            ).fit(X, y_arr)
-        # The predictor's `backbone` parameter is only read by its `fit`: drop the reference to the live module
-        # so that pickling goes through `backbone_` (moved to the CPU by `cpu_state`) only.
-        self.predictor_.backbone = self.backbone
-        return self
-
-    def _check_monitor(self, monitor, encoder):
+    def _check_monitor(self, monitor):
         if monitor is None:
             return None
         if not isinstance(monitor, (tuple, list)) or len(monitor) != 2:
@@ -406,164 +343,51 @@ class CausalMixFTClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimat
             raise ValueError(
                 f"The monitor set has {len(Z_mon)} rows but {len(y_mon)} labels; they must have the same length."
             )
-        unknown = sorted(set(pd.unique(y_mon).tolist()) - set(encoder.classes_.tolist()), key=str)
+        unknown = sorted(set(pd.unique(y_mon).tolist()) - set(self.classes_.tolist()), key=str)
         if unknown:
             raise ValueError(
-                f"The monitor labels {unknown[:10]} are not among the training classes {list(encoder.classes_)}; "
+                f"The monitor labels {unknown[:10]} are not among the training classes {list(self.classes_)}; "
                 "drop those rows from the monitor set."
             )
-        return Z_mon, encoder.transform(y_mon)
+        return Z_mon, np.searchsorted(self.classes_, y_mon)
 
-    def _draw_pool(self, X_train, y_train, schema, seeds):
-        """The synthetic pool, encoded: ``(Z_syn, codes_syn)``."""
-        augmenter = prepare_augmenter(self.augmenter, seeds["augmenter"])
-        X_syn, y_syn = synthetic_pool(
-            self.memory, augmenter, X_train, y_train, self.n_synthetic, seeds["pool"], encode=schema.encode
-        )
-        name = type(augmenter).__name__
-        try:
-            # levels the real training rows lack mean the augmenter invented them: refuse, never mask
-            Z_syn = schema.encode(X_syn, handle_unknown="error")
-        except (ValueError, TypeError) as exc:
-            raise ValueError(
-                f"The augmenter {name} returned synthetic rows that do not match the training columns: {exc}"
-            ) from exc
-        y_syn = column_or_1d(np.asarray(y_syn), warn=False)
-        if len(y_syn) != len(Z_syn) or len(Z_syn) == 0:
-            raise ValueError(
-                f"The augmenter {name} returned {len(Z_syn)} synthetic rows and {len(y_syn)} labels; it must "
-                "return as many labels as rows, and at least one row."
-            )
-        unknown = sorted(set(pd.unique(y_syn).tolist()) - set(self.classes_.tolist()), key=str)
-        if unknown:
-            raise ValueError(
-                f"The augmenter {name} returned labels {unknown[:10]} that are not training classes "
-                f"{list(self.classes_)}; it must sample labels among the classes of y."
-            )
-        return Z_syn, np.searchsorted(self.classes_, y_syn)
-
-    def _finetune(self, X, y, Z, codes, backbone, device, seeds, monitor_set):
-        if self.early_stopping:
-            train_idx, val_idx = stratified_validation_split(
-                codes, self.validation_fraction, self.classes_, seeds["split"]
-            )
-        else:
-            train_idx, val_idx = np.arange(len(codes)), np.arange(0)
+    def _episode_sampler(self, X, y, Z, codes, train_idx, seeds):
+        """Episodes over the real training rows and, at ``synthetic_ratio > 0``, the synthetic pool."""
         Z_syn = codes_syn = None
         if self.synthetic_ratio > 0:
             X_train = _safe_indexing(X, train_idx)
             y_train = y.iloc[train_idx] if isinstance(y, pd.Series) else column_or_1d(y, warn=False)[train_idx]
-            Z_syn, codes_syn = self._draw_pool(X_train, y_train, self.schema_, seeds)
+            Z_syn, codes_syn = encoded_pool(self.augmenter, self.memory, X_train, y_train, self.n_synthetic,
+                                            seeds, self.schema_, self.classes_)
         self.n_synthetic_ = 0 if Z_syn is None else len(Z_syn)
-
-        n_classes = len(self.classes_)
-        mask = self.schema_.categorical_mask
-        sampler = EpisodeSampler(
-            Z[train_idx] if self.synthetic_ratio < 1 else Z[train_idx][:0],
-            codes[train_idx] if self.synthetic_ratio < 1 else codes[train_idx][:0],
-            Z_syn,
-            codes_syn,
-            synthetic_ratio=self.synthetic_ratio,
-            episode_size=self.episode_size,
-            query_fraction=self.query_fraction,
-            n_classes=n_classes,
-            categorical_mask=mask,
-            random_state=seeds["episodes"],
+        real = train_idx if self.synthetic_ratio < 1 else train_idx[:0]  # r = 1: synthetic rows only
+        return EpisodeSampler(
+            Z[real], codes[real], Z_syn, codes_syn, synthetic_ratio=self.synthetic_ratio,
+            episode_size=self.episode_size, query_fraction=self.query_fraction, n_classes=len(self.classes_),
+            categorical_mask=self.schema_.categorical_mask, random_state=seeds["episodes"],
         )
-        evaluate = self._evaluator(Z[train_idx], codes[train_idx], Z[val_idx], codes[val_idx], monitor_set,
-                                   backbone, seeds)
-        model = backbone.to(device)
-        result = finetune(
-            model,
-            sampler,
-            evaluate,
-            max_steps=self.max_steps,
-            learning_rate=self.learning_rate,
-            weight_decay=self.weight_decay,
-            batch_size=self.batch_size,
-            eval_every=self.eval_every,
-            patience=self.patience,
-            early_stopping=self.early_stopping,
-            device=device,
-            verbose=self.verbose,
+
+    def _evaluator(self, context, validation, monitor_set, backbone, seeds):
+        return make_evaluator(
+            context, validation, monitor_set, n_classes=len(self.classes_),
+            categorical_mask=self.schema_.categorical_mask, scoring=self.scoring,
+            max_context_rows=self.max_context_rows or backbone.limits.max_context_rows, seed=seeds["eval"],
+            device=self.device_,
         )
-        self.episode_size_ = result.episode_size
-        return result
 
-    def _evaluator(self, Z_ctx, y_ctx, Z_val, y_val, monitor_set, backbone, seeds):
-        """``evaluate(model) -> (val_score, monitor_score)`` with the real training rows as context."""
-        limit = self.max_context_rows or backbone.limits.max_context_rows
-        keep = subsample_context(y_ctx, limit, np.random.default_rng(seeds["eval"]))
-        Z_ctx, y_ctx = Z_ctx[keep], y_ctx[keep]
-        mask = self.schema_.categorical_mask
-        n_classes = len(self.classes_)
-
-        def evaluate(model):
-            # The prediction path and precision (float32): the context encoded once, then the validation and
-            # monitor rows in chunks (smaller ones after an out-of-memory error).
-            ensemble = InContextEnsemble(
-                model, Z_ctx, y_ctx, n_classes=n_classes, categorical_mask=mask, n_estimators=1, random_state=0,
-                device=self.device_,
-            )
-            val = score_proba(y_val, ensemble.predict_proba(Z_val), self.scoring) if len(y_val) else float("nan")
-            monitor = None
-            if monitor_set is not None:
-                X_monitor, y_monitor = monitor_set
-                monitor = score_proba(y_monitor, ensemble.predict_proba(X_monitor), self.scoring)
-            return val, monitor
-
-        return evaluate
-
-    def _set_history(self, result, backbone, device, Z, codes, monitor_set, seeds):
-        if result is not None:
-            self.history_ = result.history
-            self.best_step_, self.best_score_, self.n_steps_ = result.best_step, result.best_score, result.n_steps
-            return
+    def _zero_shot_history(self, backbone, Z, codes, monitor_set, seeds):
         entry = {"step": 0, "train_loss": float("nan"), "val_score": float("nan")}
         if monitor_set is not None:  # zero-shot: the monitor set is scored with all real rows as context
-            evaluate = self._evaluator(Z, codes, Z[:0], codes[:0], monitor_set, backbone.to(device), seeds)
-            entry["monitor_score"] = evaluate(backbone.to(device))[1]
+            evaluate = self._evaluator((Z, codes), (Z[:0], codes[:0]), monitor_set, backbone, seeds)
+            entry["monitor_score"] = evaluate(backbone)[1]
         entry.update(episode_size=0, elapsed=0.0)
         self.history_ = [entry]
         self.best_step_, self.best_score_, self.n_steps_ = 0, float("nan"), 0
 
     # ------------------------------------------------------------------------------------------- predict
+    @deprecated("predictor_ is deprecated in 0.2 and will be removed in 0.3: CausalMixFTClassifier predicts "
+                "itself; use the estimator (and backbone_, context_X_, context_y_) directly.")
     @property
-    def backbone_(self):
-        """TabularBackbone : the fine-tuned backbone held by :attr:`predictor_`."""
-        return self.predictor_.backbone_
-
-    @property
-    def cache_nbytes_(self):
-        """int : bytes held by the cached prediction context (0 with ``fit_mode="low_memory"``)."""
-        return self.predictor_.cache_nbytes_
-
-    def _validate_predict(self, X):
-        check_is_fitted(self)
-        check_2d_table(X)
-        validate_data(self, X, reset=False, skip_check_array=True)
-        # Unseen levels: refused here with "error"; with "missing" the predictor warns once and encodes them.
-        self.schema_.check(X, handle_unknown=self.handle_unknown)
-
-    @uses_package_threads
-    def predict_proba(self, X):
-        """Class probabilities of ``X`` with the real training rows as context.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Same columns as in ``fit``; categorical levels unseen in ``fit`` follow ``handle_unknown``.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
-        """
-        self._validate_predict(X)
-        with warnings.catch_warnings():
-            # already warned (if at all) by the validation above, under this estimator's name
-            warnings.filterwarnings("ignore", message="X (does not have|has) .*feature names", category=UserWarning)
-            return self.predictor_.predict_proba(X)
-
-    def __getstate__(self):
-        return cpu_state(self)
+    def predictor_(self):
+        """CausalMixFTClassifier : the estimator itself (deprecated)."""
+        return self

@@ -112,11 +112,11 @@ class PriorBatch:
     categorical_mask: torch.Tensor
 
     def episode(self):
-        """The batch as an :class:`~sklearn_causalmix._training.Episode` (views, no copy).
+        """The batch as one episode of the training core (context and query views, no copy).
 
         Returns
         -------
-        episode : Episode
+        episode : sklearn_causalmix._training.Episode
         """
         n = self.n_context
         return Episode(self.X[:, :n], self.y[:, :n], self.X[:, n:], self.y[:, n:], self.categorical_mask,

@@ -20,13 +20,12 @@ from sklearn_causalmix import CausalMixFTClassifier, InContextClassifier
 from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig
 from sklearn_causalmix.evaluation import validation_test_gap
 from sklearn_causalmix.finetune import _classifier as classifier_module
+from sklearn_causalmix.finetune._evaluate import validation_score
 from sklearn_causalmix.finetune._episodes import EpisodeSampler
 
 CHEAP = dict(max_steps=2, eval_every=1, episode_size=32, n_estimators=1, device="cpu", random_state=0)
 
 _SHARED_FAILURES = {
-    "check_complex_data": "complex columns are refused with a TypeError naming the column (from the shared "
-    "TableSchema), not with sklearn's ValueError wording",
     "check_dtype_object": "an object column holding a dict is refused by the shared TableSchema with a TypeError "
     "that names the column and the supported value types, not numpy's 'argument must be a string or a number'",
 }
@@ -342,14 +341,14 @@ def test_progress_bar_only_when_verbose(capsys):
     assert "val=" in capsys.readouterr().err
 
 
-def test_score_proba_multiclass_and_log_loss():
+def test_validation_score_multiclass_and_log_loss():
     y = np.array([0, 1, 2, 2])
     proba = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [0.2, 0.2, 0.6]])
-    assert classifier_module.score_proba(y, proba, "roc_auc") == 1.0
-    assert classifier_module.score_proba(y[2:], proba[2:], "roc_auc") != classifier_module.score_proba(
+    assert validation_score(y, proba, "roc_auc") == 1.0
+    assert validation_score(y[2:], proba[2:], "roc_auc") != validation_score(
         y[2:], proba[2:], "roc_auc"
     )  # NaN: one class present
-    assert classifier_module.score_proba(y, proba, "neg_log_loss") < 0
+    assert validation_score(y, proba, "neg_log_loss") < 0
 
 
 def _learnable_backbone():

@@ -1,5 +1,8 @@
 """The synthetic pool: fit an augmenter on the real training rows and draw rows, optionally cached on disk.
 
+:func:`encoded_pool` is what the fine-tuner calls: the pool, checked against the augmenter contract (the
+training columns, no invented level, one label per row, labels among the training classes) and encoded.
+
 The pool depends on the augmenter's parameters, the real training rows, ``n_synthetic`` and the seed — not on
 ``synthetic_ratio`` or any fine-tuning setting. :func:`synthetic_pool` therefore caches it with a
 :class:`joblib.Memory` (the ``memory=`` parameter, as in :class:`sklearn.pipeline.Pipeline`), whose key is the
@@ -11,10 +14,11 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
+import pandas as pd
 from sklearn.base import clone
-from sklearn.utils.validation import check_memory
+from sklearn.utils.validation import check_memory, column_or_1d
 
-__all__ = ["prepare_augmenter", "synthetic_pool", "draw_synthetic_pool"]
+__all__ = ["draw_synthetic_pool", "encoded_pool", "prepare_augmenter", "synthetic_pool"]
 
 
 def prepare_augmenter(augmenter, seed):
@@ -37,7 +41,7 @@ def prepare_augmenter(augmenter, seed):
 
     Examples
     --------
-    >>> from sklearn_causalmix.finetune._cache import prepare_augmenter
+    >>> from sklearn_causalmix.finetune._pool import prepare_augmenter
     >>> prepare_augmenter(None, 3).random_state
     3
     """
@@ -106,7 +110,7 @@ def draw_synthetic_pool(augmenter, X, y, n_synthetic, seed, encode=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_causalmix.finetune._cache import draw_synthetic_pool
+    >>> from sklearn_causalmix.finetune._pool import draw_synthetic_pool
     >>> class Jitter:
     ...     def fit(self, X, y):
     ...         self.X_, self.y_ = np.asarray(X), np.asarray(y); return self
@@ -165,7 +169,7 @@ def synthetic_pool(memory, augmenter, X, y, n_synthetic, seed, encode=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_causalmix.finetune._cache import synthetic_pool
+    >>> from sklearn_causalmix.finetune._pool import synthetic_pool
     >>> class Copy:
     ...     def fit(self, X, y):
     ...         self.X_, self.y_ = X, y; return self
@@ -178,3 +182,74 @@ def synthetic_pool(memory, augmenter, X, y, n_synthetic, seed, encode=None):
     """
     memory = check_memory(memory)
     return memory.cache(draw_synthetic_pool, ignore=["encode"])(augmenter, X, y, n_synthetic, seed, encode)
+
+
+def encoded_pool(augmenter, memory, X_train, y_train, n_synthetic, seeds, schema, classes):
+    """The synthetic pool of the fine-tuner, encoded: ``(Z_syn, codes_syn)``.
+
+    Parameters
+    ----------
+    augmenter : object or None
+        The fine-tuner's ``augmenter`` parameter (see :func:`prepare_augmenter`).
+    memory : None, str or joblib.Memory
+    X_train, y_train : table and labels
+        The real training rows the augmenter is fitted on.
+    n_synthetic : int
+    seeds : dict
+        The fit's seed streams (``"augmenter"`` and ``"pool"`` are read).
+    schema : TableSchema
+        The training table's schema; synthetic rows are encoded with it.
+    classes : ndarray
+        The training classes (sorted).
+
+    Returns
+    -------
+    Z_syn : ndarray of shape (n_synthetic, n_features)
+    codes_syn : ndarray of int
+
+    Raises
+    ------
+    ValueError
+        When the augmenter returns rows that do not match the training columns, a level the real training rows
+        lack, a different number of labels than rows, no row, or a label that is not a training class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix._core import TableSchema
+    >>> from sklearn_causalmix.finetune._pool import encoded_pool
+    >>> class Copy:
+    ...     def fit(self, X, y):
+    ...         self.X_, self.y_ = X, y; return self
+    ...     def sample(self, n):
+    ...         return self.X_[:n], self.y_[:n]
+    >>> X, y = np.arange(20.0).reshape(10, 2), np.arange(10) % 2
+    >>> Z, codes = encoded_pool(Copy(), None, X, y, 4, {"augmenter": 0, "pool": 1},
+    ...                         TableSchema.from_data(X), np.array([0, 1]))
+    >>> Z.shape, codes.tolist()
+    ((4, 2), [0, 1, 0, 1])
+    """
+    augmenter = prepare_augmenter(augmenter, seeds["augmenter"])
+    X_syn, y_syn = synthetic_pool(memory, augmenter, X_train, y_train, n_synthetic, seeds["pool"],
+                                  encode=schema.encode)
+    name = type(augmenter).__name__
+    try:
+        # levels the real training rows lack mean the augmenter invented them: refuse, never mask
+        Z_syn = schema.encode(X_syn, handle_unknown="error")
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"The augmenter {name} returned synthetic rows that do not match the training columns: {exc}"
+        ) from exc
+    y_syn = column_or_1d(np.asarray(y_syn), warn=False)
+    if len(y_syn) != len(Z_syn) or len(Z_syn) == 0:
+        raise ValueError(
+            f"The augmenter {name} returned {len(Z_syn)} synthetic rows and {len(y_syn)} labels; it must return as "
+            "many labels as rows, and at least one row."
+        )
+    unknown = sorted(set(pd.unique(y_syn).tolist()) - set(classes.tolist()), key=str)
+    if unknown:
+        raise ValueError(
+            f"The augmenter {name} returned labels {unknown[:10]} that are not training classes {list(classes)}; "
+            "it must sample labels among the classes of y."
+        )
+    return Z_syn, np.searchsorted(classes, y_syn)
