@@ -436,3 +436,11 @@ def test_an_augmenter_inventing_levels_is_refused_not_masked():
     clf = CausalMixFTClassifier(augmenter=_InventingAugmenter(), n_synthetic=32, **CHEAP)
     with pytest.raises(ValueError, match="do not match the training columns.*'colour' has levels not seen"):
         clf.fit(X, y)
+
+
+def test_predictor_is_deprecated_and_returns_the_estimator():
+    X, y = make_table(n=60)
+    clf = CausalMixFTClassifier(max_steps=0, n_estimators=1, device="cpu", random_state=0).fit(X, y)
+    with pytest.warns(FutureWarning, match="predictor_ is deprecated in 0.2"):
+        assert clf.predictor_ is clf
+    assert isinstance(clf, InContextClassifier) and clf.context_X_.shape[0] == len(y)
