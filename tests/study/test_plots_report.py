@@ -17,7 +17,7 @@ from sklearn_causalmix.study import (
     write_report,
 )
 from sklearn_causalmix.study._plots import ratio_curves
-from sklearn_causalmix.study._report import minmax_normalized_auc, win_loss_table
+from sklearn_causalmix.study._tables import minmax_normalized_auc, win_loss_table
 
 NAN = float("nan")
 

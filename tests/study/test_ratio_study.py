@@ -209,10 +209,17 @@ def test_errors_record_keeps_going_and_does_not_cache(shifted_tasks, tmp_path, c
     ({"ratios": [0.5, 1.5]}, r"every ratio must lie in \[0, 1\]"),
     ({"ratios": []}, "non-empty"),
     ({"seeds": [-1]}, "non-negative integers"),
-    ({"n_train": 1}, "n_train must be an integer >= 2"),
-    ({"max_steps": -3}, "max_steps must be a non-negative integer"),
-    ({"errors": "ignore"}, "errors must be 'raise' or 'record'"),
-    ({"cv": 1}, "cv must be an integer >= 2"),
+    # Checked by the parameter constraints of ratio_study (scikit-learn's wording):
+    ({"n_train": 1}, r"'n_train' parameter of ratio_study must be an int in the range \[2, inf\)"),
+    ({"max_steps": -3},
+     r"'max_steps' parameter of ratio_study must be an int in the range \[0, inf\) or None"),
+    ({"errors": "ignore"}, r"'errors' parameter of ratio_study must be a str among .*'record'"),
+    ({"cv": 1}, r"'cv' parameter of ratio_study must be an int in the range \[2, inf\)"),
+    ({"in_domain_fraction": 1.0}, r"'in_domain_fraction' parameter .* range \(0.0, 1.0\)"),
+    ({"max_test": 1.5}, r"'max_test' parameter of ratio_study must be an int"),
+    ({"ratios": "half"}, r"'ratios' parameter of ratio_study must be a float .* or an array-like"),
+    ({"monitor": "yes"}, r"'monitor' parameter of ratio_study must be an instance of 'bool'"),
+    ({"model": "CausalMixFTClassifier"}, r"'model' parameter .* object implementing 'fit'"),
 ])
 def test_bad_arguments_are_named(shifted_tasks, kwargs, match):
     settings = {**SETTINGS, **kwargs}
@@ -397,7 +404,7 @@ def test_cache_key_follows_the_content_of_a_spec_backbones_weights_file(tmp_path
     from sklearn.base import BaseEstimator
 
     from sklearn_causalmix import CausalMixFTClassifier
-    from sklearn_causalmix.study._cache import _weights_fingerprint
+    from sklearn_causalmix.study._weights import weights_fingerprint as _weights_fingerprint
 
     class FileSpec(BaseEstimator):  # stands in for TabICLBackbone(weights=path)
         def __init__(self, weights=None):

