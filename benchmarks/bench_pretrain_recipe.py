@@ -119,7 +119,7 @@ def step_costs(repeats: int = 2) -> dict:
     import torch
 
     from sklearn_causalmix.backbones import PFNConfig, RowPFNConfig, build_model
-    from sklearn_causalmix.backbones._pfn import RECIPE_V2
+    from sklearn_causalmix.backbones import RECIPE_V2
     from sklearn_causalmix.prior import PriorConfig, SCMPrior, episode_loss
     from sklearn_causalmix.prior._optim import make_optimizers
 

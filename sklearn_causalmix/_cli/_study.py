@@ -123,7 +123,7 @@ def _study_backbone(args):
     import os
 
     from sklearn_causalmix.backbones import TabICLBackbone, TabPFNV2Backbone, get_backbone, list_backbones
-    from sklearn_causalmix.backbones import _tabicl, _tabpfn
+    from sklearn_causalmix.backbones.adapters import _tabicl, _tabpfn
 
     specs = {"tabicl": (TabICLBackbone, _tabicl.ENV_VAR), "tabpfn-v2": (TabPFNV2Backbone, _tabpfn.ENV_VAR)}
     name = args.backbone

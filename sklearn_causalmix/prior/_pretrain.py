@@ -25,9 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from sklearn_causalmix._core import fork_torch_rng
-from sklearn_causalmix.backbones._pfn import RECIPE_V2, PFNConfig
-from sklearn_causalmix.backbones._rowpfn import RowPFNConfig
-from sklearn_causalmix.backbones._weights import build_model, save_weights
+from sklearn_causalmix.backbones import RECIPE_V2, PFNConfig, RowPFNConfig, build_model, save_weights
 from sklearn_causalmix.prior._checkpoint import load_checkpoint, save_checkpoint
 from sklearn_causalmix.prior._optim import CheckpointAverage, make_optimizers
 from sklearn_causalmix.prior._scm_prior import PRIOR_VERSION, PriorConfig, SCMPrior
@@ -340,7 +338,7 @@ def pretrain(
     """
     from tqdm.auto import tqdm
 
-    from sklearn_causalmix.backbones._weights import load_weights
+    from sklearn_causalmix.backbones import load_weights
 
     if threads is not None:
         torch.set_num_threads(int(threads))

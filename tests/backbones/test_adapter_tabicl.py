@@ -21,7 +21,7 @@ from tabicl import TabICLClassifier  # noqa: E402
 from tabicl._model.tabicl import TabICL  # noqa: E402
 
 from sklearn_causalmix.backbones import TabICLBackbone  # noqa: E402
-from sklearn_causalmix.backbones._tabicl import ENV_VAR, tiny_tabicl_config  # noqa: E402
+from sklearn_causalmix.backbones.adapters._tabicl import ENV_VAR, tiny_tabicl_config  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from backbone_adapter_checks import (  # noqa: E402
 from tabpfn import TabPFNClassifier  # noqa: E402
 
 from sklearn_causalmix.backbones import TabPFNV2Backbone  # noqa: E402
-from sklearn_causalmix.backbones._tabpfn import (  # noqa: E402
+from sklearn_causalmix.backbones.adapters._tabpfn import (  # noqa: E402
     ENV_VAR,
     parity_inference_config,
     tiny_tabpfn_v2_model,

@@ -5,8 +5,14 @@ import json
 import pytest
 import torch
 
-from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig, RowPFN, RowPFNConfig, load_weights
-from sklearn_causalmix.backbones._pfn import RECIPE_V2
+from sklearn_causalmix.backbones import (
+    RECIPE_V2,
+    CausalMixPFN,
+    PFNConfig,
+    RowPFN,
+    RowPFNConfig,
+    load_weights,
+)
 from sklearn_causalmix.prior import PriorConfig, ValidationSuite, pretrain
 from sklearn_causalmix.prior._checkpoint import load_checkpoint
 from sklearn_causalmix.prior._optim import CheckpointAverage, make_optimizers, parameter_groups

@@ -15,7 +15,7 @@ def nanmean(x: torch.Tensor, dim: int = 0) -> torch.Tensor:
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._adapters import nanmean
+    >>> from sklearn_causalmix.backbones.adapters._adapters import nanmean
     >>> nanmean(torch.tensor([[1.0, float("nan")], [3.0, float("nan")]])).tolist()
     [2.0, 0.0]
     """
@@ -29,7 +29,7 @@ def nanstd(x: torch.Tensor, ddof: int = 1, dim: int = 0) -> torch.Tensor:
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._adapters import nanstd
+    >>> from sklearn_causalmix.backbones.adapters._adapters import nanstd
     >>> nanstd(torch.tensor([[1.0], [3.0], [float("nan")]])).tolist()
     [1.4142135381698608]
     """
@@ -44,7 +44,7 @@ def episode_tables(X: torch.Tensor, categorical_mask):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._adapters import episode_tables
+    >>> from sklearn_causalmix.backbones.adapters._adapters import episode_tables
     >>> X, mask = episode_tables(torch.zeros(2, 3, 4), torch.tensor([True, False, False, False]))
     >>> X.dtype, mask.shape
     (torch.float64, torch.Size([2, 4]))
@@ -63,7 +63,7 @@ def check_n_classes(n_classes: int, max_classes: int, network: str) -> None:
 
     Examples
     --------
-    >>> from sklearn_causalmix.backbones._adapters import check_n_classes
+    >>> from sklearn_causalmix.backbones.adapters._adapters import check_n_classes
     >>> check_n_classes(12, 10, "TabICL")
     Traceback (most recent call last):
     ...
@@ -82,7 +82,7 @@ def cpu_state_dict(module: torch.nn.Module) -> dict:
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._adapters import cpu_state_dict
+    >>> from sklearn_causalmix.backbones.adapters._adapters import cpu_state_dict
     >>> sorted(cpu_state_dict(torch.nn.Linear(2, 1)))
     ['bias', 'weight']
     """

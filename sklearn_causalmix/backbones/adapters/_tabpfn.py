@@ -37,12 +37,12 @@ from __future__ import annotations
 
 import torch
 
-from sklearn_causalmix.backbones._adapters import check_n_classes, cpu_state_dict, episode_tables
+from sklearn_causalmix.backbones.adapters._adapters import check_n_classes, cpu_state_dict, episode_tables
 from sklearn_causalmix.backbones._base import BackboneLimits, EncodedContext, TabularBackbone
-from sklearn_causalmix.backbones._tabpfn_preprocess import (
+from sklearn_causalmix.backbones.adapters._tabpfn_preprocess import (
     apply_context_stats, fit_context_stats, tabpfn_preprocess,
 )
-from sklearn_causalmix.backbones._spec import BackboneSpec, resolve_weights_path
+from sklearn_causalmix.backbones.adapters._spec import BackboneSpec, resolve_weights_path
 
 __all__ = ["TabPFNV2Backbone", "TabPFNV2Adapter", "load_tabpfn_v2_backbone", "parity_inference_config"]
 
@@ -82,7 +82,7 @@ def parity_inference_config() -> dict:
     --------
     >>> import pytest
     >>> _ = pytest.importorskip("tabpfn")  # needs the tabpfn extra
-    >>> from sklearn_causalmix.backbones._tabpfn import parity_inference_config
+    >>> from sklearn_causalmix.backbones.adapters._tabpfn import parity_inference_config
     >>> parity_inference_config()["FINGERPRINT_FEATURE"]
     False
     """
@@ -101,7 +101,7 @@ def parity_inference_config() -> dict:
 class TabPFNV2Adapter(TabularBackbone):
     """The official TabPFN v2 network behind the backbone protocol.
 
-    Preprocessing contract: see the module :mod:`sklearn_causalmix.backbones._tabpfn`. Limits: the
+    Preprocessing contract: see the module :mod:`sklearn_causalmix.backbones.adapters._tabpfn`. Limits: the
     checkpoint's number of outputs (10 classes for the released v2 classifier), 500 features and 10,000
     context rows (what v2 was pretrained for; ``max_context_rows`` can be changed on the spec).
 
@@ -120,7 +120,7 @@ class TabPFNV2Adapter(TabularBackbone):
     >>> import pytest
     >>> _ = pytest.importorskip("tabpfn")  # needs the tabpfn extra
     >>> import torch
-    >>> from sklearn_causalmix.backbones._tabpfn import TabPFNV2Adapter, tiny_tabpfn_v2_model
+    >>> from sklearn_causalmix.backbones.adapters._tabpfn import TabPFNV2Adapter, tiny_tabpfn_v2_model
     >>> model, checkpoint = tiny_tabpfn_v2_model()
     >>> adapter = TabPFNV2Adapter(model, checkpoint).eval()
     >>> Xc, yc, Xq = torch.randn(1, 20, 3), torch.randint(0, 2, (1, 20)), torch.randn(1, 5, 3)
@@ -248,7 +248,7 @@ def tiny_tabpfn_v2_model(seed=0, **overrides):
     --------
     >>> import pytest
     >>> _ = pytest.importorskip("tabpfn")  # needs the tabpfn extra
-    >>> from sklearn_causalmix.backbones._tabpfn import tiny_tabpfn_v2_model
+    >>> from sklearn_causalmix.backbones.adapters._tabpfn import tiny_tabpfn_v2_model
     >>> model, checkpoint = tiny_tabpfn_v2_model()
     >>> checkpoint["architecture_name"]
     'tabpfn_v2'
@@ -305,7 +305,7 @@ def load_tabpfn_v2_backbone(weights=None, *, allow_download=False, softmax_tempe
     >>> import pytest
     >>> _ = pytest.importorskip("tabpfn")  # needs the tabpfn extra
     >>> import pathlib, tempfile, torch
-    >>> from sklearn_causalmix.backbones._tabpfn import load_tabpfn_v2_backbone, tiny_tabpfn_v2_model
+    >>> from sklearn_causalmix.backbones.adapters._tabpfn import load_tabpfn_v2_backbone, tiny_tabpfn_v2_model
     >>> model, checkpoint = tiny_tabpfn_v2_model()
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.ckpt"
     >>> torch.save({**checkpoint, "state_dict": model.state_dict()}, path)

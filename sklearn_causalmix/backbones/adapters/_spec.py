@@ -66,7 +66,7 @@ def resolve_weights_path(weights, *, env_var: str, name: str, how_to_get: str) -
 
     Examples
     --------
-    >>> from sklearn_causalmix.backbones._spec import resolve_weights_path
+    >>> from sklearn_causalmix.backbones.adapters._spec import resolve_weights_path
     >>> resolve_weights_path(None, env_var="NO_SUCH_VARIABLE_X", name="x", how_to_get="") is None
     True
     """

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import torch
 
-from sklearn_causalmix.backbones._adapters import (
+from sklearn_causalmix.backbones.adapters._adapters import (
     check_n_classes, cpu_state_dict, episode_tables, nanmean, nanstd,
 )
 from sklearn_causalmix.backbones._base import BackboneLimits, TabularBackbone
-from sklearn_causalmix.backbones._spec import BackboneSpec, resolve_weights_path
+from sklearn_causalmix.backbones.adapters._spec import BackboneSpec, resolve_weights_path
 
 __all__ = ["TabICLBackbone", "TabICLAdapter", "load_tabicl_backbone"]
 
@@ -72,7 +72,7 @@ def tabicl_preprocess(X: torch.Tensor, n_context: int, categorical: torch.Tensor
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._tabicl import tabicl_preprocess
+    >>> from sklearn_causalmix.backbones.adapters._tabicl import tabicl_preprocess
     >>> X = torch.tensor([[0.0, 1.0], [1.0, 1.0], [2.0, 1.0], [9.0, 5.0]], dtype=torch.float64)
     >>> tabicl_preprocess(X, 3, torch.tensor([False, False]), 4.0).shape  # constant column dropped
     torch.Size([4, 1])
@@ -111,7 +111,7 @@ def tabicl_preprocess(X: torch.Tensor, n_context: int, categorical: torch.Tensor
 class TabICLAdapter(TabularBackbone):
     """The official TabICL network behind the backbone protocol.
 
-    Preprocessing contract: see the module :mod:`sklearn_causalmix.backbones._tabicl`. Limits: the
+    Preprocessing contract: see the module :mod:`sklearn_causalmix.backbones.adapters._tabicl`. Limits: the
     checkpoint's ``max_classes`` (10 for the released classifiers); no hard feature limit in the
     architecture (``max_features`` is a guard against accidental huge inputs); ``max_context_rows``
     from the spec.
@@ -131,7 +131,7 @@ class TabICLAdapter(TabularBackbone):
     >>> import pytest
     >>> _ = pytest.importorskip("tabicl")  # needs the tabicl extra
     >>> import torch
-    >>> from sklearn_causalmix.backbones._tabicl import TabICLAdapter, tiny_tabicl_config, _import_tabicl
+    >>> from sklearn_causalmix.backbones.adapters._tabicl import TabICLAdapter, tiny_tabicl_config, _import_tabicl
     >>> config = tiny_tabicl_config()
     >>> adapter = TabICLAdapter(_import_tabicl()(**config), config).eval()
     >>> Xc, yc, Xq = torch.randn(1, 20, 3), torch.randint(0, 2, (1, 20)), torch.randn(1, 5, 3)
@@ -206,7 +206,7 @@ def tiny_tabicl_config(**overrides) -> dict:
 
     Examples
     --------
-    >>> from sklearn_causalmix.backbones._tabicl import tiny_tabicl_config
+    >>> from sklearn_causalmix.backbones.adapters._tabicl import tiny_tabicl_config
     >>> tiny_tabicl_config()["embed_dim"]
     16
     """
@@ -250,8 +250,8 @@ def load_tabicl_backbone(weights=None, *, allow_download=False, checkpoint_versi
     >>> import pytest
     >>> _ = pytest.importorskip("tabicl")  # needs the tabicl extra
     >>> import pathlib, tempfile, torch
-    >>> from sklearn_causalmix.backbones._tabicl import load_tabicl_backbone, tiny_tabicl_config
-    >>> from sklearn_causalmix.backbones._tabicl import _import_tabicl
+    >>> from sklearn_causalmix.backbones.adapters._tabicl import load_tabicl_backbone, tiny_tabicl_config
+    >>> from sklearn_causalmix.backbones.adapters._tabicl import _import_tabicl
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.ckpt"
     >>> model = _import_tabicl()(**tiny_tabicl_config())
     >>> torch.save({"config": tiny_tabicl_config(), "state_dict": model.state_dict()}, path)

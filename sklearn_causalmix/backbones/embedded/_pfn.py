@@ -30,8 +30,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from sklearn_causalmix.backbones._base import BackboneLimits
-from sklearn_causalmix.backbones._pfn_base import PFNBase, attend, heads_layout, make_norm
-from sklearn_causalmix.backbones._preprocess import encode_cells, encode_with_stats
+from sklearn_causalmix.backbones.embedded._pfn_base import PFNBase, attend, heads_layout, make_norm
+from sklearn_causalmix.backbones.embedded._preprocess import encode_cells, encode_with_stats
 
 __all__ = ["PFNConfig", "CausalMixPFN"]
 
@@ -173,7 +173,7 @@ class CausalMixPFN(PFNBase):
     """The embedded prior-fitted network.
 
     Preprocessing contract: numeric values and category codes are encoded per cell from the context rows only
-    (see :func:`~sklearn_causalmix.backbones._preprocess.encode_cells`); categorical columns get an extra
+    (see :func:`~sklearn_causalmix.backbones.embedded._preprocess.encode_cells`); categorical columns get an extra
     learned embedding; missing values (NaN) get a learned missing indicator. Tables wider than
     ``max_features`` are split into feature subsets whose logits are averaged.
 
