@@ -1,7 +1,7 @@
 """Scaffolding shared by the adapters of third-party networks (TabICL, TabPFN v2).
 
-NaN-aware column statistics of a context, the episode tables in the adapters' working precision,
-the class-count check against a checkpoint's limit, and the CPU state dict written to checkpoints.
+NaN-aware column statistics of a context, the episode tables in the adapters' working precision, the CPU
+state dict written to checkpoints, and the error raised when a network's optional package is missing.
 """
 
 from __future__ import annotations
@@ -58,24 +58,6 @@ def episode_tables(X: torch.Tensor, categorical_mask):
     return X.to(dtype), mask
 
 
-def check_n_classes(n_classes: int, max_classes: int, network: str) -> None:
-    """Raise a ``ValueError`` unless ``1 <= n_classes <= max_classes``.
-
-    Examples
-    --------
-    >>> from sklearn_causalmix.backbones.adapters._adapters import check_n_classes
-    >>> check_n_classes(12, 10, "TabICL")
-    Traceback (most recent call last):
-    ...
-    ValueError: n_classes=12 is outside what this TabICL checkpoint supports (1..10).
-    """
-    if not 1 <= n_classes <= max_classes:
-        raise ValueError(
-            f"n_classes={n_classes} is outside what this {network} checkpoint supports "
-            f"(1..{max_classes})."
-        )
-
-
 def cpu_state_dict(module: torch.nn.Module) -> dict:
     """The module's parameters and buffers, detached and on the CPU, for a checkpoint file.
 
@@ -87,3 +69,30 @@ def cpu_state_dict(module: torch.nn.Module) -> dict:
     ['bias', 'weight']
     """
     return {k: v.detach().cpu() for k, v in module.state_dict().items()}
+
+
+def missing_extra(network: str, extra: str) -> ImportError:
+    """The error to raise when the optional package ``extra`` that ``network`` needs is not installed.
+
+    Parameters
+    ----------
+    network : str
+        The backbone's name (e.g. ``"TabICL"``).
+    extra : str
+        The optional package, also the name of the package extra that installs it.
+
+    Returns
+    -------
+    error : ImportError
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones.adapters._adapters import missing_extra
+    >>> print(missing_extra("TabICL", "tabicl"))
+    The TabICL backbone needs the optional package tabicl; install it with
+    `pip install "sklearn-causalmix[tabicl]"`.
+    """
+    return ImportError(
+        f"The {network} backbone needs the optional package {extra}; install it with "
+        f"`pip install \"sklearn-causalmix[{extra}]\"`."
+    )

@@ -107,12 +107,6 @@ class PFNBase(TabularBackbone):
         # every feature in exactly one subset, subsets as even as possible (all <= max_features)
         return [torch.sort(chunk).values for chunk in perm.tensor_split(n_sub)]
 
-    def _check_classes(self, n_classes: int) -> None:
-        if not 1 <= n_classes <= self.limits.max_classes:
-            raise ValueError(
-                f"n_classes={n_classes} is outside what this backbone supports (1..{self.limits.max_classes})."
-            )
-
     @staticmethod
     def _subset_mask(categorical_mask, idx):
         return None if categorical_mask is None else categorical_mask[..., idx.to(categorical_mask.device)]
@@ -124,7 +118,7 @@ class PFNBase(TabularBackbone):
         ``categorical_mask`` may be shared, ``(n_features,)``, or one per task, ``(B, n_features)``. In eval
         mode this is :meth:`encode_context` followed by :meth:`predict_queries`.
         """
-        self._check_classes(n_classes)
+        self._check_n_classes(n_classes)
         if not self.training:
             return self.predict_queries(
                 self.encode_context(X_context, y_context, n_classes=n_classes, categorical_mask=categorical_mask),
@@ -156,7 +150,7 @@ class PFNBase(TabularBackbone):
             ``state`` holds, per feature subset, the column statistics of the preprocessing, the feature
             identities and the per-layer keys and values; queries are then run by :meth:`predict_queries`.
         """
-        self._check_classes(n_classes)
+        self._check_n_classes(n_classes)
         subsets = []
         for idx in self._feature_subsets(X_context.shape[-1]):
             Xc = X_context[..., idx.to(X_context.device)].float()
