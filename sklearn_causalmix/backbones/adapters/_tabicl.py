@@ -300,6 +300,11 @@ class TabICLBackbone(BackboneSpec):
     max_context_rows : int, default=10000
         Largest prediction context; larger training sets are subsampled (stratified).
 
+    Attributes
+    ----------
+    env_var : str
+        The environment variable read when ``weights`` is None (``"SKLEARN_CAUSALMIX_TABICL_WEIGHTS"``).
+
     Examples
     --------
     >>> from sklearn.base import clone
@@ -308,6 +313,8 @@ class TabICLBackbone(BackboneSpec):
     >>> clone(clf).get_params()["backbone__weights"]
     'tabicl.ckpt'
     """
+
+    env_var = ENV_VAR
 
     def __init__(self, weights=None, *, allow_download=False, checkpoint_version=DEFAULT_CHECKPOINT,
                  softmax_temperature=0.9, outlier_threshold=4.0, max_context_rows=10_000):

@@ -365,6 +365,11 @@ class TabPFNV2Backbone(BackboneSpec):
     max_context_rows : int, default=10000
         Largest prediction context; larger training sets are subsampled (stratified).
 
+    Attributes
+    ----------
+    env_var : str
+        The environment variable read when ``weights`` is None (``"SKLEARN_CAUSALMIX_TABPFN_V2_WEIGHTS"``).
+
     Examples
     --------
     >>> from sklearn.base import clone
@@ -374,6 +379,8 @@ class TabPFNV2Backbone(BackboneSpec):
     >>> clone(clf).get_params()["backbone__weights"]
     'tabpfn-v2-classifier.ckpt'
     """
+
+    env_var = ENV_VAR
 
     def __init__(self, weights=None, *, allow_download=False, softmax_temperature=None,
                  outlier_removal_std=12.0, max_context_rows=10_000):
