@@ -220,11 +220,7 @@ class CausalMixPFN(PFNBase):
     # ----------------------------------------------------------------------------------------- embedding
     def _tokens(self, cells, labels, ids, categorical_mask):
         """Cell tokens plus the label token of each row: (B, N, F + 1, d)."""
-        tokens = self.cell_encoder(self._group(cells)) + ids
-        if categorical_mask is not None:
-            mask = categorical_mask.to(tokens.device, tokens.dtype)
-            mask = mask.reshape(-1, 1, mask.shape[-1], 1)  # (1 or B, 1, F, 1)
-            tokens = tokens + mask * self.categorical_embedding
+        tokens = self._cell_tokens(cells, ids, categorical_mask)
         return torch.cat([tokens, labels.unsqueeze(2)], dim=2)
 
     def _thinking_tokens(self, batch: int, ids: torch.Tensor) -> torch.Tensor | None:

@@ -61,7 +61,8 @@ class PFNBase(TabularBackbone):
     """Shared machinery of the embedded models (see the module docstring); not a backbone by itself.
 
     Subclasses set ``config`` (with ``feature_embed_dim``, ``feature_group``, ``max_features`` and
-    ``query_chunk``), ``limits`` and ``feature_identity`` (a linear map of the identity vectors), and implement
+    ``query_chunk``), ``limits``, ``feature_identity`` (a linear map of the identity vectors),
+    ``cell_encoder`` (encoded, grouped cells to tokens) and ``categorical_embedding``, and implement
     ``_forward_subset(X_context, y_context, X_query, n_classes, mask) -> logits``,
     ``_encode_subset(X_context, y_context, mask) -> dict`` and ``_query_subset(state, X_query, n_classes)``.
 
@@ -96,6 +97,19 @@ class PFNBase(TabularBackbone):
             return cells
         shifts = [0] + [2**i for i in range(self.config.feature_group - 1)]
         return torch.cat([torch.roll(cells, -s, dims=2) for s in shifts], dim=-1)
+
+    def _cell_tokens(self, cells, ids, categorical_mask) -> torch.Tensor:
+        """(B, N, F, 3) encoded cells -> (B, N, F, width): embedded with their feature identities ``ids``.
+
+        Cells of categorical columns (``categorical_mask``, ``(F,)`` or ``(B, F)``) also get the learned
+        categorical embedding.
+        """
+        tokens = self.cell_encoder(self._group(cells)) + ids
+        if categorical_mask is not None:
+            mask = categorical_mask.to(tokens.device, tokens.dtype)
+            mask = mask.reshape(-1, 1, mask.shape[-1], 1)  # (1 or B, 1, F, 1)
+            tokens = tokens + mask * self.categorical_embedding
+        return tokens
 
     def _feature_subsets(self, n_features: int) -> list[torch.Tensor]:
         m = self.config.max_features

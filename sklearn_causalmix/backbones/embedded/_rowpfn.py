@@ -197,10 +197,7 @@ class RowPFN(PFNBase):
     # ------------------------------------------------------------------------------------------- stage 1
     def _rows(self, cells, ids, categorical_mask) -> torch.Tensor:
         """(B, N, F, 3) encoded cells -> (B, N, d_model) row embeddings."""
-        tokens = self.cell_encoder(self._group(cells)) + ids
-        if categorical_mask is not None:
-            mask = categorical_mask.to(tokens.device, tokens.dtype)
-            tokens = tokens + mask.reshape(-1, 1, mask.shape[-1], 1) * self.categorical_embedding
+        tokens = self._cell_tokens(cells, ids, categorical_mask)
         B, N = tokens.shape[:2]
         x = torch.cat([self.row_summary.expand(B, N, -1, -1), tokens], dim=2)
         for block in self.feature_blocks:
