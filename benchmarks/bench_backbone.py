@@ -38,13 +38,13 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from sklearn_causalmix.backbones import (
+    EMBEDDED_WEIGHTS,
     InContextClassifier,
     TabICLBackbone,
     TabPFNV2Backbone,
     file_sha256,
     get_backbone,
 )
-from sklearn_causalmix.backbones._weights import EMBEDDED_WEIGHTS
 from sklearn_causalmix.datasets import list_shifted_datasets, load_shifted_dataset
 from sklearn_causalmix.study._data import make_split
 from sklearn_causalmix.study._methods import make_reference

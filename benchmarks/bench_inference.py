@@ -194,7 +194,7 @@ def _run_part(part, args):
 
 
 def _weights_line(weights) -> str:
-    from sklearn_causalmix.backbones._weights import EMBEDDED_WEIGHTS
+    from sklearn_causalmix.backbones import EMBEDDED_WEIGHTS
 
     manifest = json.loads(Path(weights or EMBEDDED_WEIGHTS).read_text())
     return (f"- weights: {'shipped' if weights is None else weights}: {manifest['format']}, "

@@ -119,8 +119,8 @@ def step_costs(repeats: int = 2) -> dict:
     import torch
 
     from sklearn_causalmix.backbones import PFNConfig, RowPFNConfig, build_model
-    from sklearn_causalmix.backbones._pfn import RECIPE_V2
     from sklearn_causalmix._training import Optimizers, train_step
+    from sklearn_causalmix.backbones import RECIPE_V2
     from sklearn_causalmix.prior import PriorConfig, SCMPrior
 
     threads = torch.get_num_threads()

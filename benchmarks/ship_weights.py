@@ -1,7 +1,7 @@
 """Ship pretrained weights into the package, only if they beat the shipped ones on the real-table suite.
 
 Scores a candidate manifest (written by ``causalmix pretrain``) and the weights shipped in
-``sklearn_causalmix/backbones/weights/default.*`` on the full pretraining validation suite
+``sklearn_causalmix/backbones/embedded/weights/default.*`` on the full pretraining validation suite
 (:class:`sklearn_causalmix.prior.ValidationSuite`, 13 real tables apart from the study's, 2 splits each,
 zero-shot, one ensemble member) with a random forest on the same splits for scale. If the candidate's mean
 ROC-AUC is higher, its tensors are copied to ``default.safetensors`` (the sha256 stays the manifest's) and its
@@ -23,7 +23,7 @@ import shutil
 import sys
 from pathlib import Path
 
-WEIGHTS = Path(__file__).resolve().parents[1] / "sklearn_causalmix" / "backbones" / "weights"
+WEIGHTS = Path(__file__).resolve().parents[1] / "sklearn_causalmix" / "backbones" / "embedded" / "weights"
 
 
 def main(argv=None) -> int:

@@ -104,7 +104,7 @@ nitpick_ignore = [
     # Private helpers named in docstrings to say where a behaviour lives; they are not part of the
     # documented API, so they have no page to link to.
     ("py:func", "sklearn_causalmix.study._data.make_split"),
-    ("py:func", "sklearn_causalmix.backbones._preprocess.encode_cells"),
+    ("py:func", "sklearn_causalmix.backbones.embedded._preprocess.encode_cells"),
     # ratio_study's docstring names the private sklearn_causalmix.study._methods.default_augmenters
     # (not in sklearn_causalmix.study.__all__), which builds the default augmenter per method.
     ("py:func", "default_augmenters"),
@@ -276,13 +276,13 @@ def _write_weights_table():
     """``generated/weights_table.rst``: facts from the manifest of the shipped weights."""
     import json
 
-    manifest_path = ROOT / "sklearn_causalmix" / "backbones" / "weights" / "default.json"
+    manifest_path = ROOT / "sklearn_causalmix" / "backbones" / "embedded" / "weights" / "default.json"
     out = DOCS / "generated" / "weights_table.rst"
     out.parent.mkdir(exist_ok=True)
     if not manifest_path.is_file():
         text = (
             ".. note::\n\n   This build of the package holds no shipped weights "
-            "(``sklearn_causalmix/backbones/weights/default.json`` is missing).\n"
+            "(``sklearn_causalmix/backbones/embedded/weights/default.json`` is missing).\n"
         )
     else:
         m = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -465,7 +465,7 @@ def _write_backbone_quality():
     """``generated/backbone_quality.rst``: how good the shipped backbone is, for the front page."""
     import json
 
-    manifest_path = ROOT / "sklearn_causalmix" / "backbones" / "weights" / "default.json"
+    manifest_path = ROOT / "sklearn_causalmix" / "backbones" / "embedded" / "weights" / "default.json"
     report_path = ROOT / "benchmarks" / "results" / "backbone.md"
     if manifest_path.is_file():
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

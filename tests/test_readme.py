@@ -102,7 +102,7 @@ def test_readme_quotes_the_shipped_weights():
     import json
 
     manifest = json.loads(
-        (ROOT / "sklearn_causalmix" / "backbones" / "weights" / "default.json").read_text(
+        (ROOT / "sklearn_causalmix" / "backbones" / "embedded" / "weights" / "default.json").read_text(
             encoding="utf-8"
         )
     )

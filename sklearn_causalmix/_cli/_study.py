@@ -22,9 +22,8 @@ def _study_backbone(args):
     import os
 
     from sklearn_causalmix.backbones import TabICLBackbone, TabPFNV2Backbone, get_backbone, list_backbones
-    from sklearn_causalmix.backbones import _tabicl, _tabpfn
 
-    specs = {"tabicl": (TabICLBackbone, _tabicl.ENV_VAR), "tabpfn-v2": (TabPFNV2Backbone, _tabpfn.ENV_VAR)}
+    specs = {"tabicl": TabICLBackbone, "tabpfn-v2": TabPFNV2Backbone}
     name = args.backbone
     if name not in list_backbones():
         raise BadArguments(f"--backbone: unknown backbone {name!r}; choose from {', '.join(list_backbones())}.")
@@ -32,9 +31,9 @@ def _study_backbone(args):
         if args.weights is not None:
             raise BadArguments(f"--weights applies to --backbone {' or '.join(specs)}; {name!r} needs none.")
         return name
-    spec_class, env_var = specs[name]
+    spec_class = specs[name]
     # an explicit path (not the environment variable) goes into the run notes and the run cache keys
-    backbone = spec_class(weights=args.weights or os.environ.get(env_var) or None)
+    backbone = spec_class(weights=args.weights or os.environ.get(spec_class.env_var) or None)
     try:
         get_backbone(backbone)
     except (ImportError, OSError, ValueError) as exc:

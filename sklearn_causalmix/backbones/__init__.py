@@ -4,8 +4,14 @@
 says), whose weights ship inside the package. The runtime that runs a backbone in context
 (:class:`InContextEnsemble`, :func:`subsample_context`, devices, out-of-memory handling) is public here too:
 fine-tuning and pretraining use it through these names, never through the private modules.
+
+Floor plan: the protocol, the registry and the runtime sit at the top (``_base``, ``_inference``,
+``_members``, ``_memory``, ``_device``, and the zero-shot ``_classifier``); ``embedded/`` holds the two
+embedded architectures with their preprocessing and shipped weights, ``adapters/`` the third-party networks.
+Every public name is imported from here; the sub-packages are not namespaces of their own.
 """
 
+from sklearn_causalmix._core import get_thread_policy, set_thread_policy, thread_policy
 from sklearn_causalmix.backbones._base import (
     BackboneLimits,
     EncodedContext,
@@ -16,20 +22,26 @@ from sklearn_causalmix.backbones._base import (
 )
 from sklearn_causalmix.backbones._classifier import InContextClassifier
 from sklearn_causalmix.backbones._device import cpu_state, resolve_device
-from sklearn_causalmix.backbones._embedded import load_default_backbone
 from sklearn_causalmix.backbones._inference import InContextEnsemble
 from sklearn_causalmix.backbones._members import subsample_context
 from sklearn_causalmix.backbones._memory import free_accelerator_memory, is_out_of_memory
-from sklearn_causalmix.backbones._pfn import CausalMixPFN, PFNConfig
-from sklearn_causalmix.backbones._rowpfn import RowPFN, RowPFNConfig
-from sklearn_causalmix._core import get_thread_policy, set_thread_policy, thread_policy
-from sklearn_causalmix.backbones._tabicl import TabICLBackbone, load_tabicl_backbone
-from sklearn_causalmix.backbones._tabpfn import TabPFNV2Backbone, load_tabpfn_v2_backbone
-from sklearn_causalmix.backbones._weights import (
+from sklearn_causalmix.backbones.adapters import (
+    TabICLBackbone,
+    TabPFNV2Backbone,
+    load_tabicl_backbone,
+    load_tabpfn_v2_backbone,
+)
+from sklearn_causalmix.backbones.embedded import (
     EMBEDDED_WEIGHTS,
+    RECIPE_V2,
+    CausalMixPFN,
+    PFNConfig,
+    RowPFN,
+    RowPFNConfig,
     WeightsChecksumError,
     build_model,
     file_sha256,
+    load_default_backbone,
     load_weights,
     save_weights,
 )
@@ -42,6 +54,7 @@ register_backbone("tabpfn-v2", load_tabpfn_v2_backbone)
 
 __all__ = [
     "EMBEDDED_WEIGHTS",
+    "RECIPE_V2",
     "InContextEnsemble",
     "cpu_state",
     "free_accelerator_memory",

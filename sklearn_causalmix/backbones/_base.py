@@ -236,6 +236,13 @@ class TabularBackbone(nn.Module, abc.ABC):
         """The device the backbone's parameters live on."""
         return next(self.parameters()).device
 
+    def _check_n_classes(self, n_classes: int, what: str = "backbone") -> None:
+        """Raise a ``ValueError`` unless ``1 <= n_classes <= limits.max_classes``; ``what`` names the model."""
+        if not 1 <= n_classes <= self.limits.max_classes:
+            raise ValueError(
+                f"n_classes={n_classes} is outside what this {what} supports (1..{self.limits.max_classes})."
+            )
+
 
 _REGISTRY: dict[str, Callable[..., TabularBackbone]] = {}
 

@@ -1,4 +1,8 @@
-"""TabICL adapter: parity with tabicl.TabICLClassifier, fine-tuning through our loop, specs and weights."""
+"""TabICL-only behaviour: regression checkpoints refused, episodes of different widths batched, the study CLI.
+
+The checks every adapter shares (parity with ``tabicl.TabICLClassifier``, fine-tuning, specs, weights) are in
+``test_adapters.py``; the checkpoint fixture is in ``conftest.py``.
+"""
 
 import numpy as np
 import pytest
@@ -8,46 +12,15 @@ pytest.importorskip(
     "tabicl", reason="needs the tabicl extra: pip install 'sklearn-causalmix[tabicl]'"
 )
 
-from backbone_adapter_checks import (  # noqa: E402
-    check_finetuning_learns,
-    check_grid_search_and_pickle,
-    check_missing_weights,
-    check_parity,
-    check_registered_name_and_env_var,
-    check_saved_checkpoint_loads_officially,
-    check_spec_is_a_parameter,
-)
-from tabicl import TabICLClassifier  # noqa: E402
 from tabicl._model.tabicl import TabICL  # noqa: E402
 
 from sklearn_causalmix.backbones import TabICLBackbone  # noqa: E402
-from sklearn_causalmix.backbones._tabicl import ENV_VAR, tiny_tabicl_config  # noqa: E402
+from sklearn_causalmix.backbones.adapters._tabicl import ENV_VAR, tiny_tabicl_config  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    config = tiny_tabicl_config()
-    path = tmp_path_factory.mktemp("tabicl") / "tiny-tabicl.ckpt"
-    torch.save({"config": config, "state_dict": TabICL(**config).state_dict()}, path)
-    return str(path)
-
-
-def official(path):
-    return TabICLClassifier(n_estimators=1, model_path=path, allow_auto_download=False, device="cpu")
-
-
-@pytest.mark.parametrize("n_train", [60, 120])
-def test_zero_shot_parity_with_the_official_estimator(checkpoint, n_train):
-    check_parity(TabICLBackbone(weights=checkpoint), lambda: official(checkpoint), n_train)
-
-
-def test_registered_name_reads_the_environment_variable(checkpoint, monkeypatch):
-    check_registered_name_and_env_var("tabicl", ENV_VAR, checkpoint, monkeypatch, TabICLBackbone(checkpoint))
-
-
-def test_no_weights_no_download_explains_how_to_get_them(monkeypatch, tmp_path):
-    check_missing_weights("tabicl", ENV_VAR, TabICLBackbone, monkeypatch, tmp_path)
+def checkpoint(tabicl_checkpoint):
+    return tabicl_checkpoint
 
 
 def test_regression_checkpoint_is_refused(tmp_path):
@@ -56,19 +29,6 @@ def test_regression_checkpoint_is_refused(tmp_path):
     torch.save({"config": config, "state_dict": TabICL(**config).state_dict()}, path)
     with pytest.raises(ValueError, match="regression"):
         TabICLBackbone(weights=path)()
-
-
-def test_spec_is_a_clonable_searchable_parameter(checkpoint):
-    check_spec_is_a_parameter(TabICLBackbone(weights=checkpoint), checkpoint)
-
-
-def test_finetuning_learns_and_writes_an_official_checkpoint(checkpoint, tmp_path):
-    clf = check_finetuning_learns(TabICLBackbone(weights=checkpoint))
-    check_saved_checkpoint_loads_officially(clf, official, tmp_path)
-
-
-def test_grid_search_over_synthetic_ratio_and_pickle(checkpoint):
-    check_grid_search_and_pickle(TabICLBackbone(weights=checkpoint))
 
 
 def test_batched_episodes_with_different_constant_columns(checkpoint):

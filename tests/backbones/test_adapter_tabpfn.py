@@ -1,4 +1,8 @@
-"""TabPFN v2 adapter: parity with tabpfn.TabPFNClassifier, fine-tuning through our loop, specs and weights."""
+"""TabPFN v2 only: later architectures refused, absent classes, the key/value cache, query independence.
+
+The checks every adapter shares (parity with ``tabpfn.TabPFNClassifier``, fine-tuning, specs, weights) are in
+``test_adapters.py``; the checkpoint fixture is in ``conftest.py``.
+"""
 
 import numpy as np
 import pytest
@@ -8,53 +12,12 @@ pytest.importorskip(
     "tabpfn", reason="needs the tabpfn extra: pip install 'sklearn-causalmix[tabpfn]'"
 )
 
-from backbone_adapter_checks import (  # noqa: E402
-    check_finetuning_learns,
-    check_grid_search_and_pickle,
-    check_missing_weights,
-    check_parity,
-    check_registered_name_and_env_var,
-    check_saved_checkpoint_loads_officially,
-    check_spec_is_a_parameter,
-)
-from tabpfn import TabPFNClassifier  # noqa: E402
-
 from sklearn_causalmix.backbones import TabPFNV2Backbone  # noqa: E402
-from sklearn_causalmix.backbones._tabpfn import (  # noqa: E402
-    ENV_VAR,
-    parity_inference_config,
-    tiny_tabpfn_v2_model,
-)
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    model, meta = tiny_tabpfn_v2_model(seed=0)
-    path = tmp_path_factory.mktemp("tabpfn") / "tiny-tabpfn-v2.ckpt"
-    torch.save({**meta, "state_dict": model.state_dict()}, path)
-    return str(path)
-
-
-def official(path):
-    return TabPFNClassifier(
-        n_estimators=1, model_path=path, device="cpu", inference_config=parity_inference_config(),
-        random_state=0, inference_precision=torch.float32,  # "auto" autocasts to bfloat16 on CPU
-    )
-
-
-@pytest.mark.parametrize("n_train", [60, 120])  # 120 > 100 rows: tabpfn infers low-cardinality categoricals
-def test_zero_shot_parity_with_the_official_estimator(checkpoint, n_train):
-    check_parity(TabPFNV2Backbone(weights=checkpoint), lambda: official(checkpoint), n_train)
-
-
-def test_registered_name_reads_the_environment_variable(checkpoint, monkeypatch):
-    check_registered_name_and_env_var(
-        "tabpfn-v2", ENV_VAR, checkpoint, monkeypatch, TabPFNV2Backbone(checkpoint)
-    )
-
-
-def test_no_weights_no_download_explains_how_to_get_them(monkeypatch, tmp_path):
-    check_missing_weights("tabpfn-v2", ENV_VAR, TabPFNV2Backbone, monkeypatch, tmp_path)
+def checkpoint(tabpfn_checkpoint):
+    return tabpfn_checkpoint
 
 
 def test_later_tabpfn_architectures_are_refused(checkpoint, tmp_path):
@@ -63,19 +26,6 @@ def test_later_tabpfn_architectures_are_refused(checkpoint, tmp_path):
     torch.save({**state, "architecture_name": "tabpfn_v2_5"}, path)
     with pytest.raises(ValueError, match="only TabPFN v2 weights are supported.*non-commercial"):
         TabPFNV2Backbone(weights=path)()
-
-
-def test_spec_is_a_clonable_searchable_parameter(checkpoint):
-    check_spec_is_a_parameter(TabPFNV2Backbone(weights=checkpoint), checkpoint)
-
-
-def test_finetuning_learns_and_writes_an_official_checkpoint(checkpoint, tmp_path):
-    clf = check_finetuning_learns(TabPFNV2Backbone(weights=checkpoint))
-    check_saved_checkpoint_loads_officially(clf, official, tmp_path)
-
-
-def test_grid_search_over_synthetic_ratio_and_pickle(checkpoint):
-    check_grid_search_and_pickle(TabPFNV2Backbone(weights=checkpoint))
 
 
 def test_class_absent_from_the_context_gets_the_lowest_finite_logit(checkpoint):

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from sklearn_causalmix.backbones import CausalMixPFN, PFNConfig, RowPFN, RowPFNConfig, build_model
-from sklearn_causalmix.backbones._preprocess import encode_cells
+from sklearn_causalmix.backbones.embedded._preprocess import encode_cells
 
 #: Both embedded architectures, small: one token per cell, one token per row.
 ARCHS = ["cell", "row"]
@@ -125,7 +125,7 @@ def test_parameter_count_of_default_config():
 
 @pytest.mark.parametrize("recipe", ["v1", "v2", "row"])
 def test_cached_context_equals_one_joint_pass(recipe):
-    from sklearn_causalmix.backbones._pfn import RECIPE_V2
+    from sklearn_causalmix.backbones import RECIPE_V2
 
     model = _model("row") if recipe == "row" else _model(**(RECIPE_V2 if recipe == "v2" else {}))
     Xc, yc, Xq = _episode(n_feat=6)
@@ -142,7 +142,7 @@ def test_cached_context_equals_one_joint_pass(recipe):
 
 
 def test_v2_recipe_is_permutation_invariant_and_chunk_independent():
-    from sklearn_causalmix.backbones._pfn import RECIPE_V2
+    from sklearn_causalmix.backbones import RECIPE_V2
 
     model = CausalMixPFN(PFNConfig(d_model=32, n_layers=2, n_heads=2, query_chunk=3, **RECIPE_V2)).eval()
     Xc, yc, Xq = _episode()

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from sklearn_causalmix.backbones import (
+    EMBEDDED_WEIGHTS,
     CausalMixPFN,
     PFNConfig,
     RowPFN,
@@ -17,7 +18,6 @@ from sklearn_causalmix.backbones import (
     load_weights,
     save_weights,
 )
-from sklearn_causalmix.backbones._weights import EMBEDDED_WEIGHTS
 
 
 def _tiny():

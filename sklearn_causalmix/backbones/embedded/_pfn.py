@@ -30,8 +30,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from sklearn_causalmix.backbones._base import BackboneLimits
-from sklearn_causalmix.backbones._pfn_base import PFNBase, attend, heads_layout, make_norm
-from sklearn_causalmix.backbones._preprocess import encode_cells, encode_with_stats
+from sklearn_causalmix.backbones.embedded._pfn_base import PFNBase, attend, heads_layout, make_norm
+from sklearn_causalmix.backbones.embedded._preprocess import encode_cells, encode_with_stats
 
 __all__ = ["PFNConfig", "CausalMixPFN"]
 
@@ -173,7 +173,7 @@ class CausalMixPFN(PFNBase):
     """The embedded prior-fitted network.
 
     Preprocessing contract: numeric values and category codes are encoded per cell from the context rows only
-    (see :func:`~sklearn_causalmix.backbones._preprocess.encode_cells`); categorical columns get an extra
+    (see :func:`~sklearn_causalmix.backbones.embedded._preprocess.encode_cells`); categorical columns get an extra
     learned embedding; missing values (NaN) get a learned missing indicator. Tables wider than
     ``max_features`` are split into feature subsets whose logits are averaged.
 
@@ -220,11 +220,7 @@ class CausalMixPFN(PFNBase):
     # ----------------------------------------------------------------------------------------- embedding
     def _tokens(self, cells, labels, ids, categorical_mask):
         """Cell tokens plus the label token of each row: (B, N, F + 1, d)."""
-        tokens = self.cell_encoder(self._group(cells)) + ids
-        if categorical_mask is not None:
-            mask = categorical_mask.to(tokens.device, tokens.dtype)
-            mask = mask.reshape(-1, 1, mask.shape[-1], 1)  # (1 or B, 1, F, 1)
-            tokens = tokens + mask * self.categorical_embedding
+        tokens = self._cell_tokens(cells, ids, categorical_mask)
         return torch.cat([tokens, labels.unsqueeze(2)], dim=2)
 
     def _thinking_tokens(self, batch: int, ids: torch.Tensor) -> torch.Tensor | None:

@@ -5,12 +5,13 @@ all context rows in every layer: a query row with ``F`` features over ``n`` cont
 ``F * n * d`` per layer in attention alone, which on two CPU cores makes a 1,000-row prediction take seconds.
 This model (in the spirit of TabICL, Qu et al., 2025) works in two stages:
 
-1. **Rows.** Each cell is encoded from the context rows only (:mod:`~sklearn_causalmix.backbones._preprocess`,
-   with the values of a few shifted columns as in the pretraining speedrun's feature grouping), embedded, and
-   told apart from the other columns by a random identity vector. A small transformer lets the cells of one
-   row attend to each other together with ``n_cls`` learned summary tokens; the summary tokens' outputs,
-   concatenated, are the row's embedding of width ``d_model = n_cls * d_feature``. This stage never looks at
-   other rows, so it costs the same per row whatever the context size.
+1. **Rows.** Each cell is encoded from the context rows only
+   (:mod:`~sklearn_causalmix.backbones.embedded._preprocess`, with the values of a few shifted columns as in
+   the pretraining speedrun's feature grouping), embedded, and told apart from the other columns by a random
+   identity vector. A small transformer lets the cells of one row attend to each other together with
+   ``n_cls`` learned summary tokens; the summary tokens' outputs, concatenated, are the row's embedding of
+   width ``d_model = n_cls * d_feature``. This stage never looks at other rows, so it costs the same per row
+   whatever the context size.
 2. **In context.** Context rows add their label's embedding, query rows a learned "unknown label" vector, and
    ``thinking_rows`` learned rows join the context. Each layer lets every row attend to the context (and
    thinking) rows only — queries never see each other — followed by an MLP; a decoder reads the query rows.
@@ -30,8 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from sklearn_causalmix.backbones._base import BackboneLimits
-from sklearn_causalmix.backbones._pfn_base import PFNBase, attend, heads_layout
-from sklearn_causalmix.backbones._preprocess import encode_cells, encode_with_stats
+from sklearn_causalmix.backbones.embedded._pfn_base import PFNBase, attend, heads_layout
+from sklearn_causalmix.backbones.embedded._preprocess import encode_cells, encode_with_stats
 
 __all__ = ["RowPFNConfig", "RowPFN"]
 
@@ -196,10 +197,7 @@ class RowPFN(PFNBase):
     # ------------------------------------------------------------------------------------------- stage 1
     def _rows(self, cells, ids, categorical_mask) -> torch.Tensor:
         """(B, N, F, 3) encoded cells -> (B, N, d_model) row embeddings."""
-        tokens = self.cell_encoder(self._group(cells)) + ids
-        if categorical_mask is not None:
-            mask = categorical_mask.to(tokens.device, tokens.dtype)
-            tokens = tokens + mask.reshape(-1, 1, mask.shape[-1], 1) * self.categorical_embedding
+        tokens = self._cell_tokens(cells, ids, categorical_mask)
         B, N = tokens.shape[:2]
         x = torch.cat([self.row_summary.expand(B, N, -1, -1), tokens], dim=2)
         for block in self.feature_blocks:

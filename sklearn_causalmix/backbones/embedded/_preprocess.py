@@ -48,7 +48,7 @@ def encode_with_stats(X: torch.Tensor, stats: dict | None = None) -> tuple[torch
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._preprocess import encode_with_stats
+    >>> from sklearn_causalmix.backbones.embedded._preprocess import encode_with_stats
     >>> ctx = torch.tensor([[[0.0], [1.0], [2.0]]])
     >>> cells, stats = encode_with_stats(ctx)
     >>> float(encode_with_stats(torch.tensor([[[1.0]]]), stats)[0][0, 0, 0, 0])
@@ -102,7 +102,7 @@ def encode_cells(X_context: torch.Tensor, X_query: torch.Tensor) -> tuple[torch.
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._preprocess import encode_cells
+    >>> from sklearn_causalmix.backbones.embedded._preprocess import encode_cells
     >>> ctx = torch.tensor([[[0.0], [1.0], [2.0], [float("nan")]]])
     >>> c, q = encode_cells(ctx, torch.tensor([[[1.0]]]))
     >>> c.shape, q.shape

@@ -1,7 +1,7 @@
 """Scaffolding shared by the adapters of third-party networks (TabICL, TabPFN v2).
 
-NaN-aware column statistics of a context, the episode tables in the adapters' working precision,
-the class-count check against a checkpoint's limit, and the CPU state dict written to checkpoints.
+NaN-aware column statistics of a context, the episode tables in the adapters' working precision, the CPU
+state dict written to checkpoints, and the error raised when a network's optional package is missing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ def nanmean(x: torch.Tensor, dim: int = 0) -> torch.Tensor:
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._adapters import nanmean
+    >>> from sklearn_causalmix.backbones.adapters._adapters import nanmean
     >>> nanmean(torch.tensor([[1.0, float("nan")], [3.0, float("nan")]])).tolist()
     [2.0, 0.0]
     """
@@ -29,7 +29,7 @@ def nanstd(x: torch.Tensor, ddof: int = 1, dim: int = 0) -> torch.Tensor:
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._adapters import nanstd
+    >>> from sklearn_causalmix.backbones.adapters._adapters import nanstd
     >>> nanstd(torch.tensor([[1.0], [3.0], [float("nan")]])).tolist()
     [1.4142135381698608]
     """
@@ -44,7 +44,7 @@ def episode_tables(X: torch.Tensor, categorical_mask):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._adapters import episode_tables
+    >>> from sklearn_causalmix.backbones.adapters._adapters import episode_tables
     >>> X, mask = episode_tables(torch.zeros(2, 3, 4), torch.tensor([True, False, False, False]))
     >>> X.dtype, mask.shape
     (torch.float64, torch.Size([2, 4]))
@@ -58,32 +58,41 @@ def episode_tables(X: torch.Tensor, categorical_mask):
     return X.to(dtype), mask
 
 
-def check_n_classes(n_classes: int, max_classes: int, network: str) -> None:
-    """Raise a ``ValueError`` unless ``1 <= n_classes <= max_classes``.
-
-    Examples
-    --------
-    >>> from sklearn_causalmix.backbones._adapters import check_n_classes
-    >>> check_n_classes(12, 10, "TabICL")
-    Traceback (most recent call last):
-    ...
-    ValueError: n_classes=12 is outside what this TabICL checkpoint supports (1..10).
-    """
-    if not 1 <= n_classes <= max_classes:
-        raise ValueError(
-            f"n_classes={n_classes} is outside what this {network} checkpoint supports "
-            f"(1..{max_classes})."
-        )
-
-
 def cpu_state_dict(module: torch.nn.Module) -> dict:
     """The module's parameters and buffers, detached and on the CPU, for a checkpoint file.
 
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._adapters import cpu_state_dict
+    >>> from sklearn_causalmix.backbones.adapters._adapters import cpu_state_dict
     >>> sorted(cpu_state_dict(torch.nn.Linear(2, 1)))
     ['bias', 'weight']
     """
     return {k: v.detach().cpu() for k, v in module.state_dict().items()}
+
+
+def missing_extra(network: str, extra: str) -> ImportError:
+    """The error to raise when the optional package ``extra`` that ``network`` needs is not installed.
+
+    Parameters
+    ----------
+    network : str
+        The backbone's name (e.g. ``"TabICL"``).
+    extra : str
+        The optional package, also the name of the package extra that installs it.
+
+    Returns
+    -------
+    error : ImportError
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.backbones.adapters._adapters import missing_extra
+    >>> print(missing_extra("TabICL", "tabicl"))
+    The TabICL backbone needs the optional package tabicl; install it with
+    `pip install "sklearn-causalmix[tabicl]"`.
+    """
+    return ImportError(
+        f"The {network} backbone needs the optional package {extra}; install it with "
+        f"`pip install \"sklearn-causalmix[{extra}]\"`."
+    )

@@ -9,12 +9,9 @@ can be searched over with :class:`~sklearn.model_selection.GridSearchCV`.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from sklearn.base import BaseEstimator
 
-__all__ = ["BackboneSpec", "resolve_weights_path"]
+__all__ = ["BackboneSpec"]
 
 
 class BackboneSpec(BaseEstimator):
@@ -40,45 +37,3 @@ class BackboneSpec(BaseEstimator):
     def __call__(self, **kwargs):
         spec = type(self)(**{**self.get_params(deep=False), **kwargs}) if kwargs else self
         return spec.build()
-
-
-def resolve_weights_path(weights, *, env_var: str, name: str, how_to_get: str) -> Path | None:
-    """The checkpoint path from ``weights`` or the environment variable ``env_var``; None if neither.
-
-    Parameters
-    ----------
-    weights : str, Path or None
-    env_var : str
-        Environment variable read when ``weights`` is None.
-    name : str
-        Backbone name for error messages.
-    how_to_get : str
-        A sentence telling the user how to obtain the weights.
-
-    Returns
-    -------
-    path : Path or None
-
-    Raises
-    ------
-    FileNotFoundError
-        If a path is given (directly or through ``env_var``) but no file exists there.
-
-    Examples
-    --------
-    >>> from sklearn_causalmix.backbones._spec import resolve_weights_path
-    >>> resolve_weights_path(None, env_var="NO_SUCH_VARIABLE_X", name="x", how_to_get="") is None
-    True
-    """
-    source = "weights"
-    if weights is None:
-        value = os.environ.get(env_var, "").strip()
-        if not value:
-            return None
-        weights, source = value, f"the environment variable {env_var}"
-    path = Path(weights).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"No {name} checkpoint at {str(path)!r} (from {source}). {how_to_get}"
-        )
-    return path

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 
-from sklearn_causalmix.backbones._pfn import CausalMixPFN, PFNConfig
-from sklearn_causalmix.backbones._rowpfn import RowPFN, RowPFNConfig
+from sklearn_causalmix.backbones.embedded._pfn import CausalMixPFN, PFNConfig
+from sklearn_causalmix.backbones.embedded._rowpfn import RowPFN, RowPFNConfig
 
 __all__ = [
     "WeightsChecksumError", "save_weights", "load_weights", "file_sha256", "build_model", "EMBEDDED_WEIGHTS",

@@ -1,13 +1,13 @@
 """TabPFN v2's preprocessing (parity configuration) in torch: fitted on an episode's context rows.
 
-The steps are listed in the docstring of :mod:`sklearn_causalmix.backbones._tabpfn`.
+The steps are listed in the docstring of :mod:`sklearn_causalmix.backbones.adapters._tabpfn`.
 """
 
 from __future__ import annotations
 
 import torch
 
-from sklearn_causalmix.backbones._adapters import nanmean, nanstd
+from sklearn_causalmix.backbones.adapters._adapters import nanmean, nanstd
 
 __all__ = ["apply_context_stats", "fit_context_stats", "tabpfn_preprocess"]
 
@@ -39,7 +39,7 @@ def tabpfn_preprocess(X: torch.Tensor, n_context: int, categorical: torch.Tensor
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._tabpfn_preprocess import tabpfn_preprocess
+    >>> from sklearn_causalmix.backbones.adapters._tabpfn_preprocess import tabpfn_preprocess
     >>> X = torch.tensor([[0.0, 1.0], [1.0, 1.0], [2.0, 1.0], [1e9, 1.0]], dtype=torch.float64)
     >>> out = tabpfn_preprocess(X, 3, torch.tensor([False, False]), 12.0)
     >>> out.shape, bool(out[3, 0] < 100)

@@ -22,23 +22,25 @@ Our in-context ensemble (class and feature permutations) plays the role of the o
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
-from sklearn_causalmix.backbones._adapters import (
-    check_n_classes, cpu_state_dict, episode_tables, nanmean, nanstd,
-)
 from sklearn_causalmix.backbones._base import BackboneLimits, TabularBackbone
-from sklearn_causalmix.backbones._spec import BackboneSpec, resolve_weights_path
+from sklearn_causalmix.backbones.adapters._adapters import (
+    cpu_state_dict, episode_tables, missing_extra, nanmean, nanstd,
+)
+from sklearn_causalmix.backbones.adapters._checkpoint import how_to_get_weights, load_checkpoint
+from sklearn_causalmix.backbones.adapters._spec import BackboneSpec
 
 __all__ = ["TabICLBackbone", "TabICLAdapter", "load_tabicl_backbone"]
 
 ENV_VAR = "SKLEARN_CAUSALMIX_TABICL_WEIGHTS"
 DEFAULT_CHECKPOINT = "tabicl-classifier-v2-20260212.ckpt"
 _HF_REPO = "jingang/TabICL"
-_HOW_TO_GET = (
-    f"Download a checkpoint (e.g. {DEFAULT_CHECKPOINT}) from https://huggingface.co/{_HF_REPO} and pass "
-    f"TabICLBackbone(weights='path/to/file.ckpt'), or set the environment variable {ENV_VAR} to its path, "
-    "or allow the official download with TabICLBackbone(allow_download=True)."
+_HOW_TO_GET = how_to_get_weights(
+    f"Download a checkpoint (e.g. {DEFAULT_CHECKPOINT}) from https://huggingface.co/{_HF_REPO}",
+    spec="TabICLBackbone", example="path/to/file.ckpt", env_var=ENV_VAR,
 )
 
 
@@ -47,11 +49,15 @@ def _import_tabicl():
         import tabicl  # noqa: F401
         from tabicl._model.tabicl import TabICL
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "The TabICL backbone needs the optional package tabicl; install it with "
-            "`pip install \"sklearn-causalmix[tabicl]\"`."
-        ) from exc
+        raise missing_extra("TabICL", "tabicl") from exc
     return TabICL
+
+
+def _download(checkpoint_version: str) -> str:
+    """Path of ``checkpoint_version`` fetched from the Hugging Face Hub (needs internet)."""
+    from huggingface_hub import hf_hub_download
+
+    return hf_hub_download(repo_id=_HF_REPO, filename=checkpoint_version)
 
 
 def tabicl_preprocess(X: torch.Tensor, n_context: int, categorical: torch.Tensor, outlier_threshold: float):
@@ -72,7 +78,7 @@ def tabicl_preprocess(X: torch.Tensor, n_context: int, categorical: torch.Tensor
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmix.backbones._tabicl import tabicl_preprocess
+    >>> from sklearn_causalmix.backbones.adapters._tabicl import tabicl_preprocess
     >>> X = torch.tensor([[0.0, 1.0], [1.0, 1.0], [2.0, 1.0], [9.0, 5.0]], dtype=torch.float64)
     >>> tabicl_preprocess(X, 3, torch.tensor([False, False]), 4.0).shape  # constant column dropped
     torch.Size([4, 1])
@@ -111,7 +117,7 @@ def tabicl_preprocess(X: torch.Tensor, n_context: int, categorical: torch.Tensor
 class TabICLAdapter(TabularBackbone):
     """The official TabICL network behind the backbone protocol.
 
-    Preprocessing contract: see the module :mod:`sklearn_causalmix.backbones._tabicl`. Limits: the
+    Preprocessing contract: see the module :mod:`sklearn_causalmix.backbones.adapters._tabicl`. Limits: the
     checkpoint's ``max_classes`` (10 for the released classifiers); no hard feature limit in the
     architecture (``max_features`` is a guard against accidental huge inputs); ``max_context_rows``
     from the spec.
@@ -131,7 +137,7 @@ class TabICLAdapter(TabularBackbone):
     >>> import pytest
     >>> _ = pytest.importorskip("tabicl")  # needs the tabicl extra
     >>> import torch
-    >>> from sklearn_causalmix.backbones._tabicl import TabICLAdapter, tiny_tabicl_config, _import_tabicl
+    >>> from sklearn_causalmix.backbones.adapters._tabicl import TabICLAdapter, tiny_tabicl_config, _import_tabicl
     >>> config = tiny_tabicl_config()
     >>> adapter = TabICLAdapter(_import_tabicl()(**config), config).eval()
     >>> Xc, yc, Xq = torch.randn(1, 20, 3), torch.randint(0, 2, (1, 20)), torch.randn(1, 5, 3)
@@ -166,7 +172,7 @@ class TabICLAdapter(TabularBackbone):
 
     def forward(self, X_context, y_context, X_query, *, n_classes, categorical_mask=None):
         """Class logits of the query rows; see :meth:`TabularBackbone.forward`."""
-        check_n_classes(n_classes, self.limits.max_classes, "TabICL")
+        self._check_n_classes(n_classes, "TabICL checkpoint")
         n_context = X_context.shape[1]
         tables = self._prepare(X_context, X_query, categorical_mask)
         dtype = next(self.model.parameters()).dtype
@@ -206,7 +212,7 @@ def tiny_tabicl_config(**overrides) -> dict:
 
     Examples
     --------
-    >>> from sklearn_causalmix.backbones._tabicl import tiny_tabicl_config
+    >>> from sklearn_causalmix.backbones.adapters._tabicl import tiny_tabicl_config
     >>> tiny_tabicl_config()["embed_dim"]
     16
     """
@@ -244,14 +250,16 @@ def load_tabicl_backbone(weights=None, *, allow_download=False, checkpoint_versi
         Without the ``tabicl`` extra.
     FileNotFoundError
         With no weights and no permission to download: the message says how to get them.
+    ValueError
+        A file that is not a readable TabICL classifier checkpoint (e.g. a regression checkpoint).
 
     Examples
     --------
     >>> import pytest
     >>> _ = pytest.importorskip("tabicl")  # needs the tabicl extra
     >>> import pathlib, tempfile, torch
-    >>> from sklearn_causalmix.backbones._tabicl import load_tabicl_backbone, tiny_tabicl_config
-    >>> from sklearn_causalmix.backbones._tabicl import _import_tabicl
+    >>> from sklearn_causalmix.backbones.adapters._tabicl import load_tabicl_backbone, tiny_tabicl_config
+    >>> from sklearn_causalmix.backbones.adapters._tabicl import _import_tabicl
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.ckpt"
     >>> model = _import_tabicl()(**tiny_tabicl_config())
     >>> torch.save({"config": tiny_tabicl_config(), "state_dict": model.state_dict()}, path)
@@ -259,21 +267,10 @@ def load_tabicl_backbone(weights=None, *, allow_download=False, checkpoint_versi
     10
     """
     TabICL = _import_tabicl()
-    path = resolve_weights_path(weights, env_var=ENV_VAR, name="TabICL", how_to_get=_HOW_TO_GET)
-    if path is None:
-        if not allow_download:
-            raise FileNotFoundError(f"No TabICL weights were given. {_HOW_TO_GET}")
-        from huggingface_hub import hf_hub_download
-
-        path = hf_hub_download(repo_id=_HF_REPO, filename=checkpoint_version)
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ValueError(f"{str(path)!r} is not a readable TabICL checkpoint: {exc}") from exc
-    if not isinstance(checkpoint, dict) or not {"config", "state_dict"} <= set(checkpoint):
-        raise ValueError(
-            f"{str(path)!r} is not a TabICL checkpoint: it must hold 'config' and 'state_dict' entries."
-        )
+    path, checkpoint = load_checkpoint(
+        weights, name="TabICL", env_var=ENV_VAR, how_to_get=_HOW_TO_GET,
+        download=functools.partial(_download, checkpoint_version) if allow_download else None,
+    )
     config = dict(checkpoint["config"])
     if int(config.get("max_classes", 10)) == 0:
         raise ValueError(f"{str(path)!r} is a TabICL regression checkpoint; use a classifier checkpoint.")
@@ -303,6 +300,11 @@ class TabICLBackbone(BackboneSpec):
     max_context_rows : int, default=10000
         Largest prediction context; larger training sets are subsampled (stratified).
 
+    Attributes
+    ----------
+    env_var : str
+        The environment variable read when ``weights`` is None (``"SKLEARN_CAUSALMIX_TABICL_WEIGHTS"``).
+
     Examples
     --------
     >>> from sklearn.base import clone
@@ -311,6 +313,8 @@ class TabICLBackbone(BackboneSpec):
     >>> clone(clf).get_params()["backbone__weights"]
     'tabicl.ckpt'
     """
+
+    env_var = ENV_VAR
 
     def __init__(self, weights=None, *, allow_download=False, checkpoint_version=DEFAULT_CHECKPOINT,
                  softmax_temperature=0.9, outlier_threshold=4.0, max_context_rows=10_000):

@@ -61,7 +61,8 @@ class PFNBase(TabularBackbone):
     """Shared machinery of the embedded models (see the module docstring); not a backbone by itself.
 
     Subclasses set ``config`` (with ``feature_embed_dim``, ``feature_group``, ``max_features`` and
-    ``query_chunk``), ``limits`` and ``feature_identity`` (a linear map of the identity vectors), and implement
+    ``query_chunk``), ``limits``, ``feature_identity`` (a linear map of the identity vectors),
+    ``cell_encoder`` (encoded, grouped cells to tokens) and ``categorical_embedding``, and implement
     ``_forward_subset(X_context, y_context, X_query, n_classes, mask) -> logits``,
     ``_encode_subset(X_context, y_context, mask) -> dict`` and ``_query_subset(state, X_query, n_classes)``.
 
@@ -97,6 +98,19 @@ class PFNBase(TabularBackbone):
         shifts = [0] + [2**i for i in range(self.config.feature_group - 1)]
         return torch.cat([torch.roll(cells, -s, dims=2) for s in shifts], dim=-1)
 
+    def _cell_tokens(self, cells, ids, categorical_mask) -> torch.Tensor:
+        """(B, N, F, 3) encoded cells -> (B, N, F, width): embedded with their feature identities ``ids``.
+
+        Cells of categorical columns (``categorical_mask``, ``(F,)`` or ``(B, F)``) also get the learned
+        categorical embedding.
+        """
+        tokens = self.cell_encoder(self._group(cells)) + ids
+        if categorical_mask is not None:
+            mask = categorical_mask.to(tokens.device, tokens.dtype)
+            mask = mask.reshape(-1, 1, mask.shape[-1], 1)  # (1 or B, 1, F, 1)
+            tokens = tokens + mask * self.categorical_embedding
+        return tokens
+
     def _feature_subsets(self, n_features: int) -> list[torch.Tensor]:
         m = self.config.max_features
         if n_features <= m:
@@ -106,12 +120,6 @@ class PFNBase(TabularBackbone):
         n_sub = -(-n_features // m)
         # every feature in exactly one subset, subsets as even as possible (all <= max_features)
         return [torch.sort(chunk).values for chunk in perm.tensor_split(n_sub)]
-
-    def _check_classes(self, n_classes: int) -> None:
-        if not 1 <= n_classes <= self.limits.max_classes:
-            raise ValueError(
-                f"n_classes={n_classes} is outside what this backbone supports (1..{self.limits.max_classes})."
-            )
 
     @staticmethod
     def _subset_mask(categorical_mask, idx):
@@ -124,7 +132,7 @@ class PFNBase(TabularBackbone):
         ``categorical_mask`` may be shared, ``(n_features,)``, or one per task, ``(B, n_features)``. In eval
         mode this is :meth:`encode_context` followed by :meth:`predict_queries`.
         """
-        self._check_classes(n_classes)
+        self._check_n_classes(n_classes)
         if not self.training:
             return self.predict_queries(
                 self.encode_context(X_context, y_context, n_classes=n_classes, categorical_mask=categorical_mask),
@@ -156,7 +164,7 @@ class PFNBase(TabularBackbone):
             ``state`` holds, per feature subset, the column statistics of the preprocessing, the feature
             identities and the per-layer keys and values; queries are then run by :meth:`predict_queries`.
         """
-        self._check_classes(n_classes)
+        self._check_n_classes(n_classes)
         subsets = []
         for idx in self._feature_subsets(X_context.shape[-1]):
             Xc = X_context[..., idx.to(X_context.device)].float()

@@ -37,23 +37,23 @@ from __future__ import annotations
 
 import torch
 
-from sklearn_causalmix.backbones._adapters import check_n_classes, cpu_state_dict, episode_tables
 from sklearn_causalmix.backbones._base import BackboneLimits, EncodedContext, TabularBackbone
-from sklearn_causalmix.backbones._tabpfn_preprocess import (
+from sklearn_causalmix.backbones.adapters._adapters import cpu_state_dict, episode_tables, missing_extra
+from sklearn_causalmix.backbones.adapters._checkpoint import how_to_get_weights, load_checkpoint
+from sklearn_causalmix.backbones.adapters._spec import BackboneSpec
+from sklearn_causalmix.backbones.adapters._tabpfn_preprocess import (
     apply_context_stats, fit_context_stats, tabpfn_preprocess,
 )
-from sklearn_causalmix.backbones._spec import BackboneSpec, resolve_weights_path
 
 __all__ = ["TabPFNV2Backbone", "TabPFNV2Adapter", "load_tabpfn_v2_backbone", "parity_inference_config"]
 
 ENV_VAR = "SKLEARN_CAUSALMIX_TABPFN_V2_WEIGHTS"
 DEFAULT_CHECKPOINT = "tabpfn-v2-classifier.ckpt"
 _ABSENT_CLASS_MARGIN = 10.0
-_HOW_TO_GET = (
+_HOW_TO_GET = how_to_get_weights(
     f"Download {DEFAULT_CHECKPOINT} from https://huggingface.co/Prior-Labs/TabPFN-v2-clf (accept the Prior "
-    f"Labs licence) and pass TabPFNV2Backbone(weights='path/to/{DEFAULT_CHECKPOINT}'), or set the "
-    f"environment variable {ENV_VAR} to its path, or allow the official download with "
-    "TabPFNV2Backbone(allow_download=True)."
+    "Labs licence)",
+    spec="TabPFNV2Backbone", example=f"path/to/{DEFAULT_CHECKPOINT}", env_var=ENV_VAR,
 )
 
 
@@ -62,11 +62,21 @@ def _import_tabpfn():
         from tabpfn.architectures import tabpfn_v2
         from tabpfn.checkpoint import Checkpoint
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "The TabPFN v2 backbone needs the optional package tabpfn; install it with "
-            "`pip install \"sklearn-causalmix[tabpfn]\"`."
-        ) from exc
+        raise missing_extra("TabPFN v2", "tabpfn") from exc
     return tabpfn_v2, Checkpoint
+
+
+def _download():
+    """Path of the v2 classifier in ``tabpfn``'s cache, downloaded by ``tabpfn`` if absent (needs internet)."""
+    from tabpfn.constants import ModelVersion
+    from tabpfn.model_loading import download_model, get_cache_dir
+
+    path = get_cache_dir() / DEFAULT_CHECKPOINT
+    if not path.exists():
+        result = download_model(path, version=ModelVersion.V2, which="classifier", model_name=DEFAULT_CHECKPOINT)
+        if result != "ok":
+            raise RuntimeError(f"The TabPFN v2 download failed: {result}. {_HOW_TO_GET}")
+    return path
 
 
 def parity_inference_config() -> dict:
@@ -82,7 +92,7 @@ def parity_inference_config() -> dict:
     --------
     >>> import pytest
     >>> _ = pytest.importorskip("tabpfn")  # needs the tabpfn extra
-    >>> from sklearn_causalmix.backbones._tabpfn import parity_inference_config
+    >>> from sklearn_causalmix.backbones.adapters._tabpfn import parity_inference_config
     >>> parity_inference_config()["FINGERPRINT_FEATURE"]
     False
     """
@@ -101,7 +111,7 @@ def parity_inference_config() -> dict:
 class TabPFNV2Adapter(TabularBackbone):
     """The official TabPFN v2 network behind the backbone protocol.
 
-    Preprocessing contract: see the module :mod:`sklearn_causalmix.backbones._tabpfn`. Limits: the
+    Preprocessing contract: see the module :mod:`sklearn_causalmix.backbones.adapters._tabpfn`. Limits: the
     checkpoint's number of outputs (10 classes for the released v2 classifier), 500 features and 10,000
     context rows (what v2 was pretrained for; ``max_context_rows`` can be changed on the spec).
 
@@ -120,7 +130,7 @@ class TabPFNV2Adapter(TabularBackbone):
     >>> import pytest
     >>> _ = pytest.importorskip("tabpfn")  # needs the tabpfn extra
     >>> import torch
-    >>> from sklearn_causalmix.backbones._tabpfn import TabPFNV2Adapter, tiny_tabpfn_v2_model
+    >>> from sklearn_causalmix.backbones.adapters._tabpfn import TabPFNV2Adapter, tiny_tabpfn_v2_model
     >>> model, checkpoint = tiny_tabpfn_v2_model()
     >>> adapter = TabPFNV2Adapter(model, checkpoint).eval()
     >>> Xc, yc, Xq = torch.randn(1, 20, 3), torch.randint(0, 2, (1, 20)), torch.randn(1, 5, 3)
@@ -158,7 +168,7 @@ class TabPFNV2Adapter(TabularBackbone):
 
     def forward(self, X_context, y_context, X_query, *, n_classes, categorical_mask=None):
         """Class logits of the query rows; see :meth:`TabularBackbone.forward`."""
-        check_n_classes(n_classes, self.limits.max_classes, "TabPFN")
+        self._check_n_classes(n_classes, "TabPFN checkpoint")
         n_context = X_context.shape[1]
         X, mask = episode_tables(torch.cat([X_context, X_query], dim=1), categorical_mask)
         out = [
@@ -185,7 +195,7 @@ class TabPFNV2Adapter(TabularBackbone):
         -------
         context : EncodedContext
         """
-        check_n_classes(n_classes, self.limits.max_classes, "TabPFN")
+        self._check_n_classes(n_classes, "TabPFN checkpoint")
         X, mask = episode_tables(X_context, categorical_mask)
         dtype = next(self.model.parameters()).dtype
         state = []
@@ -248,7 +258,7 @@ def tiny_tabpfn_v2_model(seed=0, **overrides):
     --------
     >>> import pytest
     >>> _ = pytest.importorskip("tabpfn")  # needs the tabpfn extra
-    >>> from sklearn_causalmix.backbones._tabpfn import tiny_tabpfn_v2_model
+    >>> from sklearn_causalmix.backbones.adapters._tabpfn import tiny_tabpfn_v2_model
     >>> model, checkpoint = tiny_tabpfn_v2_model()
     >>> checkpoint["architecture_name"]
     'tabpfn_v2'
@@ -305,7 +315,7 @@ def load_tabpfn_v2_backbone(weights=None, *, allow_download=False, softmax_tempe
     >>> import pytest
     >>> _ = pytest.importorskip("tabpfn")  # needs the tabpfn extra
     >>> import pathlib, tempfile, torch
-    >>> from sklearn_causalmix.backbones._tabpfn import load_tabpfn_v2_backbone, tiny_tabpfn_v2_model
+    >>> from sklearn_causalmix.backbones.adapters._tabpfn import load_tabpfn_v2_backbone, tiny_tabpfn_v2_model
     >>> model, checkpoint = tiny_tabpfn_v2_model()
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.ckpt"
     >>> torch.save({**checkpoint, "state_dict": model.state_dict()}, path)
@@ -313,25 +323,10 @@ def load_tabpfn_v2_backbone(weights=None, *, allow_download=False, softmax_tempe
     10
     """
     tabpfn_v2, Checkpoint = _import_tabpfn()
-    path = resolve_weights_path(weights, env_var=ENV_VAR, name="TabPFN v2", how_to_get=_HOW_TO_GET)
-    if path is None:
-        if not allow_download:
-            raise FileNotFoundError(f"No TabPFN v2 weights were given. {_HOW_TO_GET}")
-        from tabpfn.constants import ModelVersion
-        from tabpfn.model_loading import download_model, get_cache_dir
-
-        path = get_cache_dir() / DEFAULT_CHECKPOINT
-        if not path.exists():
-            result = download_model(path, version=ModelVersion.V2, which="classifier",
-                                    model_name=DEFAULT_CHECKPOINT)
-            if result != "ok":
-                raise RuntimeError(f"The TabPFN v2 download failed: {result}. {_HOW_TO_GET}")
-    try:
-        checkpoint = Checkpoint(path).load()
-    except Exception as exc:
-        raise ValueError(f"{str(path)!r} is not a readable TabPFN checkpoint: {exc}") from exc
-    if not isinstance(checkpoint, dict) or not {"config", "state_dict"} <= set(checkpoint):
-        raise ValueError(f"{str(path)!r} is not a TabPFN checkpoint: it needs 'config' and 'state_dict'.")
+    path, checkpoint = load_checkpoint(  # a .ckpt (torch) or .safetensors file, as tabpfn reads them
+        weights, name="TabPFN v2", env_var=ENV_VAR, how_to_get=_HOW_TO_GET,
+        download=_download if allow_download else None, read=lambda path: Checkpoint(path).load(),
+    )
     architecture = checkpoint.get("architecture_name", "tabpfn_v2")
     if architecture != "tabpfn_v2":
         raise ValueError(
@@ -370,6 +365,11 @@ class TabPFNV2Backbone(BackboneSpec):
     max_context_rows : int, default=10000
         Largest prediction context; larger training sets are subsampled (stratified).
 
+    Attributes
+    ----------
+    env_var : str
+        The environment variable read when ``weights`` is None (``"SKLEARN_CAUSALMIX_TABPFN_V2_WEIGHTS"``).
+
     Examples
     --------
     >>> from sklearn.base import clone
@@ -379,6 +379,8 @@ class TabPFNV2Backbone(BackboneSpec):
     >>> clone(clf).get_params()["backbone__weights"]
     'tabpfn-v2-classifier.ckpt'
     """
+
+    env_var = ENV_VAR
 
     def __init__(self, weights=None, *, allow_download=False, softmax_temperature=None,
                  outlier_removal_std=12.0, max_context_rows=10_000):

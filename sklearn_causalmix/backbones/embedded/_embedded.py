@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sklearn_causalmix.backbones._weights import EMBEDDED_WEIGHTS, load_weights
+from sklearn_causalmix.backbones.embedded._weights import EMBEDDED_WEIGHTS, load_weights
 
 __all__ = ["load_default_backbone"]
 
