@@ -32,6 +32,9 @@ from sklearn.datasets import load_breast_cancer
 
 GOLDEN = Path(__file__).parent / "golden" / "behaviour_lock.json"
 
+#: The first fine-tuning recipe, pinned so that the lock keeps guarding its machinery when defaults change.
+OLD_RECIPE = dict(episodes="sampled", query_fraction=0.25, warmup=0.0, l2sp=0.0, scoring="roc_auc")
+
 
 def _table():
     """200 + 40 rows of breast cancer: 6 numeric features with NaNs and one categorical column."""
@@ -59,6 +62,7 @@ def finetune_case():
     clf = CausalMixFTClassifier(
         augmenter=NoiseAugmenter(), synthetic_ratio=0.5, n_synthetic=120, max_steps=6, eval_every=2,
         early_stopping=False, learning_rate=3e-4, episode_size=48, n_estimators=2, device="cpu", random_state=0,
+        **OLD_RECIPE,
     ).fit(X, y, monitor=(X_test, _table()[3]))
     history = pd.DataFrame(clf.history_)
     return {
@@ -80,7 +84,7 @@ def study_case():
         "cov": make_shifted_classification(n_samples=300, n_features=4, shift="covariate", random_state=0),
         "concept": make_shifted_classification(n_samples=300, n_features=4, shift="concept", random_state=1),
     }
-    model = CausalMixFTClassifier(n_estimators=1, eval_every=1, episode_size=32, device="cpu")
+    model = CausalMixFTClassifier(n_estimators=1, eval_every=1, episode_size=32, device="cpu", **OLD_RECIPE)
     frame = ratio_study(
         tasks, ratios=(0.0, 0.5), seeds=[0], n_train=80, methods=["zero-shot", "finetune", "causalmix", "logreg"],
         model=model, augmenters={"causalmix": NoiseAugmenter()}, max_steps=2, n_jobs=1, verbose=0,

@@ -21,6 +21,7 @@ from sklearn_causalmix._training._run import (
 )
 from sklearn_causalmix._training._step import (
     Episode,
+    L2SP,
     Optimizers,
     autocast,
     parameter_groups,
@@ -33,6 +34,7 @@ __all__ = [
     "BestState",
     "Budget",
     "Episode",
+    "L2SP",
     "Optimizers",
     "StopRequests",
     "WeightAverage",

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["Episode", "Optimizers", "autocast", "parameter_groups", "query_loss", "train_step"]
+__all__ = ["Episode", "L2SP", "Optimizers", "autocast", "parameter_groups", "query_loss", "train_step"]
 
 #: Where the transformer blocks of the embedded models live (RowPFN also has its row-stage blocks).
 _BLOCK_PREFIXES = ("blocks.", "feature_blocks.")
@@ -238,7 +238,40 @@ class Optimizers:
             opt.load_state_dict(state)
 
 
-def train_step(model, optimizers: Optimizers, episode) -> float:
+class L2SP:
+    """A pull toward the starting weights: ``strength * sum((w - w0) ** 2)`` over the trainable parameters.
+
+    L2-SP (Li, Grandvalet & Davoine, 2018) keeps a fine-tuned model near its pretrained solution instead of
+    near zero, as weight decay would; added to the loss of every fine-tuning step.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Its current weights are the anchor.
+    strength : float
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_causalmix._training import L2SP
+    >>> model = torch.nn.Linear(2, 1, bias=False)
+    >>> penalty = L2SP(model, strength=0.5)
+    >>> with torch.no_grad():
+    ...     _ = model.weight.add_(1.0)
+    >>> float(penalty(model))
+    1.0
+    """
+
+    def __init__(self, model, strength: float):
+        self.strength = float(strength)
+        self.anchor = {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
+
+    def __call__(self, model) -> torch.Tensor:
+        total = sum(((p - self.anchor[name]) ** 2).sum() for name, p in model.named_parameters() if p.requires_grad)
+        return self.strength * total
+
+
+def train_step(model, optimizers: Optimizers, episode, penalty=None) -> float:
     """One update on ``episode``: forward under :func:`autocast`, query cross-entropy, backward, clip, step.
 
     Parameters
@@ -248,11 +281,13 @@ def train_step(model, optimizers: Optimizers, episode) -> float:
     optimizers : Optimizers
     episode : Episode
         On any device: moved to the model's device.
+    penalty : callable, default=None
+        ``penalty(model) -> scalar tensor`` added to the loss (e.g. :class:`L2SP`).
 
     Returns
     -------
     loss : float
-        The query cross-entropy before the update.
+        The query cross-entropy before the update (without the penalty).
 
     Examples
     --------
@@ -270,6 +305,6 @@ def train_step(model, optimizers: Optimizers, episode) -> float:
     optimizers.zero_grad()
     with autocast(device):
         loss = query_loss(model, episode)
-    loss.backward()
+    (loss if penalty is None else loss + penalty(model)).backward()
     optimizers.step()
     return float(loss.detach())

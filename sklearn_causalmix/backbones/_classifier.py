@@ -30,6 +30,7 @@ from sklearn_causalmix.backbones._inference import (
     is_out_of_memory,
     subsample_context,
 )
+from sklearn_causalmix.evaluation import apply_temperature, fit_temperature
 
 __all__ = ["InContextClassifier"]
 
@@ -76,6 +77,11 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
           after another (the least memory, slowest).
         - ``"auto"``: ``"fit_with_cache"`` when the cache is estimated at most 1 GiB (e.g. 1,000 rows x 20
           features x 4 members with the embedded model take about half of that), else ``"low_memory"``.
+    calibration : {None, "temperature"}, default=None
+        ``"temperature"``: one temperature :math:`T` (:attr:`temperature_`) fitted by log-loss on out-of-fold
+        predictions of the training rows — each fold predicted in context from the other folds (at most 5
+        folds, stratified) — and applied to every prediction (:func:`~sklearn_causalmix.evaluation.apply_temperature`).
+        It leaves the ranking within each class column, so a binary ROC-AUC, unchanged.
 
     Notes
     -----
@@ -103,6 +109,8 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         The mode in use (``fit_mode`` with ``"auto"`` resolved).
     cache_nbytes_ : int
         Bytes held by the cached context (0 with ``"low_memory"``).
+    temperature_ : float
+        The temperature applied to the probabilities (1.0 without ``calibration``).
 
     Examples
     --------
@@ -124,6 +132,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         "random_state": ["random_state"],
         "handle_unknown": [StrOptions({"missing", "error"})],
         "fit_mode": [StrOptions({"auto", "fit_with_cache", "low_memory"})],
+        "calibration": [None, StrOptions({"temperature"})],
     }
 
     def __init__(
@@ -136,6 +145,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         random_state=None,
         handle_unknown="missing",
         fit_mode="auto",
+        calibration=None,
     ):
         self.backbone = backbone
         self.n_estimators = n_estimators
@@ -144,6 +154,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         self.random_state = random_state
         self.handle_unknown = handle_unknown
         self.fit_mode = fit_mode
+        self.calibration = calibration
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keep_state_on_failure
@@ -200,6 +211,10 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
             ensemble = self._ensemble_for(
                 backbone, Z[keep], codes[keep], len(encoder.classes_), schema.categorical_mask, seed
             )
+            temperature = 1.0
+            if self.calibration == "temperature":
+                temperature = self._fit_temperature(backbone, Z, codes, seed)
+        self.temperature_ = temperature
         self.context_X_, self.context_y_ = Z[keep], codes[keep]
         self._seed = seed
         self.backbone_ = backbone
@@ -220,6 +235,32 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
     def _fit_backbone(self, backbone, X, y, Z, codes, seeds, **fit_params):
         """The backbone to predict with; zero-shot: the pretrained one as it is."""
         return backbone
+
+    def _out_of_fold_proba(self, backbone, Z, codes, seed):
+        """``(codes, proba)`` of rows predicted without their own label: here every fold of the training rows
+        predicted in context from the other folds (None when a class has a single row)."""
+        n_splits = min(5, int(np.bincount(codes).min()))
+        if n_splits < 2:
+            return None
+        from sklearn.model_selection import StratifiedKFold
+
+        proba = np.empty((len(codes), len(self.classes_)))
+        limit = self.max_context_rows or backbone.limits.max_context_rows
+        rng = np.random.default_rng(seed)
+        for train, test in StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(Z, codes):
+            train = train[subsample_context(codes[train], limit, rng)]
+            ensemble = self._ensemble_for(backbone, Z[train], codes[train], len(self.classes_),
+                                          self.schema_.categorical_mask, seed, fit_mode="low_memory")
+            proba[test] = ensemble.predict_proba(Z[test])
+        return codes, proba
+
+    def _fit_temperature(self, backbone, Z, codes, seed) -> float:
+        oof = self._out_of_fold_proba(backbone, Z, codes, seed)
+        if oof is None:
+            warnings.warn("A class has a single training row: no out-of-fold predictions to fit a temperature on; "
+                          "predicting uncalibrated (temperature_ = 1).", UserWarning, stacklevel=4)
+            return 1.0
+        return fit_temperature(*oof)
 
     def _ensemble_for(self, backbone, X_context, y_context, n_classes, categorical_mask, seed, fit_mode=None):
         """The prediction ensemble over the context; encoded now unless the mode is ``"low_memory"``."""
@@ -281,8 +322,8 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
+        proba : ndarray of shape (n_samples, n_classes), float64
+            Columns follow ``classes_``; every row sums to 1. With ``calibration``, at the fitted ``temperature_``.
         """
         Z = self._encode(X)
         ensemble = getattr(self, "_ensemble", None)
@@ -292,7 +333,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
                 self._seed,
                 fit_mode=self.fit_mode_,
             )
-        return ensemble.predict_proba(Z)
+        return apply_temperature(ensemble.predict_proba(Z), getattr(self, "temperature_", 1.0))
 
     def __getstate__(self):
         state = cpu_state(self)

@@ -20,6 +20,7 @@ from sklearn_causalmix.evaluation._splitters import (
     QuantileShiftSplit,
 )
 from sklearn_causalmix.evaluation._subsample import LowDataSubsampler
+from sklearn_causalmix.evaluation._temperature import apply_temperature, fit_temperature
 
 __all__ = [
     "DomainShiftSplit",
@@ -27,9 +28,11 @@ __all__ = [
     "LowDataSubsampler",
     "QuantileShiftSplit",
     "SCORING",
+    "apply_temperature",
     "classwise_calibration_error",
     "ece_scorer",
     "expected_calibration_error",
+    "fit_temperature",
     "get_scoring",
     "multiclass_brier_score",
     "multiclass_roc_auc",

@@ -8,21 +8,24 @@ fine-tunes the backbone in between (split, synthetic pool, episodes, the loop of
 
 from __future__ import annotations
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from sklearn.base import _fit_context
+from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import _safe_indexing, check_random_state, deprecated
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
 from sklearn_causalmix._core import fork_torch_rng, keep_state_on_failure, spawn_seeds, uses_package_threads
 from sklearn_causalmix.backbones import InContextClassifier
-from sklearn_causalmix.finetune._episodes import EpisodeSampler
+from sklearn_causalmix.finetune._episodes import EpisodeSampler, WholeTableSampler
 from sklearn_causalmix.finetune._evaluate import make_evaluator
 from sklearn_causalmix.finetune._loop import finetune
 from sklearn_causalmix.finetune._pool import encoded_pool
+from sklearn_causalmix.finetune._select import fold_seeds, mean_curve
 from sklearn_causalmix.finetune._split import stratified_validation_split
 
 __all__ = ["CausalMixFTClassifier"]
@@ -66,36 +69,60 @@ class CausalMixFTClassifier(InContextClassifier):
         None uses ``CausalSCMAugmenter(random_state=...)``. It is cloned; a ``random_state`` of None is set from
         this estimator's ``random_state``. Not fitted when ``synthetic_ratio=0`` or ``max_steps=0``.
     synthetic_ratio : float in [0, 1], default=0.5
-        Share of synthetic rows in every fine-tuning episode (context and query). 0 is plain fine-tuning,
-        1 fine-tunes on synthetic rows only.
+        Share of synthetic rows in every fine-tuning episode (in the parts ``synthetic_placement`` names).
+        0 is plain fine-tuning, 1 fine-tunes on synthetic rows only.
     n_synthetic : int, default=1000
         Size of the synthetic pool drawn once per ``fit``.
-    max_steps : int, default=50
+    max_steps : int, default=100
         Largest number of optimisation steps; 0 means zero-shot.
     learning_rate : float, default=1e-4
-        AdamW learning rate (constant; gradient norm clipped at 1).
+        AdamW peak learning rate (reached after ``warmup``, then constant; gradient norm clipped at 1).
     weight_decay : float, default=0.01
         AdamW weight decay.
+    episodes : {"whole_table", "sampled"}, default="whole_table"
+        How a fine-tuning episode is drawn. ``"whole_table"``: a view of all real training rows (and the
+        synthetic pool), shuffled and split into a context as large as prediction uses (``max_context_rows``)
+        and ``query_fraction`` of the rows as queries (at most ``max_query_rows``) — the recipe of the
+        maintained fine-tuners. ``"sampled"``: small episodes of ``episode_size`` rows (the first recipe).
     episode_size : int, default=96
-        Rows (context + query) per episode; fewer when the pools are small. Halved on CUDA out-of-memory.
-    query_fraction : float in (0, 1), default=0.25
+        Rows (context + query) per ``"sampled"`` episode; fewer when the pools are small.
+    query_fraction : float in (0, 1), default=0.2
         Share of an episode's rows that are queries (the rows the loss is computed on).
+    max_query_rows : int, default=512
+        Largest number of query rows of a ``"whole_table"`` view (bounds memory). Context and query caps are
+        halved on an accelerator's out-of-memory error.
     batch_size : int, default=1
-        Episodes per optimisation step.
+        Episodes (views) per optimisation step.
+    synthetic_placement : {"both", "query", "context"}, default="both"
+        Where synthetic rows go in a ``"whole_table"`` view: a ``synthetic_ratio`` share of both the context
+        and the queries, of the queries only (the context stays real, as at prediction), or of the context
+        only. Validation rows and the prediction context are always real.
+    l2sp : float, default=0.0
+        Strength of the pull toward the pretrained weights, ``l2sp * sum((w - w_pretrained) ** 2)`` added to
+        the loss (L2-SP); 0 turns it off.
+    warmup : float in [0, 1), default=0.1
+        Share of ``max_steps`` over which the learning rate rises linearly from 0.
     validation_fraction : float in (0, 1), default=0.2
-        Share of every class held out as the validation part (at least one row per class).
+        Share of every class held out as the validation part (at least one row per class), when ``cv`` is None.
     early_stopping : bool, default=True
-        Validate, keep the best weights (step 0 included) and stop after ``patience`` evaluations without
-        improvement. False: no validation split, all real rows fine-tune for ``max_steps`` steps and the final
-        weights are kept.
+        Choose the number of steps on held-out real rows, the pretrained weights (step 0) always a candidate.
+        With ``cv=None``: one validation part (``validation_fraction``); the best weights are kept and fitting
+        stops after ``patience`` evaluations without improvement. With ``cv=K``: see ``cv``. False: no
+        validation, all real rows fine-tune for ``max_steps`` steps and the final weights are kept.
+    cv : int or None, default=None
+        Choose the number of steps by inner stratified ``cv``-fold cross-validation: the backbone is fine-tuned
+        on every fold's training part for ``max_steps`` steps and scored on its held-out part every
+        ``eval_every`` steps; the step with the best mean score (0 = zero-shot) is chosen and the backbone is
+        fine-tuned on all real rows for that many steps. Costs ``cv + 1`` fine-tunings; the choice averages
+        ``cv`` times more validation rows than one split.
     patience : int, default=3
-        Evaluations without improvement before stopping.
+        Evaluations without improvement before stopping (one validation part only).
     eval_every : int, default=10
         Steps between evaluations (the last step is always evaluated).
-    scoring : {"roc_auc", "neg_log_loss"}, default="roc_auc"
-        Validation score that selects the weights (greater is better). ROC-AUC (one-vs-rest macro for several
-        classes) as in the CausalMixFT paper; ``"neg_log_loss"`` also rewards calibration. The monitor set is
-        scored the same way.
+    scoring : {"neg_log_loss", "roc_auc"}, default="neg_log_loss"
+        Validation score that selects the weights (greater is better): minus log-loss (a proper score, less
+        noisy on few rows, and it rewards calibration), or ROC-AUC (one-vs-rest macro for several classes) as in
+        the CausalMixFT paper. The monitor set is scored the same way.
     n_estimators : int, default=4
         Members of the inference ensemble (random class-code and feature permutations); validation during
         fine-tuning uses the first member (no permutation) only.
@@ -126,6 +153,12 @@ class CausalMixFTClassifier(InContextClassifier):
         runs its own rows; ``"low_memory"`` keeps nothing and re-runs the context at every prediction;
         ``"auto"`` caches when the cache is estimated at most 1 GiB. The probabilities are the same in
         every mode.
+    calibration : {None, "temperature"}, default=None
+        ``"temperature"``: one temperature (:attr:`temperature_`) fitted by log-loss on out-of-fold
+        predictions and applied to every prediction: the validation rows at the chosen step (one validation
+        part), the held-out folds at the chosen step (``cv``), or the training rows predicted fold by fold in
+        context (zero-shot, and without ``early_stopping``, where the weights have seen every row), so that
+        zero-shot and fine-tuned models are compared calibrated alike.
 
     Attributes
     ----------
@@ -147,6 +180,8 @@ class CausalMixFTClassifier(InContextClassifier):
         The prediction mode in use (``fit_mode`` with ``"auto"`` resolved).
     cache_nbytes_ : int
         Bytes held by the cached prediction context (0 with ``"low_memory"``).
+    temperature_ : float
+        The temperature applied to the probabilities (1.0 without ``calibration``).
     predictor_ : CausalMixFTClassifier
         Deprecated in 0.2, removed in 0.3: the estimator predicts itself (it used to hold an
         ``InContextClassifier``); this attribute returns the estimator.
@@ -160,7 +195,7 @@ class CausalMixFTClassifier(InContextClassifier):
     best_score_ : float
         Validation score at ``best_step_``.
     n_steps_ : int
-        Optimisation steps taken.
+        Optimisation steps taken (with ``cv``: by the final fine-tuning on all rows).
     n_synthetic_ : int
         Rows in the synthetic pool (0 when none was drawn).
     episode_size_ : int
@@ -200,11 +235,17 @@ class CausalMixFTClassifier(InContextClassifier):
         "max_steps": [Interval(Integral, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "episodes": [StrOptions({"whole_table", "sampled"})],
         "episode_size": [Interval(Integral, 2, None, closed="left")],
         "query_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "max_query_rows": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "synthetic_placement": [StrOptions({"both", "query", "context"})],
+        "l2sp": [Interval(Real, 0, None, closed="left")],
+        "warmup": [Interval(Real, 0, 1, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "early_stopping": ["boolean"],
+        "cv": [Interval(Integral, 2, None, closed="left"), None],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "eval_every": [Interval(Integral, 1, None, closed="left")],
         "scoring": [StrOptions({"roc_auc", "neg_log_loss"})],
@@ -219,17 +260,23 @@ class CausalMixFTClassifier(InContextClassifier):
         augmenter=None,
         synthetic_ratio=0.5,
         n_synthetic=1000,
-        max_steps=50,
+        max_steps=100,
         learning_rate=1e-4,
         weight_decay=0.01,
+        episodes="whole_table",
         episode_size=96,
-        query_fraction=0.25,
+        query_fraction=0.2,
+        max_query_rows=512,
         batch_size=1,
+        synthetic_placement="both",
+        l2sp=0.0,
+        warmup=0.1,
         validation_fraction=0.2,
         early_stopping=True,
+        cv=None,
         patience=3,
         eval_every=10,
-        scoring="roc_auc",
+        scoring="neg_log_loss",
         n_estimators=4,
         max_context_rows=None,
         memory=None,
@@ -238,6 +285,7 @@ class CausalMixFTClassifier(InContextClassifier):
         verbose=0,
         handle_unknown="missing",
         fit_mode="auto",
+        calibration=None,
     ):
         self.backbone = backbone
         self.augmenter = augmenter
@@ -246,11 +294,17 @@ class CausalMixFTClassifier(InContextClassifier):
         self.max_steps = max_steps
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
+        self.episodes = episodes
         self.episode_size = episode_size
         self.query_fraction = query_fraction
+        self.max_query_rows = max_query_rows
         self.batch_size = batch_size
+        self.synthetic_placement = synthetic_placement
+        self.l2sp = l2sp
+        self.warmup = warmup
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
+        self.cv = cv
         self.patience = patience
         self.eval_every = eval_every
         self.scoring = scoring
@@ -262,6 +316,7 @@ class CausalMixFTClassifier(InContextClassifier):
         self.verbose = verbose
         self.handle_unknown = handle_unknown
         self.fit_mode = fit_mode
+        self.calibration = calibration
 
     # ----------------------------------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -306,27 +361,72 @@ class CausalMixFTClassifier(InContextClassifier):
         """Fine-tune ``backbone`` (the hook of :class:`InContextClassifier`'s ``fit``); record the history."""
         monitor_set = self._check_monitor(monitor)
         backbone = backbone.to(self.device_)
+        self._oof = None  # out-of-fold (codes, proba) at the chosen step, for the temperature
         if self.max_steps == 0:
             self.n_synthetic_, self.episode_size_ = 0, 0
             self._zero_shot_history(backbone, Z, codes, monitor_set, seeds)
             return backbone
+        if self.early_stopping and self.cv is not None:
+            return self._fit_cross_validated(backbone, X, y, Z, codes, seeds, monitor_set)
         if self.early_stopping:
             train_idx, val_idx = stratified_validation_split(
                 codes, self.validation_fraction, self.classes_, seeds["split"]
             )
         else:
             train_idx, val_idx = np.arange(len(codes)), np.arange(0)
-        sampler = self._episode_sampler(X, y, Z, codes, train_idx, seeds)
-        evaluate = self._evaluator((Z[train_idx], codes[train_idx]), (Z[val_idx], codes[val_idx]), monitor_set,
-                                   backbone, seeds)
-        result = finetune(
-            backbone, sampler, evaluate, max_steps=self.max_steps, learning_rate=self.learning_rate,
-            weight_decay=self.weight_decay, batch_size=self.batch_size, eval_every=self.eval_every,
-            patience=self.patience, early_stopping=self.early_stopping, device=self.device_, verbose=self.verbose,
-        )
+        result = self._finetune_on(backbone, X, y, Z, codes, train_idx, val_idx, seeds, monitor_set,
+                                   max_steps=self.max_steps, early_stopping=self.early_stopping)
+        if self.early_stopping:
+            chosen = next(i for i, e in enumerate(result.history) if e["step"] == result.best_step)
+            self._oof = (codes[val_idx], result.val_probas[chosen])
         self.history_, self.best_step_, self.best_score_ = result.history, result.best_step, result.best_score
         self.n_steps_, self.episode_size_ = result.n_steps, result.episode_size
         return backbone
+
+    def _fit_cross_validated(self, backbone, X, y, Z, codes, seeds, monitor_set):
+        """The number of steps chosen across ``cv`` folds, then the backbone fine-tuned on all rows for it."""
+        n_splits = min(self.cv, int(np.bincount(codes).min()))
+        if n_splits < 2:
+            raise ValueError(
+                f"cv={self.cv} needs at least 2 rows of every class; a class of y has one. Use early_stopping=False "
+                "or collect more rows of that class."
+            )
+        folds = StratifiedKFold(n_splits, shuffle=True, random_state=seeds["split"]).split(Z, codes)
+        histories, oof = [], []
+        for k, (train_idx, val_idx) in enumerate(folds):
+            result = self._finetune_on(copy.deepcopy(backbone), X, y, Z, codes, train_idx, val_idx,
+                                       fold_seeds(seeds, k), monitor_set, max_steps=self.max_steps,
+                                       early_stopping=False)
+            histories.append(result.history)
+            oof.append((val_idx, {e["step"]: p for e, p in zip(result.history, result.val_probas)}))
+        curve, best = mean_curve(histories)
+        self._oof = (np.concatenate([codes[idx] for idx, _ in oof]), np.concatenate([p[best] for _, p in oof]))
+        self.history_, self.best_step_ = curve, best
+        self.best_score_ = next(p["val_score"] for p in curve if p["step"] == best)
+        self.n_steps_, self.episode_size_ = 0, 0
+        if best > 0:
+            everything = np.arange(len(codes))
+            result = self._finetune_on(backbone, X, y, Z, codes, everything, everything[:0], seeds, None,
+                                       max_steps=best, early_stopping=False)
+            self.n_steps_, self.episode_size_ = result.n_steps, result.episode_size
+        return backbone
+
+    def _finetune_on(self, backbone, X, y, Z, codes, train_idx, val_idx, seeds, monitor_set, *, max_steps,
+                     early_stopping):
+        """One fine-tuning of ``backbone`` on the rows ``train_idx``, validated on ``val_idx``."""
+        sampler = self._episode_sampler(X, y, Z, codes, train_idx, seeds, backbone.limits.max_context_rows)
+        evaluate = self._evaluator((Z[train_idx], codes[train_idx]), (Z[val_idx], codes[val_idx]), monitor_set,
+                                   backbone, seeds)
+        return finetune(
+            backbone, sampler, evaluate, max_steps=max_steps, learning_rate=self.learning_rate,
+            weight_decay=self.weight_decay, batch_size=self.batch_size, eval_every=self.eval_every,
+            patience=self.patience, early_stopping=early_stopping, device=self.device_, warmup=self.warmup,
+            l2sp=self.l2sp, verbose=self.verbose,
+        )
+
+    def _out_of_fold_proba(self, backbone, Z, codes, seed):
+        # the validation rows at the chosen step (or the held-out folds); else the base class's in-context folds
+        return self._oof if self._oof is not None else super()._out_of_fold_proba(backbone, Z, codes, seed)
 
     def _check_monitor(self, monitor):
         if monitor is None:
@@ -351,7 +451,7 @@ class CausalMixFTClassifier(InContextClassifier):
             )
         return Z_mon, np.searchsorted(self.classes_, y_mon)
 
-    def _episode_sampler(self, X, y, Z, codes, train_idx, seeds):
+    def _episode_sampler(self, X, y, Z, codes, train_idx, seeds, context_limit):
         """Episodes over the real training rows and, at ``synthetic_ratio > 0``, the synthetic pool."""
         Z_syn = codes_syn = None
         if self.synthetic_ratio > 0:
@@ -361,10 +461,16 @@ class CausalMixFTClassifier(InContextClassifier):
                                             seeds, self.schema_, self.classes_)
         self.n_synthetic_ = 0 if Z_syn is None else len(Z_syn)
         real = train_idx if self.synthetic_ratio < 1 else train_idx[:0]  # r = 1: synthetic rows only
-        return EpisodeSampler(
-            Z[real], codes[real], Z_syn, codes_syn, synthetic_ratio=self.synthetic_ratio,
-            episode_size=self.episode_size, query_fraction=self.query_fraction, n_classes=len(self.classes_),
-            categorical_mask=self.schema_.categorical_mask, random_state=seeds["episodes"],
+        common = dict(synthetic_ratio=self.synthetic_ratio, query_fraction=self.query_fraction,
+                      n_classes=len(self.classes_), categorical_mask=self.schema_.categorical_mask,
+                      random_state=seeds["episodes"])
+        if self.episodes == "sampled":
+            return EpisodeSampler(Z[real], codes[real], Z_syn, codes_syn, episode_size=self.episode_size, **common)
+        if self.synthetic_placement != "both":  # the real rows are needed for the all-real part of every view
+            real = train_idx
+        return WholeTableSampler(
+            Z[real], codes[real], Z_syn, codes_syn, max_query=self.max_query_rows,
+            max_context=self.max_context_rows or context_limit, placement=self.synthetic_placement, **common,
         )
 
     def _evaluator(self, context, validation, monitor_set, backbone, seeds):

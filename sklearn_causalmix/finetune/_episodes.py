@@ -1,5 +1,9 @@
 """Fine-tuning episodes that mix real and synthetic rows in a fixed share.
 
+Two kinds of episode: :class:`WholeTableSampler` draws *views of the whole table* (every step, all real training
+rows, permuted, split into a context as large as prediction uses and query rows — the recipe of the maintained
+fine-tuners); :class:`EpisodeSampler` draws small episodes of ``episode_size`` rows (the first recipe).
+
 An *episode* is one in-context task: labelled context rows and query rows whose labels the backbone predicts.
 :class:`EpisodeSampler` draws batches of episodes from two pools of encoded rows — the real training rows and the
 synthetic pool — so that both the context and the query part of every episode hold a ``synthetic_ratio`` share of
@@ -15,7 +19,7 @@ import numpy as np
 
 from sklearn_causalmix._training import Episode
 
-__all__ = ["EpisodeBatch", "EpisodeSampler", "episode_composition"]
+__all__ = ["EpisodeBatch", "EpisodeSampler", "WholeTableSampler", "episode_composition", "view_composition"]
 
 
 @dataclass(frozen=True)
@@ -251,3 +255,132 @@ class EpisodeSampler:
             query_index=stack("query", 3),
             feature_order=feature_order,
         )
+
+
+def view_composition(n_real, n_synthetic, *, max_context, max_query, query_fraction, context_ratio, query_ratio):
+    """Row counts of one whole-table view: ``(real_context, synthetic_context, real_query, synthetic_query)``.
+
+    The query part holds ``round(query_fraction * n)`` rows (at most ``max_query``), where ``n`` counts the rows
+    the query may draw from; a ``query_ratio`` share of them synthetic. The context takes as many of the
+    remaining rows as it may (at most ``max_context``), a ``context_ratio`` share of them synthetic. Rows are
+    drawn without replacement within a view.
+
+    Parameters
+    ----------
+    n_real, n_synthetic : int
+        Pool sizes.
+    max_context, max_query : int
+    query_fraction : float in (0, 1)
+    context_ratio, query_ratio : float in [0, 1]
+        Synthetic share of the context and of the query part.
+
+    Returns
+    -------
+    counts : tuple of 4 int
+
+    Raises
+    ------
+    ValueError
+        If the pools cannot fill a view with one context and one query row.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix.finetune._episodes import view_composition
+    >>> view_composition(1500, 0, max_context=1024, max_query=512, query_fraction=0.2, context_ratio=0.0,
+    ...                  query_ratio=0.0)
+    (1024, 0, 300, 0)
+    >>> view_composition(400, 1000, max_context=1024, max_query=512, query_fraction=0.2, context_ratio=0.0,
+    ...                  query_ratio=0.5)
+    (360, 0, 40, 40)
+    """
+    def capacity(ratio, real, synthetic):  # the largest part with this synthetic share the pools can fill
+        limits = [np.inf]
+        if ratio < 1:
+            limits.append(np.floor(real / (1 - ratio) + 1e-9))
+        if ratio > 0:
+            limits.append(np.floor(synthetic / ratio + 1e-9))
+        return limits
+
+    base = n_synthetic if query_ratio >= 1 else n_real
+    n_query = int(min(max_query, max(1, round(query_fraction * base)), *capacity(query_ratio, n_real - 1, n_synthetic)))
+    syn_q = int(round(query_ratio * n_query))
+    real_q = n_query - syn_q
+    n_context = int(min(max_context, *capacity(context_ratio, n_real - real_q, n_synthetic - syn_q)))
+    syn_c = int(round(context_ratio * n_context))
+    real_c = n_context - syn_c
+    if n_query < 1 or n_context < 1 or real_c < 0 or syn_c > n_synthetic - syn_q:
+        raise ValueError(
+            f"Cannot build a fine-tuning view from {n_real} real and {n_synthetic} synthetic row(s): a view needs at "
+            "least one context and one query row. Provide more rows (or a larger n_synthetic)."
+        )
+    return real_c, syn_c, real_q, syn_q
+
+
+class WholeTableSampler(EpisodeSampler):
+    """Views of the whole table: every episode draws from all real training rows (and the synthetic pool).
+
+    Per view, the rows are shuffled and dealt, in the counts of :func:`view_composition`, to a context as large as
+    prediction uses (``max_context`` rows) and a query part (``query_fraction`` of the rows, at most
+    ``max_query``); class codes and feature order are permuted as in :class:`EpisodeSampler`. Where the synthetic
+    rows go is ``placement``: ``"both"`` (a ``synthetic_ratio`` share of context and query), ``"query"`` (only
+    queries: the context stays real, as at prediction) or ``"context"`` (only the context).
+
+    Parameters
+    ----------
+    X_real, y_real, X_synthetic, y_synthetic
+        As for :class:`EpisodeSampler`.
+    synthetic_ratio : float in [0, 1]
+    max_context, max_query : int
+    query_fraction : float in (0, 1)
+    placement : {"both", "query", "context"}, default="both"
+    n_classes : int
+    categorical_mask : ndarray of shape (n_features,), bool
+    permute : bool, default=True
+    random_state : int, default=0
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.finetune._episodes import WholeTableSampler
+    >>> rng = np.random.default_rng(0)
+    >>> Xr, yr = rng.normal(size=(50, 3)), rng.integers(0, 2, 50)
+    >>> Xs, ys = rng.normal(size=(80, 3)), rng.integers(0, 2, 80)
+    >>> sampler = WholeTableSampler(Xr, yr, Xs, ys, synthetic_ratio=0.5, max_context=1024, max_query=512,
+    ...                             query_fraction=0.2, placement="query", n_classes=2,
+    ...                             categorical_mask=np.zeros(3, bool), random_state=0)
+    >>> batch = sampler.sample()
+    >>> batch.X_context.shape, int(batch.context_synthetic.sum()), int(batch.query_synthetic.sum())
+    ((1, 45, 3), 0, 5)
+    """
+
+    def __init__(self, X_real, y_real, X_synthetic, y_synthetic, *, synthetic_ratio, max_context, max_query,
+                 query_fraction, n_classes, categorical_mask, placement="both", permute=True, random_state=0):
+        self.max_context, self.max_query, self.placement = int(max_context), int(max_query), placement
+        super().__init__(
+            X_real, y_real, X_synthetic, y_synthetic, synthetic_ratio=synthetic_ratio,
+            episode_size=max_context + max_query, query_fraction=query_fraction, n_classes=n_classes,
+            categorical_mask=categorical_mask, permute=permute, random_state=random_state,
+        )
+
+    def _update(self):
+        r = self.synthetic_ratio
+        self.composition = view_composition(
+            len(self.y_real), len(self.y_synthetic), max_context=self.max_context, max_query=self.max_query,
+            query_fraction=self.query_fraction, context_ratio=r if self.placement in ("both", "context") else 0.0,
+            query_ratio=r if self.placement in ("both", "query") else 0.0,
+        )
+        self.episode_size = sum(self.composition)
+
+    def shrink(self) -> bool:
+        """Halve the context and query caps (after an out-of-memory error); False when it cannot shrink further.
+
+        Returns
+        -------
+        shrunk : bool
+        """
+        if self.episode_size < 4:
+            return False
+        self.max_context = max(1, min(self.max_context, self.composition[0] + self.composition[1]) // 2)
+        self.max_query = max(1, min(self.max_query, self.composition[2] + self.composition[3]) // 2)
+        self._update()
+        return True

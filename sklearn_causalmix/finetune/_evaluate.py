@@ -42,6 +42,8 @@ def validation_score(y_codes, proba, scoring):
     1.0
     """
     n_classes = proba.shape[1]
+    proba = np.asarray(proba, dtype=np.float64)
+    proba = proba / proba.sum(axis=1, keepdims=True)  # float32 rows sum to 1 within ~1e-7 only
     if scoring == "neg_log_loss":
         return -float(log_loss(y_codes, proba, labels=np.arange(n_classes)))
     if len(np.unique(y_codes)) < 2:
@@ -69,6 +71,8 @@ def make_evaluator(context, validation, monitor, *, n_classes, categorical_mask,
     Returns
     -------
     evaluate : callable
+        Its attribute ``last_val_proba`` holds the validation rows' probabilities of the latest call (None
+        without validation rows).
 
     Examples
     --------
@@ -96,7 +100,9 @@ def make_evaluator(context, validation, monitor, *, n_classes, categorical_mask,
             model, Z_ctx, y_ctx, n_classes=n_classes, categorical_mask=categorical_mask, n_estimators=1,
             random_state=0, device=device,
         )
-        val = validation_score(y_val, ensemble.predict_proba(Z_val), scoring) if len(y_val) else float("nan")
+        proba = ensemble.predict_proba(Z_val) if len(y_val) else None
+        evaluate.last_val_proba = proba  # kept for the temperature and the selection across folds
+        val = validation_score(y_val, proba, scoring) if len(y_val) else float("nan")
         if monitor is None:
             return val, None
         return val, validation_score(monitor[1], ensemble.predict_proba(monitor[0]), scoring)

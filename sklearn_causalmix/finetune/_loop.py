@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sklearn_causalmix._training import BestState, Optimizers, train_step
+from sklearn_causalmix._training import L2SP, BestState, Optimizers, train_step
 from sklearn_causalmix.backbones import free_accelerator_memory, is_out_of_memory
 
 __all__ = ["FinetuneResult", "finetune"]
@@ -42,6 +42,9 @@ class FinetuneResult:
         Validation score at ``best_step`` (NaN without validation).
     episode_size : int
         Episode size at the end (smaller than at the start after out-of-memory halvings).
+    val_probas : list of ndarray or None
+        The validation rows' class probabilities at every evaluation (None entries when the evaluator gives
+        none); read by the selection across folds and by the temperature fit.
     """
 
     history: list = field(default_factory=list)
@@ -49,16 +52,17 @@ class FinetuneResult:
     n_steps: int = 0
     best_score: float = float("nan")
     episode_size: int = 0
+    val_probas: list = field(default_factory=list)
 
 
-def _step_with_backoff(model, optimizers, sampler, batch_size, device):
+def _step_with_backoff(model, optimizers, sampler, batch_size, device, penalty=None):
     """One step; on an out-of-memory error halve the episodes (then the batch) and retry.
 
     Returns ``(loss, batch_size)``: the batch size may have shrunk.
     """
     while True:
         try:
-            return train_step(model, optimizers, sampler.sample(batch_size)), batch_size
+            return train_step(model, optimizers, sampler.sample(batch_size), penalty), batch_size
         except (RuntimeError, MemoryError) as exc:
             if not is_out_of_memory(exc):
                 raise
@@ -81,10 +85,11 @@ def _step_with_backoff(model, optimizers, sampler, batch_size, device):
 
 
 class _History:
-    """The evaluations of a run: ``record`` scores the model and appends one entry."""
+    """The evaluations of a run: ``record`` scores the model and appends one entry (and the validation rows'
+    probabilities, when the evaluator keeps them as ``last_val_proba``)."""
 
     def __init__(self, evaluate, sampler):
-        self.evaluate, self.sampler, self.entries = evaluate, sampler, []
+        self.evaluate, self.sampler, self.entries, self.probas = evaluate, sampler, [], []
         self._start = time.perf_counter()
 
     def record(self, model, step, losses) -> float:
@@ -96,6 +101,7 @@ class _History:
         entry["episode_size"] = self.sampler.episode_size
         entry["elapsed"] = time.perf_counter() - self._start
         self.entries.append(entry)
+        self.probas.append(getattr(self.evaluate, "last_val_proba", None))
         return float(val)
 
 
@@ -112,6 +118,8 @@ def finetune(
     patience,
     early_stopping,
     device,
+    warmup=0.0,
+    l2sp=0.0,
     verbose=0,
 ) -> FinetuneResult:
     """Fine-tune ``model`` in place and return its history.
@@ -122,9 +130,11 @@ def finetune(
     score), training stops after ``patience`` evaluations without improvement, and the best weights are
     restored at the end. Without ``early_stopping`` all ``max_steps`` steps run and the final weights are kept.
 
-    AdamW (fused kernel on CPU and CUDA), gradient norm clipped at 1, bfloat16 autocast on CUDA. A CUDA or MPS
-    out-of-memory error during a step halves the episode size (then the batch size, once the episode cannot
-    shrink), warns, and retries the step.
+    AdamW (fused kernel on CPU and CUDA), gradient norm clipped at 1, bfloat16 autocast on CUDA; the learning
+    rate rises linearly over the first ``warmup`` share of ``max_steps``, then stays constant; ``l2sp`` pulls the
+    weights toward where they started (:class:`~sklearn_causalmix._training.L2SP`). A CUDA or MPS out-of-memory
+    error during a step halves the episode size (then the batch size, once the episode cannot shrink), warns,
+    and retries the step.
 
     Parameters
     ----------
@@ -144,6 +154,10 @@ def finetune(
         Evaluations without improvement before stopping.
     early_stopping : bool
     device : torch.device
+    warmup : float in [0, 1), default=0.0
+        Share of ``max_steps`` over which the learning rate rises linearly to ``learning_rate``.
+    l2sp : float, default=0.0
+        Strength of the pull toward the starting weights (0: none).
     verbose : int, default=0
         A tqdm bar over the steps (with the latest validation score) when > 0.
 
@@ -153,7 +167,7 @@ def finetune(
     """
     history = _History(evaluate, sampler)
     best = BestState(model, patience)
-    result = FinetuneResult(history=history.entries, episode_size=sampler.episode_size)
+    result = FinetuneResult(history=history.entries, episode_size=sampler.episode_size, val_probas=history.probas)
     score = history.record(model, 0, [])
     result.best_score = score
     if early_stopping:
@@ -163,6 +177,8 @@ def finetune(
     fused = device.type in ("cpu", "cuda") and all(p.dtype.is_floating_point for p in model.parameters())
     optimizers = Optimizers(model, "adamw", lr=learning_rate, weight_decay=weight_decay, grad_clip=_GRAD_CLIP,
                             fused=fused)
+    penalty = L2SP(model, l2sp) if l2sp > 0 else None
+    warmup_steps = warmup * max_steps
     from tqdm.auto import tqdm
 
     bar = tqdm(total=max_steps, desc="fine-tuning", disable=verbose <= 0, leave=False)
@@ -171,7 +187,9 @@ def finetune(
     try:
         for step in range(1, max_steps + 1):
             model.train()
-            loss, batch_size = _step_with_backoff(model, optimizers, sampler, batch_size, device)
+            if warmup_steps > 0:
+                optimizers.set_lr(learning_rate * min(1.0, step / warmup_steps))
+            loss, batch_size = _step_with_backoff(model, optimizers, sampler, batch_size, device, penalty)
             if not math.isfinite(loss):
                 _non_finite(loss, step, early_stopping, best.step)
                 break

@@ -69,7 +69,8 @@ def test_sklearn_compatible(estimator, check):
 
 def test_fit_predict_string_labels_history_and_attributes():
     X, y = make_table(n=160)
-    clf = CausalMixFTClassifier(augmenter=JitterAugmenter(), n_synthetic=100, patience=10, **{**CHEAP, "max_steps": 4})
+    clf = CausalMixFTClassifier(augmenter=JitterAugmenter(), n_synthetic=100, patience=10, scoring="roc_auc",
+                                **{**CHEAP, "max_steps": 4})
     clf.fit(X[:120], y[:120], monitor=(X[120:], y[120:]))
     assert list(clf.classes_) == ["no", "yes"] and clf.n_features_in_ == 6
     assert list(clf.feature_names_in_) == list(X.columns)
@@ -265,7 +266,8 @@ def test_early_stopping_off_uses_all_rows_and_final_weights():
 
 def test_out_of_memory_halves_the_episode_and_warns():
     X, y = make_table(n=200)
-    clf = CausalMixFTClassifier(spy_oom_default, synthetic_ratio=0.0, **{**CHEAP, "episode_size": 100})
+    clf = CausalMixFTClassifier(spy_oom_default, synthetic_ratio=0.0, episodes="sampled",
+                                **{**CHEAP, "episode_size": 100})
     with pytest.warns(RuntimeWarning, match="Out of memory.*retrying with 50 rows"):
         clf.fit(X, y)
     assert clf.episode_size_ <= 24 and clf.n_steps_ == 2
@@ -364,7 +366,8 @@ def test_finetuning_a_learnable_task_moves_the_weights_and_improves_validation()
     y = (X[:, 0] > 0).astype(int)
     clf = CausalMixFTClassifier(
         _learnable_backbone, synthetic_ratio=0.0, max_steps=30, eval_every=5, patience=20, learning_rate=1e-3,
-        episode_size=64, n_estimators=1, device="cpu", random_state=0,
+        episode_size=64, n_estimators=1, device="cpu", random_state=0, episodes="sampled", query_fraction=0.25,
+        warmup=0.0, scoring="roc_auc",
     ).fit(X, y)
     start = _learnable_backbone().state_dict()
     moved = [name for name, value in clf.backbone_.state_dict().items() if not torch.equal(value, start[name])]

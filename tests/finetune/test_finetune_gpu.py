@@ -16,7 +16,7 @@ from sklearn_causalmix import CausalMixFTClassifier
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
-CHEAP = dict(max_steps=3, eval_every=1, episode_size=64, n_estimators=2, random_state=0)
+CHEAP = dict(max_steps=3, eval_every=1, episode_size=64, n_estimators=2, random_state=0, episodes="sampled")
 
 
 def test_fits_on_cuda_with_bf16_autocast():

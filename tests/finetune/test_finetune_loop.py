@@ -81,7 +81,7 @@ def test_out_of_memory_on_mps_in_a_training_step_halves_the_episode():
     X, y = make_table(n=160)
     spy = Recorder(train_limit=16, error=_mps_oom)
     with pytest.warns(RuntimeWarning, match="Out of memory on cpu with episodes of 32 rows"):
-        clf = CausalMixFTClassifier(lambda: spy, **CHEAP).fit(X, y)
+        clf = CausalMixFTClassifier(lambda: spy, episodes="sampled", **CHEAP).fit(X, y)
     assert clf.episode_size_ <= 16 and clf.n_steps_ == 4
 
 
@@ -90,3 +90,11 @@ def test_other_runtime_errors_in_a_step_are_not_retried():
     spy = Recorder(train_limit=16, error=lambda msg: RuntimeError("shape mismatch"))
     with pytest.raises(RuntimeError, match="shape mismatch"):
         CausalMixFTClassifier(lambda: spy, **CHEAP).fit(X, y)
+
+
+def test_out_of_memory_with_whole_table_views_halves_context_and_queries():
+    X, y = make_table(n=160)
+    spy = Recorder(train_limit=40, error=_mps_oom)
+    with pytest.warns(RuntimeWarning, match="Out of memory on cpu with episodes of 128 rows"):
+        clf = CausalMixFTClassifier(lambda: spy, episodes="whole_table", **CHEAP).fit(X, y)
+    assert clf.episode_size_ <= 40 and clf.n_steps_ == 4
