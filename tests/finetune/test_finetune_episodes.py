@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sklearn_causalmix.finetune._episodes import EpisodeSampler, episode_composition
+from sklearn_causalmix.finetune._episodes import EpisodeSampler, WholeTableSampler, episode_composition
 from sklearn_causalmix.finetune._split import stratified_validation_split
 
 
@@ -92,3 +92,42 @@ def test_validation_split_is_stratified_and_names_small_classes():
     assert set(codes[train]) == {0, 1, 2} and not set(train) & set(val)
     with pytest.raises(ValueError, match="Class 'c' has 1 row.*early_stopping=False"):
         stratified_validation_split(np.array([0, 0, 0, 1, 1, 2]), 0.2, np.array(["a", "b", "c"]), 0)
+
+
+def _whole(n_real=300, n_syn=400, ratio=0.0, placement="both", **kw):
+    rng = np.random.default_rng(0)
+    Xs = rng.normal(size=(n_syn, 3)) if n_syn else None
+    ys = rng.integers(0, 3, n_syn) if n_syn else None
+    params = dict(synthetic_ratio=ratio, max_context=1024, max_query=512, query_fraction=0.2, placement=placement,
+                  n_classes=3, categorical_mask=np.zeros(3, bool), random_state=0)
+    params.update(kw)
+    return WholeTableSampler(rng.normal(size=(n_real, 3)), rng.integers(0, 3, n_real), Xs, ys, **params)
+
+
+def test_whole_table_views_use_every_real_row_and_cap_context_and_queries():
+    sampler = _whole(n_real=300, n_syn=0)
+    assert sampler.composition == (240, 0, 60, 0)
+    batch = sampler.sample()
+    seen = np.concatenate([batch.context_index[0], batch.query_index[0]])
+    assert sorted(seen.tolist()) == list(range(300))  # every real row, once per view
+    big = _whole(n_real=3000, n_syn=0, max_context=1024, max_query=256)
+    assert big.composition == (1024, 0, 256, 0)
+
+
+@pytest.mark.parametrize("placement, expected", [("both", (270, 270, 30, 30)), ("query", (270, 0, 30, 30)),
+                                                  ("context", (240, 240, 60, 0))])
+def test_whole_table_placement_puts_synthetic_rows_where_asked(placement, expected):
+    sampler = _whole(n_real=300, n_syn=400, ratio=0.5, placement=placement)
+    assert sampler.composition == expected
+    batch = sampler.sample()
+    assert batch.context_synthetic.sum() == expected[1] and batch.query_synthetic.sum() == expected[3]
+
+
+def test_whole_table_synthetic_only_and_shrink():
+    sampler = _whole(n_real=0, n_syn=400, ratio=1.0)
+    assert sampler.composition[0] == sampler.composition[2] == 0
+    sampler = _whole(n_real=300, n_syn=0)
+    assert sampler.shrink() and sampler.composition == (120, 0, 30, 0)
+    while sampler.shrink():
+        pass
+    assert sampler.episode_size < 4
