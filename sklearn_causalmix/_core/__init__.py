@@ -14,7 +14,12 @@ is imported only inside the functions that need it.
 from sklearn_causalmix._core._allocation import largest_remainder
 from sklearn_causalmix._core._codec import UnseenLevelWarning
 from sklearn_causalmix._core._columns import ColumnSpec
-from sklearn_causalmix._core._estimator import TabularClassifierMixin, check_2d_table, keep_state_on_failure
+from sklearn_causalmix._core._estimator import (
+    TabularClassifierMixin,
+    check_2d_table,
+    keep_state_on_failure,
+    stacklevel_outside_package,
+)
 from sklearn_causalmix._core._process import (
     fork_torch_rng,
     inside_guard,
@@ -62,6 +67,7 @@ __all__ = [
     "restore_target",
     "set_thread_policy",
     "spawn_seeds",
+    "stacklevel_outside_package",
     "third_party_state",
     "thread_policy",
     "uses_package_threads",

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sklearn_causalmix._core._columns import _array_frame, _as_2d_array, _describe
+from sklearn_causalmix._core._estimator import stacklevel_outside_package
 
 __all__ = ["UnseenLevelWarning", "count_unseen", "decode_table", "encode_table"]
 
@@ -185,7 +186,7 @@ def _encode_frame(schema, frame, *, handle_unknown, warn):
             + "; ".join(unseen_report)
             + ". Pass handle_unknown='error' to refuse them instead.",
             UnseenLevelWarning,
-            stacklevel=4,
+            stacklevel=stacklevel_outside_package(),
         )
     return out
 

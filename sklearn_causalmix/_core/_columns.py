@@ -143,13 +143,18 @@ def _infer_kind(name, series):
     raise _unsupported_dtype_error(name, dtype)
 
 
-def _column_spec(name, series, dtype, max_categories):
-    kind = _infer_kind(name, series)
+def _column_spec(name, series, dtype, max_categories, allow_all_missing=False):
     mask = series.isna().to_numpy()
     if mask.all():
+        if allow_all_missing:  # nothing observed: a column of missing values, whatever it holds elsewhere
+            numeric = isinstance(dtype, np.dtype) and dtype.kind in "fiub"
+            if numeric:
+                return ColumnSpec(name, "numeric", dtype, None, (float("nan"), float("nan")))
+            return ColumnSpec(name, "categorical", dtype, ())
         raise ValueError(
             f"{_describe(name)} contains only missing values; drop it before fitting."
         )
+    kind = _infer_kind(name, series)
     observed = series[~mask]
     if kind in ("numeric", "integer"):
         values = np.asarray(observed.to_numpy(dtype=float, na_value=np.nan), dtype=float)
@@ -163,8 +168,7 @@ def _column_spec(name, series, dtype, max_categories):
     if kind == "categorical" and len(levels) > max_categories:
         raise ValueError(
             f"{_describe(name)} has {len(levels)} distinct levels, more than "
-            f"max_categories={max_categories}; drop identifier-like columns, group rare levels, "
-            f"or raise max_categories."
+            f"max_categories={max_categories}; drop identifier-like columns or group rare levels first."
         )
     return ColumnSpec(name, kind, dtype, levels)
 

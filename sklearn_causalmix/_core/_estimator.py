@@ -7,10 +7,38 @@ Shaped like ``sklearn.utils.validation``: small checks that every stage imports 
 from __future__ import annotations
 
 import functools
+import os
+import sys
 
 import numpy as np
 
-__all__ = ["TabularClassifierMixin", "check_2d_table", "keep_state_on_failure"]
+__all__ = ["TabularClassifierMixin", "check_2d_table", "keep_state_on_failure", "stacklevel_outside_package"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def stacklevel_outside_package() -> int:
+    """The ``stacklevel`` that makes a warning point at the first frame outside the package.
+
+    Called by the function that warns: ``warnings.warn(message, stacklevel=stacklevel_outside_package())``
+    then names the user's line (or the library that called us), not our internals.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sklearn_causalmix._core import stacklevel_outside_package
+    >>> def warns():
+    ...     warnings.warn("here", stacklevel=stacklevel_outside_package())
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warns()
+    >>> caught[0].filename.startswith("<doctest")  # the doctest's own line, outside the package
+    True
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def keep_state_on_failure(fit):

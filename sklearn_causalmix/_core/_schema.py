@@ -23,6 +23,7 @@ Column kinds
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,7 +79,7 @@ class TableSchema:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_data(cls, X, *, max_categories=50):
+    def from_data(cls, X, *, max_categories=50, allow_all_missing=False):
         """Infer and validate the schema of a table.
 
         Parameters
@@ -89,6 +90,9 @@ class TableSchema:
             only numbers are numeric).
         max_categories : int, default=50
             Largest number of distinct levels accepted in a categorical column.
+        allow_all_missing : bool, default=False
+            Accept columns with no observed value (e.g. a column missing in one cross-validation fold): they
+            are kept as numeric (numeric dtypes) or level-less categorical columns, encoded as all missing.
 
         Returns
         -------
@@ -125,7 +129,7 @@ class TableSchema:
         else:
             arr = _as_2d_array(X)
             if arr.dtype.kind in "fiu" and arr.size:
-                return cls._from_numeric_array(arr)
+                return cls._from_numeric_array(arr, allow_all_missing)
             frame = _array_frame(arr)
             names = [f"x{j}" for j in range(arr.shape[1])]
             dtypes = [arr.dtype] * arr.shape[1]
@@ -136,19 +140,20 @@ class TableSchema:
             raise ValueError("The table has 0 sample(s); at least one row is required.")
         fast = _numeric_column_specs(frame, names, dtypes)
         columns = tuple(
-            fast[j] if j in fast else _column_spec(name, frame.iloc[:, j], dtypes[j], max_categories)
+            fast[j] if j in fast else _column_spec(name, frame.iloc[:, j], dtypes[j], max_categories,
+                                                   allow_all_missing)
             for j, name in enumerate(names)
         )
         return cls(columns=columns, is_frame=is_frame)
 
     @classmethod
-    def _from_numeric_array(cls, arr):
+    def _from_numeric_array(cls, arr, allow_all_missing=False):
         """:meth:`from_data` for a numeric numpy array, vectorised (wide tables in milliseconds)."""
         kind = "numeric" if arr.dtype.kind == "f" else "integer"
         values = arr.astype(np.float64, copy=False)
         missing = np.isnan(values)
         all_missing = np.flatnonzero(missing.all(axis=0))
-        if len(all_missing):
+        if len(all_missing) and not allow_all_missing:
             raise ValueError(
                 f"{_describe(f'x{all_missing[0]}')} contains only missing values; drop it before "
                 f"fitting."
@@ -159,7 +164,9 @@ class TableSchema:
                 f"{_describe(f'x{infinite[0]}')} contains infinite values; replace them with NaN "
                 f"(missing) or finite numbers before fitting."
             )
-        low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns (allowed): NaN bounds
+            low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
         columns = tuple(
             ColumnSpec(f"x{j}", kind, arr.dtype, None, (float(low[j]), float(high[j])))
             for j in range(arr.shape[1])

@@ -20,6 +20,7 @@ from sklearn_causalmix._core import (
     check_no_missing_labels,
     encode_labels,
     keep_state_on_failure,
+    stacklevel_outside_package,
     uses_package_threads,
 )
 from sklearn_causalmix.backbones._base import TabularBackbone, get_backbone
@@ -30,6 +31,7 @@ from sklearn_causalmix.backbones._inference import (
     is_out_of_memory,
     subsample_context,
 )
+from sklearn_causalmix.backbones._levels import LevelCodes
 from sklearn_causalmix.evaluation import apply_temperature, fit_temperature
 
 __all__ = ["InContextClassifier"]
@@ -97,7 +99,11 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
     feature_names_in_ : ndarray of shape (n_features,)
         Feature names seen in ``fit``; defined only when ``X`` has string column names.
     schema_ : TableSchema
-        Column kinds and categories seen in ``fit``.
+        Column kinds and categories seen in ``fit`` (any number of levels; columns with no observed value
+        are kept, all missing).
+    level_codes_ : LevelCodes
+        How categorical columns with more than 50 levels are coded for the backbone: the 49 most frequent
+        training levels by frequency rank, every rarer level grouped into one code.
     backbone_ : TabularBackbone
         The loaded backbone.
     device_ : torch.device
@@ -192,8 +198,12 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         # itself is read by the schema, which keeps column kinds and categories.
         check_2d_table(X)
         validate_data(self, X, dtype=None, ensure_all_finite=False)
-        schema = TableSchema.from_data(X)
+        # any number of levels (high-cardinality columns are recoded for the model below); a column with no
+        # observed value (e.g. in one cross-validation fold) is all missing, as it may be at prediction
+        schema = TableSchema.from_data(X, max_categories=np.inf, allow_all_missing=True)
         Z = schema.encode(X)
+        self.schema_, self.level_codes_ = schema, LevelCodes.fit(Z, schema.categorical_mask)
+        Z = self.level_codes_.transform(Z)
         device = resolve_device(self.device)
         context_random_state, seeds = self._random_streams()
         with self._fit_scope(device, seeds):
@@ -201,10 +211,17 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
             self._check_backbone(backbone, Z.shape[1])
             check_no_missing_labels(y)
             encoder, codes = encode_labels(y, len(Z), backbone.limits.max_classes)
-            self.schema_, self.device_, self.classes_ = schema, device, encoder.classes_
+            self.device_, self.classes_ = device, encoder.classes_
             backbone = self._fit_backbone(backbone, X, y, Z, codes, seeds, **fit_params)
             rng = check_random_state(context_random_state)
             limit = self.max_context_rows or backbone.limits.max_context_rows
+            if len(codes) > limit:
+                warnings.warn(
+                    f"Training sets larger than the prediction context ({limit} rows) are predicted from a "
+                    f"stratified subsample of {limit} training rows as context (fine-tuning learns from every row); "
+                    "set max_context_rows to change the context size.", UserWarning,
+                    stacklevel=stacklevel_outside_package(),
+                )
             keep = subsample_context(codes, limit, np.random.default_rng(rng.randint(2**31)))
             seed = int(rng.randint(2**31))
             backbone = backbone.to(device).eval()
@@ -258,7 +275,8 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         oof = self._out_of_fold_proba(backbone, Z, codes, seed)
         if oof is None:
             warnings.warn("A class has a single training row: no out-of-fold predictions to fit a temperature on; "
-                          "predicting uncalibrated (temperature_ = 1).", UserWarning, stacklevel=4)
+                          "predicting uncalibrated (temperature_ = 1).", UserWarning,
+                          stacklevel=stacklevel_outside_package())
             return 1.0
         return fit_temperature(*oof)
 
@@ -305,11 +323,15 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
                 "select features first (e.g. sklearn.feature_selection.SelectKBest in a Pipeline)."
             )
 
+    def _encode_rows(self, X, handle_unknown="missing") -> np.ndarray:
+        """``X`` as the backbone reads it: encoded by the schema, high-cardinality columns recoded."""
+        return self.level_codes_.transform(self.schema_.encode(X, handle_unknown=handle_unknown))
+
     def _encode(self, X) -> np.ndarray:
         check_is_fitted(self)
         check_2d_table(X)
         validate_data(self, X, reset=False, dtype=None, ensure_all_finite=False)
-        return self.schema_.encode(X, handle_unknown=self.handle_unknown)
+        return self._encode_rows(X, handle_unknown=self.handle_unknown)
 
     @uses_package_threads
     def predict_proba(self, X):

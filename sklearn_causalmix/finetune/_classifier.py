@@ -437,7 +437,7 @@ class CausalMixFTClassifier(InContextClassifier):
                 f"{type(monitor).__name__}."
             )
         X_mon, y_mon = monitor
-        Z_mon = self.schema_.encode(X_mon, handle_unknown=self.handle_unknown)
+        Z_mon = self._encode_rows(X_mon, handle_unknown=self.handle_unknown)
         y_mon = column_or_1d(y_mon, warn=False)
         if len(y_mon) != len(Z_mon):
             raise ValueError(
@@ -459,6 +459,7 @@ class CausalMixFTClassifier(InContextClassifier):
             y_train = y.iloc[train_idx] if isinstance(y, pd.Series) else column_or_1d(y, warn=False)[train_idx]
             Z_syn, codes_syn = encoded_pool(self.augmenter, self.memory, X_train, y_train, self.n_synthetic,
                                             seeds, self.schema_, self.classes_)
+            Z_syn = self.level_codes_.transform(Z_syn)
         self.n_synthetic_ = 0 if Z_syn is None else len(Z_syn)
         real = train_idx if self.synthetic_ratio < 1 else train_idx[:0]  # r = 1: synthetic rows only
         common = dict(synthetic_ratio=self.synthetic_ratio, query_fraction=self.query_fraction,
