@@ -8,7 +8,6 @@ row counts come from :class:`~sklearn_causalmix.augment._base.BaseAugmenter`.
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import networkx as nx
@@ -19,16 +18,18 @@ from sklearn.utils.validation import check_is_fitted
 
 from sklearn_causalmix.augment._base import BaseAugmenter
 from sklearn_causalmix.augment._dag import sample_dags
-from sklearn_causalmix.augment._discovery import bootstrap_edge_probabilities
 from sklearn_causalmix._core import parallel_map, spawn_seeds
 from sklearn_causalmix.augment._nodes import (
-    constant_and_duplicate_columns,
-    fixed_graph_probabilities,
+    impute_from_observed,
+    indicator_names,
     node_names,
     parse_background_knowledge,
 )
+from sklearn_causalmix.augment._edges import edge_probabilities
+from sklearn_causalmix.augment._nodetable import NodeTable
 from sklearn_causalmix.augment._sampling import SCMLayout, sample_from_scms
 from sklearn_causalmix.augment._scm import codes_to_labels, fit_scm
+from sklearn_causalmix.augment._semantics import categorical_mask
 
 __all__ = ["CausalSCMAugmenter"]
 
@@ -95,6 +96,17 @@ class CausalSCMAugmenter(BaseAugmenter):
         missing rows are drawn under ``do(target := class)``, with a warning).
     max_features : int, default=100
         Largest number of features accepted (discovery time grows quickly with it).
+    categorical_features : {"auto", "from_dtype"}, array-like of str, int or bool, \
+            default="auto"
+        Which numeric columns are modelled as categorical, i.e. sampled only among their observed
+        values. Columns of categorical, string and boolean dtype always are. ``"auto"``: also
+        numeric columns with at most 10 distinct observed values (a loan ``term`` in {36, 60}, a
+        0/1 code, days per week); ``"from_dtype"``: no numeric column; a list of column names or
+        indices, or a boolean mask over the features: exactly those numeric columns (at most 50
+        distinct values each). Other numeric columns are continuous: modelled on normal scores
+        of their ranks and sampled through their empirical quantile function, so that samples
+        stay within the observed range and columns of whole numbers (integers, also floats that
+        pandas made of integers with missing values) stay whole.
     random_state : int, RandomState instance or None, default=None
         Controls resampling, DAG sampling, SCM fitting and :meth:`sample`. Our code draws from
         generators derived from it; DoWhy, which reads numpy's global random state, gets that
@@ -109,9 +121,10 @@ class CausalSCMAugmenter(BaseAugmenter):
 
     Attributes
     ----------
-    edge_probabilities_ : DataFrame of shape (n_features + 1, n_features + 1)
+    edge_probabilities_ : DataFrame of shape (n_nodes, n_nodes)
         ``[a, b]`` is the share of discovered graphs with ``a -> b`` (index and columns: feature
-        names and :attr:`target_name_`). An edge with an arrowhead at one end only
+        names, :attr:`target_name_`, then the missingness indicators of
+        :attr:`missing_indicators_`). An edge with an arrowhead at one end only
         (``->``, ``o->``) counts 1 towards the arrowhead; undirected (PC ``-``), circle-circle
         (FCI ``o-o``) and bidirected (``<->``, a latent confounder) edges count 0.5 in each
         direction, since a DAG can keep the dependence only as a direct edge either way.
@@ -131,14 +144,25 @@ class CausalSCMAugmenter(BaseAugmenter):
     constant_features_ : list of str
         Features with a single observed value: left out of discovery and the SCMs and sampled
         as that constant.
+    deterministic_features_ : dict
+        ``{node: (source, kind)}`` for features (and missingness indicators) that are a
+        one-to-one function of an earlier feature or of the target, with the same missing
+        positions: ``kind`` is ``"duplicate"`` (same values), ``"recoding"`` (a bijection of at
+        most 50 levels, e.g. ``Sex`` and its 0/1 code ``SexCode``) or ``"monotone"`` (numeric,
+        \|Spearman correlation\| = 1, e.g. ``log(wage)``). They are left out of discovery (a
+        deterministic pair breaks the faithfulness discovery relies on, and would lose both
+        columns' edges) and of the SCMs, and regenerated from ``source`` by the learned map.
     duplicate_features_ : dict
-        ``{feature: source}`` for features identical to an earlier feature or to the target
-        (same values, same missing positions): left out of discovery and the SCMs and sampled
-        as a copy of ``source``.
+        ``{feature: source}`` for the ``"duplicate"`` entries of
+        :attr:`deterministic_features_` that are features.
+    missing_indicators_ : dict
+        ``{feature: node}``: for every feature with missing values, the name of its
+        missingness indicator node (``"<feature>__missing"``), a discrete node of discovery and
+        of the SCMs. Samples are missing where the sampled indicator says so, which keeps
+        structural missingness (a column present exactly when another says "joint").
     missing_rate_ : ndarray of shape (n_features,)
-        Share of missing values per feature. Missing values are imputed (median for numeric and
-        integer columns, most frequent level for categorical and boolean ones) for discovery and
-        SCM fitting, and re-applied completely at random at this rate in samples: no row is
+        Share of missing values per feature. For discovery and SCM fitting, missing node values
+        are replaced by values drawn at random among the column's observed ones; no row is
         dropped.
     schema_ : TableSchema
         Column kinds, levels and dtypes, used to return samples in the input's format.
@@ -204,6 +228,7 @@ class CausalSCMAugmenter(BaseAugmenter):
         "mechanisms": [StrOptions({"fast", "auto"})],
         "match_class_balance": ["boolean"],
         "max_features": [Interval(Integral, 1, None, closed="left")],
+        "categorical_features": [StrOptions({"auto", "from_dtype"}), "array-like"],
         "verbose": ["verbose"],
         "n_jobs": [Integral, None],
     }
@@ -221,6 +246,7 @@ class CausalSCMAugmenter(BaseAugmenter):
         synthetic_ratio=0.5,
         match_class_balance=True,
         max_features=100,
+        categorical_features="auto",
         random_state=None,
         verbose=0,
         n_jobs=None,
@@ -235,6 +261,7 @@ class CausalSCMAugmenter(BaseAugmenter):
         self.synthetic_ratio = synthetic_ratio
         self.match_class_balance = match_class_balance
         self.max_features = max_features
+        self.categorical_features = categorical_features
         self.random_state = random_state
         self.verbose = verbose
         self.n_jobs = n_jobs
@@ -253,26 +280,21 @@ class CausalSCMAugmenter(BaseAugmenter):
                 f"raise max_features; discovery time grows quickly with the number of features."
             )
         features, target = node_names(schema, table.target_name)
+        declared = categorical_mask(self.categorical_features, schema, features)
+        nodes, values = NodeTable.learn(table, declared)
         names = features + [target]
+        names += indicator_names(features, list(nodes.indicator_of), names)
         bk = parse_background_knowledge(self.background_knowledge, names)
-        constant, duplicates = constant_and_duplicate_columns(table)
-        active = [j for j in range(n_features) if j not in constant and j not in duplicates]
-        self.constant_features_ = [features[j] for j in constant]
-        self.duplicate_features_ = {
-            features[j]: (target if s == -1 else features[s]) for j, s in duplicates.items()
-        }
-        self.target_name_ = target
-        self._constant_values = {j: table.fill[j] for j in constant}
-        self._duplicates = duplicates
-        self._active = active
+        self._set_node_attributes(nodes, names, features)
+        self._nodes = nodes
 
-        # Nodes of the model: the active features, then the target (index n_features of names).
-        model_index = active + [n_features]
+        # Nodes of the model: the active nodes, then the target (index n_features of names).
+        model_index = nodes.active + [n_features]
         model_names = [names[i] for i in model_index]
-        discrete = np.array([schema.columns[j].is_categorical for j in active] + [True])
-        data = np.column_stack([table.codes[:, active], table.target.astype(np.float64)])
-        probabilities = self._edge_probabilities(
-            data, discrete, names, model_index, bk, table.target, rng
+        discrete = nodes.discrete_mask[model_index]
+        data = impute_from_observed(values[:, model_index], rng)
+        probabilities, self.indep_test_ = edge_probabilities(
+            self, data, discrete, names, model_index, bk, table.target, rng
         )
         self.edge_probabilities_ = pd.DataFrame(probabilities, index=names, columns=names)
         self.graphs_ = sample_dags(
@@ -297,59 +319,21 @@ class CausalSCMAugmenter(BaseAugmenter):
             class_prior=self.class_prior_,
         )
 
-    def _edge_probabilities(self, data, discrete, names, model_index, bk, target, rng):
-        """Discovered (or given) edge probabilities over all nodes, background knowledge applied."""
-        position = {full: k for k, full in enumerate(model_index)}
-
-        def _restrict(edges):
-            return [(position[a], position[b]) for a, b in edges if a in position and b in position]
-
-        for a, b in bk["required"]:
-            if a not in position or b not in position:
-                excluded = [names[v] for v in (a, b) if v not in position]
-                warnings.warn(
-                    f"Required edge {names[a]} -> {names[b]} ignored: {excluded} is constant or a "
-                    f"duplicate and not a node of the causal model.",
-                    UserWarning,
-                )
-        probabilities = np.zeros((len(names), len(names)))
-        if isinstance(self.discovery, str):
-            discovered, self.indep_test_ = bootstrap_edge_probabilities(
-                data,
-                discrete,
-                method=self.discovery,
-                n_bootstrap=self.n_bootstrap,
-                alpha=self.alpha,
-                indep_test=self.indep_test,
-                forbidden=_restrict(bk["forbidden"]),
-                required=_restrict(bk["required"]),
-                strata=target,
-                random_state=rng,
-                n_jobs=self.n_jobs,
-                verbose=self.verbose,
-            )
-            probabilities[np.ix_(model_index, model_index)] = discovered
-        else:
-            rng.randint(np.iinfo(np.int32).max)  # keep later draws independent of this branch
-            probabilities = fixed_graph_probabilities(self.discovery, names)
-            self.indep_test_ = None
-            outside = [
-                j
-                for j in range(len(names))
-                if j not in position and (probabilities[j].any() or probabilities[:, j].any())
-            ]
-            if outside:
-                warnings.warn(
-                    f"Edges touching {[names[j] for j in outside]} are ignored: these columns "
-                    f"are constant or duplicates and not nodes of the causal model.",
-                    UserWarning,
-                )
-        for a, b in bk["forbidden"]:
-            probabilities[a, b] = 0.0
-        for a, b in bk["required"]:
-            probabilities[a, b], probabilities[b, a] = 1.0, 0.0
-        np.fill_diagonal(probabilities, 0.0)
-        return probabilities
+    def _set_node_attributes(self, nodes, names, features):
+        """The fitted attributes that describe which columns are nodes of the causal model."""
+        self.target_name_ = names[len(features)]
+        self.constant_features_ = [names[k] for k in nodes.constant if k < len(features)]
+        self.deterministic_features_ = {
+            names[k]: (names[r.source], r.kind) for k, r in nodes.relations.items()
+        }
+        self.duplicate_features_ = {
+            names[k]: names[r.source]
+            for k, r in nodes.relations.items()
+            if r.kind == "duplicate" and k < len(features)
+        }
+        self.missing_indicators_ = {
+            features[j]: names[k] for j, k in nodes.indicator_of.items()
+        }
 
     def _fit_scms(self, frame, categorical_nodes, seeds):
         """One fitted SCM per sampled DAG (in parallel with ``n_jobs``)."""
@@ -366,17 +350,10 @@ class CausalSCMAugmenter(BaseAugmenter):
         Z_active, t = sample_from_scms(
             self.scms_, counts, self._layout, rng, match_class_balance=self.match_class_balance
         )
-        Z = np.full((len(t), self.schema_.n_features), np.nan)
-        Z[:, self._active] = Z_active
-        for j, value in self._constant_values.items():
-            Z[:, j] = value
-        return Z, t
+        return self._nodes.to_codes(self._nodes.complete(Z_active, t)), t
 
     def _reapply_missing(self, Z, t, rng):
-        # Duplicate columns copy their source after its missing values are in place.
-        Z = super()._reapply_missing(Z, t, rng)
-        for j, source in sorted(self._duplicates.items()):
-            Z[:, j] = t if source == -1 else Z[:, source]
+        # Missing values come from the indicator nodes, already in place (see _sample).
         return Z
 
     # ------------------------------------------------------------------------------- plotting
@@ -394,7 +371,7 @@ class CausalSCMAugmenter(BaseAugmenter):
         -------
         ax : matplotlib Axes
             Edge width and opacity grow with the probability; the target node is orange,
-            constant and duplicate columns (not modelled) grey.
+            constant and deterministic columns (not modelled) grey.
 
         Examples
         --------
@@ -412,7 +389,7 @@ class CausalSCMAugmenter(BaseAugmenter):
         from sklearn_causalmix.augment._plot import plot_edge_probabilities
 
         check_is_fitted(self)
-        inactive = set(self.constant_features_) | set(self.duplicate_features_)
+        inactive = set(self.constant_features_) | set(self.deterministic_features_)
         return plot_edge_probabilities(
             self.edge_probabilities_,
             target=self.target_name_,

@@ -1,0 +1,174 @@
+"""Column semantics of CausalSCMAugmenter: what a column's values may be, and its node coding.
+
+Every feature is modelled as one of three node kinds, learned from the data (and from the
+``categorical_features`` parameter):
+
+``"categorical"``
+    Categorical and boolean columns: the node holds the level code.
+``"discrete"``
+    Numeric columns with few distinct values (at most :data:`MAX_AUTO_DISCRETE_VALUES` with
+    ``categorical_features="auto"``), or numeric columns the user declares categorical: the node
+    holds the index of the value among the sorted observed values, so samples only ever take
+    observed values (a loan ``term`` in {36, 60} stays in {36, 60}).
+``"continuous"``
+    Other numeric columns: the node holds the normal score of the value under the column's
+    empirical distribution function, and samples go back through the empirical quantile function
+    (linear between observed values). Samples therefore stay within the observed range
+    ``[min, max]``, keep the shape of the marginal (skew, spikes such as many zeros), and columns
+    whose observed values are all whole numbers (e.g. integers that pandas turned into floats
+    because of a missing value) are rounded to whole numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+__all__ = ["MAX_AUTO_DISCRETE_VALUES", "ColumnCoder", "categorical_mask"]
+
+#: Numeric columns with at most this many distinct observed values are modelled as discrete
+#: (sampled among their observed values) with ``categorical_features="auto"``.
+MAX_AUTO_DISCRETE_VALUES = 10
+
+#: Most distinct values of a numeric column declared categorical by the user.
+MAX_DECLARED_LEVELS = 50
+
+
+def categorical_mask(categorical_features, schema, names):
+    """Which numeric columns the user declares categorical (``None`` for ``"auto"``).
+
+    ``"auto"``: decided from the data (few distinct values); ``"from_dtype"``: none; a list of
+    names or indices, or a boolean mask of length ``n_features``: those columns. Categorical and
+    boolean dtypes are categorical in every case.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_causalmix._core import TableSchema
+    >>> from sklearn_causalmix.augment._semantics import categorical_mask
+    >>> schema = TableSchema.from_data(pd.DataFrame({"a": [1.0, 2.0], "b": [3, 4]}))
+    >>> categorical_mask(["b"], schema, ["a", "b"]).tolist()
+    [False, True]
+    """
+    n_features = schema.n_features
+    if isinstance(categorical_features, str):
+        return None if categorical_features == "auto" else np.zeros(n_features, dtype=bool)
+    values = list(np.asarray(categorical_features, dtype=object).ravel())
+    mask = np.zeros(n_features, dtype=bool)
+    if values and all(isinstance(v, (bool, np.bool_)) for v in values):
+        if len(values) != n_features:
+            raise ValueError(
+                f"categorical_features as a boolean mask must have one entry per feature "
+                f"({n_features}), got {len(values)}."
+            )
+        return np.asarray(values, dtype=bool)
+    for v in values:
+        if isinstance(v, (int, np.integer)):
+            if not -n_features <= v < n_features:
+                raise ValueError(
+                    f"categorical_features index {v} is out of range for {n_features} features."
+                )
+            mask[v] = True
+        elif str(v) in names:
+            mask[names.index(str(v))] = True
+        else:
+            raise ValueError(
+                f"categorical_features names unknown column {v!r}; valid names: {names}."
+            )
+    return mask
+
+
+@dataclasses.dataclass
+class ColumnCoder:
+    """Node coding of every feature (see the module docstring).
+
+    Attributes
+    ----------
+    kinds : list of str
+        ``"categorical"``, ``"discrete"`` or ``"continuous"`` per feature.
+    values : list of ndarray or None
+        Sorted distinct observed values (discrete) or all sorted observed values (continuous).
+    whole : ndarray of bool
+        Continuous columns whose observed values are all whole numbers.
+    """
+
+    kinds: list
+    values: list
+    whole: np.ndarray
+
+    @classmethod
+    def learn(cls, schema, codes, declared=None):
+        """Learn the coding from encoded codes with ``NaN`` for missing values.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_causalmix._core import TableSchema
+        >>> from sklearn_causalmix.augment._semantics import ColumnCoder
+        >>> Z = np.c_[np.arange(20.0), np.tile([36.0, 60.0], 10)]
+        >>> coder = ColumnCoder.learn(TableSchema.from_data(Z), Z)
+        >>> coder.kinds, coder.whole.tolist()
+        (['continuous', 'discrete'], [True, False])
+        >>> coder.decode(np.array([[9.0, 0.7]])).tolist()  # clipped, whole; nearest level
+        [[19.0, 60.0]]
+        """
+        kinds, values, whole = [], [], []
+        for j, spec in enumerate(schema.columns):
+            observed = codes[~np.isnan(codes[:, j]), j]
+            distinct = np.unique(observed)
+            is_declared = declared is not None and declared[j]
+            if spec.is_categorical:
+                kinds.append("categorical")
+                values.append(None)
+            elif is_declared or (declared is None and len(distinct) <= MAX_AUTO_DISCRETE_VALUES):
+                if len(distinct) > MAX_DECLARED_LEVELS:
+                    raise ValueError(
+                        f"Column {spec.name!r} is declared categorical but has {len(distinct)} "
+                        f"distinct values (at most {MAX_DECLARED_LEVELS}); leave it out of "
+                        f"categorical_features."
+                    )
+                kinds.append("discrete")
+                values.append(distinct)
+            else:
+                kinds.append("continuous")
+                values.append(np.sort(observed))
+            whole.append(kinds[-1] == "continuous" and bool(np.all(observed == np.rint(observed))))
+        return cls(kinds=kinds, values=values, whole=np.asarray(whole, dtype=bool))
+
+    @property
+    def discrete_mask(self):
+        """ndarray of bool : Nodes with level codes (categorical and discrete columns)."""
+        return np.array([k != "continuous" for k in self.kinds], dtype=bool)
+
+    def encode(self, codes):
+        """Encoded table (``NaN`` = missing) -> node values (``NaN`` kept)."""
+        nodes = np.array(codes, dtype=np.float64, copy=True)
+        for j, kind in enumerate(self.kinds):
+            z = codes[:, j]
+            ok = ~np.isnan(z)
+            vals = self.values[j]
+            if kind == "discrete":
+                nodes[ok, j] = np.searchsorted(vals, z[ok])
+            elif kind == "continuous":
+                n = len(vals)
+                mid = np.searchsorted(vals, z[ok], "left") + np.searchsorted(vals, z[ok], "right")
+                nodes[ok, j] = ndtri(np.clip(mid / (2.0 * n), 0.5 / n, 1 - 0.5 / n))
+        return nodes
+
+    def decode(self, nodes):
+        """Node values -> encoded table: observed levels, range and whole numbers kept."""
+        codes = np.array(nodes, dtype=np.float64, copy=True)
+        for j, kind in enumerate(self.kinds):
+            z = nodes[:, j]
+            ok = ~np.isnan(z)
+            vals = self.values[j]
+            if kind == "discrete":
+                index = np.clip(np.rint(z[ok]), 0, len(vals) - 1).astype(np.intp)
+                codes[ok, j] = vals[index]
+            elif kind == "continuous":
+                grid = (np.arange(len(vals)) + 0.5) / len(vals)
+                out = np.interp(ndtr(z[ok]), grid, vals)
+                codes[ok, j] = np.rint(out) if self.whole[j] else out
+        return codes
