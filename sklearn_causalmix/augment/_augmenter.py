@@ -160,6 +160,11 @@ class CausalSCMAugmenter(BaseAugmenter):
         missingness indicator node (``"<feature>__missing"``), a discrete node of discovery and
         of the SCMs. Samples are missing where the sampled indicator says so, which keeps
         structural missingness (a column present exactly when another says "joint").
+    identifier_features_ : list
+        Columns of a training DataFrame that look like row identifiers (no missing value and
+        distinct in every row: strings, or integers in row order or forming a consecutive
+        range); left out of the causal model with a warning. Samples get new identifiers:
+        integers after the largest training value, strings ``"synthetic-<k>"``.
     missing_rate_ : ndarray of shape (n_features,)
         Share of missing values per feature. For discovery and SCM fitting, missing node values
         are replaced by values drawn at random among the column's observed ones; no row is
@@ -269,6 +274,7 @@ class CausalSCMAugmenter(BaseAugmenter):
 
     _min_samples = MIN_SAMPLES
     _min_samples_reason = " for the independence tests"
+    _handles_identifiers = True
 
     # ------------------------------------------------------------------------------- fit
     def _fit(self, table, rng):
@@ -350,7 +356,7 @@ class CausalSCMAugmenter(BaseAugmenter):
         Z_active, t = sample_from_scms(
             self.scms_, counts, self._layout, rng, match_class_balance=self.match_class_balance
         )
-        return self._nodes.to_codes(self._nodes.complete(Z_active, t)), t
+        return self._nodes.complete(Z_active, t), t
 
     def _reapply_missing(self, Z, t, rng):
         # Missing values come from the indicator nodes, already in place (see _sample).

@@ -35,6 +35,7 @@ from sklearn_causalmix._core import (
     restore_target,
     spawn_seeds,
 )
+from sklearn_causalmix.augment._identifiers import IdentifierColumns
 from sklearn_causalmix.augment._resample import resample_with_ratio
 
 __all__ = ["BaseAugmenter", "EncodedTable"]
@@ -133,6 +134,10 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
     _min_samples = 2
     _min_samples_reason = ""
 
+    #: Whether identifier-like DataFrame columns are set aside and regenerated (see
+    #: :mod:`._identifiers`); sets ``identifier_features_``.
+    _handles_identifiers = False
+
     def __sklearn_tags__(self):
         parent = super().__sklearn_tags__()
         tags = _AugmenterTags(**_init_fields(parent), sampler_tags=_SamplerTags())
@@ -212,6 +217,11 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
                 f"{name} needs at least {self._min_samples} samples{self._min_samples_reason}, "
                 f"got {len(labels)} sample(s); collect more rows."
             )
+        identifiers = IdentifierColumns.none()
+        if self._handles_identifiers:
+            identifiers, X = IdentifierColumns.split(X)
+            self.identifier_features_ = identifiers.names
+        self._identifiers = identifiers
         schema = TableSchema.from_data(X)
         codes = schema.encode(X)
         missing = np.isnan(codes)
@@ -302,7 +312,8 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
         else:
             Z, t = np.empty((0, self.schema_.n_features)), np.empty(0, dtype=np.int64)
         Z = self._reapply_missing(Z, t, rng)
-        return self.schema_.decode(Z), restore_target(self.classes_[t], self._target_info)
+        X_syn = self._identifiers.insert(self.schema_.decode(Z))
+        return X_syn, restore_target(self.classes_[t], self._target_info)
 
     # ------------------------------------------------------------------------------- resample
     def fit_resample(self, X, y):

@@ -16,7 +16,9 @@ Every feature is modelled as one of three node kinds, learned from the data (and
     (linear between observed values). Samples therefore stay within the observed range
     ``[min, max]``, keep the shape of the marginal (skew, spikes such as many zeros), and columns
     whose observed values are all whole numbers (e.g. integers that pandas turned into floats
-    because of a missing value) are rounded to whole numbers.
+    because of a missing value) are rounded to whole numbers. A column with at most
+    :data:`MAX_DECLARED_LEVELS` distinct values (a grid: years of tenure, rates in steps) is
+    snapped to the nearest observed value.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ import dataclasses
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-__all__ = ["MAX_AUTO_DISCRETE_VALUES", "ColumnCoder", "categorical_mask"]
+__all__ = [
+    "MAX_AUTO_DISCRETE_VALUES",
+    "MAX_DECLARED_LEVELS",
+    "ColumnCoder",
+    "categorical_mask",
+    "nearest",
+]
 
 #: Numeric columns with at most this many distinct observed values are modelled as discrete
 #: (sampled among their observed values) with ``categorical_features="auto"``.
@@ -80,6 +88,14 @@ def categorical_mask(categorical_features, schema, names):
     return mask
 
 
+def nearest(grid, values):
+    """The element of the sorted array ``grid`` nearest to each of ``values``."""
+    right = np.clip(np.searchsorted(grid, values), 1, max(len(grid) - 1, 1))
+    left = right - 1
+    pick = np.where(np.abs(values - grid[left]) <= np.abs(grid[right] - values), left, right)
+    return grid[np.minimum(pick, len(grid) - 1)]
+
+
 @dataclasses.dataclass
 class ColumnCoder:
     """Node coding of every feature (see the module docstring).
@@ -92,11 +108,15 @@ class ColumnCoder:
         Sorted distinct observed values (discrete) or all sorted observed values (continuous).
     whole : ndarray of bool
         Continuous columns whose observed values are all whole numbers.
+    grids : list of ndarray or None
+        Distinct observed values of continuous columns with at most ``MAX_DECLARED_LEVELS`` of
+        them (samples are snapped to the nearest one), None otherwise.
     """
 
     kinds: list
     values: list
     whole: np.ndarray
+    grids: list
 
     @classmethod
     def learn(cls, schema, codes, declared=None):
@@ -114,7 +134,7 @@ class ColumnCoder:
         >>> coder.decode(np.array([[9.0, 0.7]])).tolist()  # clipped, whole; nearest level
         [[19.0, 60.0]]
         """
-        kinds, values, whole = [], [], []
+        kinds, values, whole, grids = [], [], [], []
         for j, spec in enumerate(schema.columns):
             observed = codes[~np.isnan(codes[:, j]), j]
             distinct = np.unique(observed)
@@ -134,8 +154,10 @@ class ColumnCoder:
             else:
                 kinds.append("continuous")
                 values.append(np.sort(observed))
-            whole.append(kinds[-1] == "continuous" and bool(np.all(observed == np.rint(observed))))
-        return cls(kinds=kinds, values=values, whole=np.asarray(whole, dtype=bool))
+            continuous = kinds[-1] == "continuous"
+            whole.append(continuous and bool(np.all(observed == np.rint(observed))))
+            grids.append(distinct if continuous and len(distinct) <= MAX_DECLARED_LEVELS else None)
+        return cls(kinds=kinds, values=values, whole=np.asarray(whole, dtype=bool), grids=grids)
 
     @property
     def discrete_mask(self):
@@ -170,5 +192,7 @@ class ColumnCoder:
             elif kind == "continuous":
                 grid = (np.arange(len(vals)) + 0.5) / len(vals)
                 out = np.interp(ndtr(z[ok]), grid, vals)
+                if self.grids[j] is not None:
+                    out = nearest(self.grids[j], out)
                 codes[ok, j] = np.rint(out) if self.whole[j] else out
         return codes

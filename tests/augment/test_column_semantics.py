@@ -73,7 +73,7 @@ def test_find_relations_ignores_non_monotone_continuous_bijections():
     rng = np.random.RandomState(0)
     a, b = rng.normal(size=200), rng.normal(size=200)  # all values distinct: a bijection
     values = np.c_[a, b]
-    constant, relations = find_relations(values, values, np.array([True, True]))
+    constant, relations = find_relations(values, np.array([True, True]))
     assert constant == [] and relations == {}
 
 
