@@ -14,11 +14,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from sklearn_causalmix.augment._base import BaseAugmenter
+from sklearn_causalmix.augment._methods import CausalMethodsMixin
 from sklearn_causalmix.augment._dag import sample_dags
-from sklearn_causalmix._core import parallel_map, spawn_seeds
+from sklearn_causalmix._core import spawn_seeds
 from sklearn_causalmix.augment._nodes import (
     impute_from_observed,
     indicator_names,
@@ -28,8 +28,9 @@ from sklearn_causalmix.augment._nodes import (
 from sklearn_causalmix.augment._edges import edge_probabilities
 from sklearn_causalmix.augment._nodetable import NodeTable
 from sklearn_causalmix.augment._sampling import SCMLayout, sample_from_scms
-from sklearn_causalmix.augment._scm import codes_to_labels, fit_scm
+from sklearn_causalmix.augment._scm import fit_scms
 from sklearn_causalmix.augment._semantics import categorical_mask
+from sklearn_causalmix.augment._strategy import STRATEGY_NAMES, synthetic_counts
 
 __all__ = ["CausalSCMAugmenter"]
 
@@ -37,7 +38,7 @@ __all__ = ["CausalSCMAugmenter"]
 MIN_SAMPLES = 10
 
 
-class CausalSCMAugmenter(BaseAugmenter):
+class CausalSCMAugmenter(CausalMethodsMixin, BaseAugmenter):
     """Causal data augmenter: synthetic labelled rows from structural causal models.
 
     Reproduces the generator of CausalMixFT (Bühler, Purucker & Hutter, 2026,
@@ -89,7 +90,18 @@ class CausalSCMAugmenter(BaseAugmenter):
     synthetic_ratio : float in [0, 1], default=0.5
         Share r of synthetic rows in the output of :meth:`fit_resample`: all real rows are kept
         and ``round(r / (1 - r) * n_real)`` synthetic rows added; at 1, only synthetic rows, as
-        many as the real ones; at 0, the real rows unchanged.
+        many as the real ones; at 0, the real rows unchanged. Ignored when
+        ``sampling_strategy`` is set.
+    sampling_strategy : {"auto", "minority", "not majority", "not minority", "all"}, float, \
+            dict, callable or None, default=None
+        Per-class over-sampling in :meth:`fit_resample`, with imbalanced-learn's semantics:
+        ``"minority"`` grows the minority class to the majority's size, ``"not majority"`` (=
+        ``"auto"``) every class but the majority, ``"not minority"`` every class but the
+        minority, ``"all"`` every class; a float ``r`` (binary labels) grows the minority to
+        ``int(r * n_majority)`` rows; a dict ``{class: rows wanted}`` or a callable ``f(y) ->
+        dict`` names the sizes. All real rows are kept and the synthetic rows of each class
+        (:attr:`sampling_strategy_`) appended, drawn from the SCMs with exactly these counts.
+        None: ``synthetic_ratio`` decides, keeping the class proportions.
     match_class_balance : bool, default=True
         Whether :meth:`sample` returns exactly the class proportions of the training labels (by
         rejection sampling from the SCMs; for a class the SCMs almost never generate, the few
@@ -134,6 +146,9 @@ class CausalSCMAugmenter(BaseAugmenter):
         One fitted SCM per DAG.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
+    sampling_strategy_ : OrderedDict
+        ``{class: synthetic rows}`` that :meth:`fit_resample` adds; set only when
+        ``sampling_strategy`` is not None.
     class_prior_ : ndarray of shape (n_classes,)
         Share of each class in the training labels.
     target_name_ : str
@@ -149,7 +164,7 @@ class CausalSCMAugmenter(BaseAugmenter):
         one-to-one function of an earlier feature or of the target, with the same missing
         positions: ``kind`` is ``"duplicate"`` (same values), ``"recoding"`` (a bijection of at
         most 50 levels, e.g. ``Sex`` and its 0/1 code ``SexCode``) or ``"monotone"`` (numeric,
-        \|Spearman correlation\| = 1, e.g. ``log(wage)``). They are left out of discovery (a
+        absolute Spearman correlation 1, e.g. ``log(wage)``). They are left out of discovery (a
         deterministic pair breaks the faithfulness discovery relies on, and would lose both
         columns' edges) and of the SCMs, and regenerated from ``source`` by the learned map.
     duplicate_features_ : dict
@@ -234,6 +249,13 @@ class CausalSCMAugmenter(BaseAugmenter):
         "match_class_balance": ["boolean"],
         "max_features": [Interval(Integral, 1, None, closed="left")],
         "categorical_features": [StrOptions({"auto", "from_dtype"}), "array-like"],
+        "sampling_strategy": [
+            StrOptions(set(STRATEGY_NAMES)),
+            Interval(Real, 0, 1, closed="right"),
+            dict,
+            callable,
+            None,
+        ],
         "verbose": ["verbose"],
         "n_jobs": [Integral, None],
     }
@@ -249,6 +271,7 @@ class CausalSCMAugmenter(BaseAugmenter):
         n_graphs=5,
         mechanisms="fast",
         synthetic_ratio=0.5,
+        sampling_strategy=None,
         match_class_balance=True,
         max_features=100,
         categorical_features="auto",
@@ -264,13 +287,13 @@ class CausalSCMAugmenter(BaseAugmenter):
         self.n_graphs = n_graphs
         self.mechanisms = mechanisms
         self.synthetic_ratio = synthetic_ratio
+        self.sampling_strategy = sampling_strategy
         self.match_class_balance = match_class_balance
         self.max_features = max_features
         self.categorical_features = categorical_features
         self.random_state = random_state
         self.verbose = verbose
         self.n_jobs = n_jobs
-
 
     _min_samples = MIN_SAMPLES
     _min_samples_reason = " for the independence tests"
@@ -287,11 +310,15 @@ class CausalSCMAugmenter(BaseAugmenter):
             )
         features, target = node_names(schema, table.target_name)
         declared = categorical_mask(self.categorical_features, schema, features)
+        if self.sampling_strategy is not None:
+            labels = table.classes[table.target]
+            self.sampling_strategy_ = synthetic_counts(self.sampling_strategy, labels)
         nodes, values = NodeTable.learn(table, declared)
         names = features + [target]
         names += indicator_names(features, list(nodes.indicator_of), names)
         bk = parse_background_knowledge(self.background_knowledge, names)
-        self._set_node_attributes(nodes, names, features)
+        for attribute, value in nodes.describe(names).items():
+            setattr(self, attribute, value)
         self._nodes = nodes
 
         # Nodes of the model: the active nodes, then the target (index n_features of names).
@@ -310,13 +337,16 @@ class CausalSCMAugmenter(BaseAugmenter):
             random_state=rng,
         )
         categorical_nodes = {name for k, name in enumerate(model_names) if discrete[k]}
-        frame = pd.DataFrame(
-            {
-                name: (codes_to_labels(data[:, k]) if discrete[k] else data[:, k])
-                for k, name in enumerate(model_names)
-            }
+        self.scms_ = fit_scms(
+            self.graphs_,
+            data,
+            model_names,
+            categorical_nodes,
+            self.mechanisms,
+            spawn_seeds(rng, self.n_graphs),
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
         )
-        self.scms_ = self._fit_scms(frame, categorical_nodes, spawn_seeds(rng, self.n_graphs))
         self._layout = SCMLayout(
             feature_nodes=model_names[:-1],
             categorical_nodes=categorical_nodes,
@@ -325,32 +355,6 @@ class CausalSCMAugmenter(BaseAugmenter):
             class_prior=self.class_prior_,
         )
 
-    def _set_node_attributes(self, nodes, names, features):
-        """The fitted attributes that describe which columns are nodes of the causal model."""
-        self.target_name_ = names[len(features)]
-        self.constant_features_ = [names[k] for k in nodes.constant if k < len(features)]
-        self.deterministic_features_ = {
-            names[k]: (names[r.source], r.kind) for k, r in nodes.relations.items()
-        }
-        self.duplicate_features_ = {
-            names[k]: names[r.source]
-            for k, r in nodes.relations.items()
-            if r.kind == "duplicate" and k < len(features)
-        }
-        self.missing_indicators_ = {
-            features[j]: names[k] for j, k in nodes.indicator_of.items()
-        }
-
-    def _fit_scms(self, frame, categorical_nodes, seeds):
-        """One fitted SCM per sampled DAG (in parallel with ``n_jobs``)."""
-        graphs = self.graphs_
-        if self.verbose > 0:
-            from tqdm.auto import tqdm
-
-            graphs = tqdm(graphs, desc="fitting SCMs")
-        tasks = ((dag, frame, categorical_nodes, self.mechanisms, seed) for dag, seed in zip(graphs, seeds))
-        return parallel_map(fit_scm, tasks, self.n_jobs)
-
     # ------------------------------------------------------------------------------- sample
     def _sample(self, counts, rng):
         Z_active, t = sample_from_scms(
@@ -358,48 +362,10 @@ class CausalSCMAugmenter(BaseAugmenter):
         )
         return self._nodes.complete(Z_active, t), t
 
+    def _sample_exact(self, counts, rng):
+        Z_active, t = sample_from_scms(self.scms_, counts, self._layout, rng)
+        return self._nodes.complete(Z_active, t), t
+
     def _reapply_missing(self, Z, t, rng):
         # Missing values come from the indicator nodes, already in place (see _sample).
         return Z
-
-    # ------------------------------------------------------------------------------- plotting
-    def plot_graph(self, ax=None, threshold=0.0):
-        """Draw the edge probabilities as a directed graph.
-
-        Parameters
-        ----------
-        ax : matplotlib Axes, default=None
-            Axes to draw on; a new figure when None.
-        threshold : float, default=0.0
-            Only edges with probability above ``threshold`` are drawn.
-
-        Returns
-        -------
-        ax : matplotlib Axes
-            Edge width and opacity grow with the probability; the target node is orange,
-            constant and deterministic columns (not modelled) grey.
-
-        Examples
-        --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
-        >>> import numpy as np
-        >>> from sklearn_causalmix import CausalSCMAugmenter
-        >>> rng = np.random.RandomState(0)
-        >>> X = rng.normal(size=(100, 3)); y = (X[:, 0] > 0).astype(int)
-        >>> aug = CausalSCMAugmenter(n_bootstrap=2, n_graphs=1, random_state=0).fit(X, y)
-        >>> ax = aug.plot_graph(threshold=0.2)
-        >>> ax.get_title()
-        'Edge probabilities'
-        """
-        from sklearn_causalmix.augment._plot import plot_edge_probabilities
-
-        check_is_fitted(self)
-        inactive = set(self.constant_features_) | set(self.deterministic_features_)
-        return plot_edge_probabilities(
-            self.edge_probabilities_,
-            target=self.target_name_,
-            inactive=inactive,
-            ax=ax,
-            threshold=threshold,
-        )

@@ -304,16 +304,30 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 0:
             raise ValueError(f"n_samples must be a non-negative integer, got {n_samples!r}.")
         n_samples = int(n_samples)
+        counts = largest_remainder(n_samples, self.class_prior_) if n_samples else None
+        return self._draw(counts, random_state)
+
+    def _draw(self, counts, random_state=None, *, exact=False, sampler=None):
+        """``counts[c]`` rows of class ``c`` (None: no row) in the training containers.
+
+        With ``exact``, ``_sample_exact`` draws them (an augmenter that may return other class
+        counts from ``_sample`` must meet ``counts`` there); ``sampler(counts, rng)`` replaces
+        both when given.
+        """
         rng = self._sample_rng(random_state)
-        if n_samples:
-            Z, t = self._sample(largest_remainder(n_samples, self.class_prior_), rng)
-            order = rng.permutation(n_samples)
+        if counts is not None and np.sum(counts):
+            draw = sampler or (self._sample_exact if exact else self._sample)
+            Z, t = draw(np.asarray(counts, dtype=np.int64), rng)
+            order = rng.permutation(len(t))
             Z, t = np.array(Z[order], dtype=np.float64), np.asarray(t[order], dtype=np.int64)
         else:
             Z, t = np.empty((0, self.schema_.n_features)), np.empty(0, dtype=np.int64)
         Z = self._reapply_missing(Z, t, rng)
         X_syn = self._identifiers.insert(self.schema_.decode(Z))
         return X_syn, restore_target(self.classes_[t], self._target_info)
+
+    def _sample_exact(self, counts, rng):
+        return self._sample(counts, rng)
 
     # ------------------------------------------------------------------------------- resample
     def fit_resample(self, X, y):

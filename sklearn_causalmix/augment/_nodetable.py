@@ -102,8 +102,30 @@ class NodeTable:
             values,
         )
 
-    def complete(self, active_values, target):
+    def describe(self, names):
+        """The fitted attributes of CausalSCMAugmenter that say which columns are nodes.
+
+        ``names`` are all node names (features, target, missingness indicators).
+        """
+        n_features = self.n_features
+        relations = self.relations.items()
+        return {
+            "target_name_": names[n_features],
+            "constant_features_": [names[k] for k in self.constant if k < n_features],
+            "deterministic_features_": {names[k]: (names[r.source], r.kind) for k, r in relations},
+            "duplicate_features_": {
+                names[k]: names[r.source]
+                for k, r in relations
+                if r.kind == "duplicate" and k < n_features
+            },
+            "missing_indicators_": {names[j]: names[k] for j, k in self.indicator_of.items()},
+        }
+
+    def complete(self, active_values, target, fixed=None):
         """Encoded features (``NaN`` = missing) from sampled active node values and target codes.
+
+        ``fixed`` maps features to encoded values set exactly (interventions), before derived
+        columns are computed.
         """
         n_features = self.n_features
         values = np.full((len(target), n_features + 1 + len(self.indicator_of)), np.nan)
@@ -111,7 +133,7 @@ class NodeTable:
         codes = values.copy()
         codes[:, :n_features] = self.coder.decode(values[:, :n_features])
         codes[:, n_features] = target
-        for k, value in self.constant.items():
+        for k, value in {**self.constant, **(fixed or {})}.items():
             codes[:, k] = value
         for k, relation in self.relations.items():
             codes[:, k] = relation.apply(codes[:, relation.source])
