@@ -193,7 +193,7 @@ class CausalMethodsMixin:
         return resample_with_counts(X, y, X_syn, y_syn)
 
     # ------------------------------------------------------------------------------- plotting
-    def plot_graph(self, ax=None, threshold=0.0):
+    def plot_graph(self, ax=None, threshold=0.0, *, max_edges="auto", layout="layered"):
         """Draw the edge probabilities as a directed graph.
 
         Parameters
@@ -202,6 +202,13 @@ class CausalMethodsMixin:
             Axes to draw on; a new figure when None.
         threshold : float, default=0.0
             Only edges with probability above ``threshold`` are drawn.
+        max_edges : int, "auto" or None, default="auto"
+            Draw at most this many edges, the most probable ones. ``"auto"``: all up to 20
+            nodes, else twice the number of nodes (readable at 40+ nodes); None: all.
+        layout : {"layered", "circular"}, default="layered"
+            ``"layered"``: causes above their effects (layers of the drawn edges, most
+            probable first, kept acyclic), unconnected nodes in the bottom row;
+            ``"circular"``: all nodes on a circle.
 
         Returns
         -------
@@ -232,4 +239,6 @@ class CausalMethodsMixin:
             inactive=inactive,
             ax=ax,
             threshold=threshold,
+            max_edges=max_edges,
+            layout=layout,
         )

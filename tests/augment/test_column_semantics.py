@@ -196,3 +196,33 @@ def test_structural_missingness_is_kept():
     rate = X["months_since_delinq"].isna().mean()
     assert abs(X_syn["months_since_delinq"].isna().mean() - rate) < 0.07
     assert "annual_income_joint__missing" in aug.edge_probabilities_.index
+
+
+def test_plot_graph_readable_at_many_nodes():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sklearn_causalmix.augment._plot import layered_positions, plot_edge_probabilities
+
+    rng = np.random.RandomState(0)
+    n = 43
+    names = [f"column_{k}" for k in range(n)]
+    P = pd.DataFrame(
+        np.triu(rng.rand(n, n) * (rng.rand(n, n) < 0.15), 1), index=names, columns=names
+    )
+    ax = plot_edge_probabilities(P, target="column_5")
+    assert len(ax.patches) == 2 * n  # the 86 most probable edges, not all of them
+    width, height = ax.figure.get_size_inches()
+    assert width > 10 and height > 6
+    plt.close(ax.figure)
+    edges = [(a, b, P.loc[a, b]) for a in names for b in names if P.loc[a, b] > 0]
+    pos = layered_positions(names, edges)
+    assert all(pos[a][0] < pos[b][0] for a, b, _ in edges)  # causes left of effects
+    columns = pd.Series([x for x, _ in pos.values()]).value_counts()
+    assert columns.max() <= 12
+    ax = plot_edge_probabilities(P, layout="circular", max_edges=None, threshold=0.5)
+    assert len(ax.patches) == int((P.to_numpy() > 0.5).sum())
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="layout must be"):
+        plot_edge_probabilities(P, layout="spring")
