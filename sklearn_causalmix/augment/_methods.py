@@ -11,7 +11,6 @@ import functools
 from numbers import Integral
 
 import numpy as np
-import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_causalmix._core import largest_remainder

@@ -53,6 +53,41 @@ def layered_positions(names, edges):
     return pos
 
 
+def _figure_size(pos, layout):
+    """Inches that keep labels apart: a column per layer, or a circle growing with the nodes."""
+    if layout == "circular":
+        return (min(6.0 + 0.3 * max(len(pos) - 12, 0), 20.0),) * 2
+    xs = [x for x, _ in pos.values()]
+    rows = max(xs.count(x) for x in set(xs))
+    return min(max(6.0, 2.0 * (1 + max(xs))), 20.0), min(max(4.0, 0.6 * rows + 1.0), 9.0)
+
+
+def _draw(graph, pos, names, colors, edges, ax):
+    """Nodes, labels and edges (width and opacity growing with the probability) on ``ax``."""
+    n = len(names)
+    node_size = 700 if n <= 12 else max(150, 700 * 12 // n)
+    nx.draw_networkx_nodes(
+        graph, pos, nodelist=names, node_color=colors, node_size=node_size, alpha=0.9, ax=ax
+    )
+    nx.draw_networkx_labels(graph, pos, font_size=8 if n <= 12 else 6, ax=ax)
+    if not edges:
+        return
+    probs = np.array([p for _, _, p in edges])
+    nx.draw_networkx_edges(
+        graph,
+        pos,
+        edgelist=[(a, b) for a, b, _ in edges],
+        width=0.5 + 3.0 * probs,
+        alpha=np.clip(0.15 + 0.85 * probs, 0.0, 1.0).tolist(),
+        arrows=True,
+        arrowstyle="-|>",
+        arrowsize=12 if n <= 12 else 8,
+        connectionstyle="arc3,rad=0.08",
+        node_size=node_size,
+        ax=ax,
+    )
+
+
 def plot_edge_probabilities(
     probabilities,
     *,
@@ -105,45 +140,17 @@ def plot_edge_probabilities(
         raise ValueError(f"layout must be 'layered' or 'circular', got {layout!r}.")
     names = [str(n) for n in probabilities.index]
     edges = _drawn_edges(names, np.asarray(probabilities, dtype=float), threshold, max_edges)
-    n = len(names)
     graph = nx.DiGraph()
     graph.add_nodes_from(names)
     graph.add_edges_from((a, b) for a, b, _ in edges)
-    if layout == "layered":
-        pos = layered_positions(names, edges)
-        n_columns = 1 + max(x for x, _ in pos.values())
-        rows = max(sum(1 for x, _ in pos.values() if x == c) for c in range(int(n_columns)))
-        figsize = (min(max(6.0, 2.0 * n_columns), 20.0), min(max(4.0, 0.6 * rows + 1.0), 9.0))
-    else:
-        pos = nx.circular_layout(graph)
-        figsize = (min(6.0 + 0.3 * max(n - 12, 0), 20.0),) * 2
+    pos = layered_positions(names, edges) if layout == "layered" else nx.circular_layout(graph)
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    inactive = {str(v) for v in inactive}
+        _, ax = plt.subplots(figsize=_figure_size(pos, layout))
+    grey = {str(v) for v in inactive}
     colors = [
-        "tab:orange" if v == target else ("lightgrey" if v in inactive else "tab:blue")
-        for v in names
+        "tab:orange" if v == target else ("lightgrey" if v in grey else "tab:blue") for v in names
     ]
-    node_size = 700 if n <= 12 else max(150, 700 * 12 // n)
-    nx.draw_networkx_nodes(
-        graph, pos, nodelist=names, node_color=colors, node_size=node_size, alpha=0.9, ax=ax
-    )
-    nx.draw_networkx_labels(graph, pos, font_size=8 if n <= 12 else 6, ax=ax)
-    if edges:
-        probs = np.array([p for _, _, p in edges])
-        nx.draw_networkx_edges(
-            graph,
-            pos,
-            edgelist=[(a, b) for a, b, _ in edges],
-            width=0.5 + 3.0 * probs,
-            alpha=np.clip(0.15 + 0.85 * probs, 0.0, 1.0).tolist(),
-            arrows=True,
-            arrowstyle="-|>",
-            arrowsize=12 if n <= 12 else 8,
-            connectionstyle="arc3,rad=0.08",
-            node_size=node_size,
-            ax=ax,
-        )
+    _draw(graph, pos, names, colors, edges, ax)
     ax.set_title("Edge probabilities")
     ax.set_axis_off()
     return ax

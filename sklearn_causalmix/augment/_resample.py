@@ -71,7 +71,7 @@ def resample_with_ratio(sampler, X, y):
 
 
 def resample_with_counts(X, y, X_syn, y_syn):
-    """The real rows of ``(X, y)`` followed by the synthetic ones, in the containers of ``X``, ``y``.
+    """The real rows of ``(X, y)``, then the synthetic ones, in the containers of ``X`` and ``y``.
 
     Examples
     --------

@@ -303,7 +303,8 @@ def synthetic_fidelity(X_real, X_syn, y_real=None, y_syn=None, *, random_state=N
     -------
     report : FidelityReport
         Marginal distances and shares of impossible values per column, dependence difference,
-        detection AUC, missingness-pattern distance and (with labels) utility; ``report.summary()`` gives the headline numbers.
+        detection AUC, missingness-pattern distance and (with labels) utility;
+        ``report.summary()`` gives the headline numbers.
 
     Examples
     --------
