@@ -181,9 +181,9 @@ class CausalSCMAugmenter(CausalMethodsMixin, BaseAugmenter):
         range); left out of the causal model with a warning. Samples get new identifiers:
         integers after the largest training value, strings ``"synthetic-<k>"``.
     missing_rate_ : ndarray of shape (n_features,)
-        Share of missing values per feature. For discovery and SCM fitting, missing node values
-        are replaced by values drawn at random among the column's observed ones; no row is
-        dropped.
+        Share of missing values per feature (identifier columns excluded, as in ``schema_``).
+        For discovery and SCM fitting, missing node values are replaced by values drawn at
+        random among the column's observed ones; no row is dropped.
     schema_ : TableSchema
         Column kinds, levels and dtypes, used to return samples in the input's format.
     n_features_in_ : int
