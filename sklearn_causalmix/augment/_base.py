@@ -38,7 +38,7 @@ from sklearn_causalmix._core import (
 from sklearn_causalmix.augment._identifiers import IdentifierColumns
 from sklearn_causalmix.augment._resample import resample_with_ratio
 
-__all__ = ["BaseAugmenter", "EncodedTable"]
+__all__ = ["BaseAugmenter", "EncodedTable", "as_pandas"]
 
 
 @dataclasses.dataclass(slots=True)
@@ -96,6 +96,25 @@ class EncodedTable:
     target: np.ndarray
     classes: np.ndarray
     target_name: object
+
+
+def as_pandas(X):
+    """A polars (or other) data frame with ``to_pandas()`` as a pandas DataFrame; else ``X``.
+
+    Column names survive, and the augmenters then return pandas DataFrames.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.augment._base import as_pandas
+    >>> as_pandas(np.zeros((1, 2))).shape
+    (1, 2)
+    """
+    if isinstance(X, (pd.DataFrame, pd.Series, np.ndarray)) or not hasattr(X, "to_pandas"):
+        return X
+    if not hasattr(X, "columns"):
+        return X
+    return X.to_pandas()
 
 
 def _impute_values(codes, missing, schema):
@@ -185,6 +204,8 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
             Features: numeric, integer, boolean or categorical (strings / ``category``) columns;
+            a polars data frame (anything with ``to_pandas()`` and ``columns``) is converted
+            to pandas, and samples are then pandas DataFrames;
             missing values allowed (imputed for fitting and re-applied at random, at the
             observed rate, in samples).
         y : array-like of shape (n_samples,)
@@ -204,6 +225,7 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
         array([0, 1])
         """
         name = type(self).__name__
+        X, y = as_pandas(X), as_pandas(y)
         labels, info = check_target(y, name)
         X = self._validate_X(X)
         check_consistent_length(X, labels)
@@ -359,7 +381,7 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
         >>> X_res.shape, bool((X_res[:60] == X).all())
         ((80, 2), True)
         """
-        return resample_with_ratio(self, X, y)
+        return resample_with_ratio(self, as_pandas(X), as_pandas(y))
 
     # ------------------------------------------------------------------------------- helpers
     def _numeric_columns(self):

@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_causalmix._core import largest_remainder
+from sklearn_causalmix.augment._base import as_pandas
 from sklearn_causalmix.augment._resample import resample_with_counts
 from sklearn_causalmix.augment._sampling import sample_under_interventions
 
@@ -185,6 +186,7 @@ class CausalMethodsMixin:
         """
         if self.sampling_strategy is None:
             return super().fit_resample(X, y)
+        X, y = as_pandas(X), as_pandas(y)
         self.fit(X, y)
         wanted = self.sampling_strategy_
         counts = np.array([wanted.get(c, 0) for c in self.classes_], dtype=np.int64)

@@ -91,3 +91,32 @@ def test_documented_pipeline_with_string_columns(mixed):
     )
     model.fit(X, y)
     assert model.score(X, y) > 0.7
+
+
+class _PolarsLike:
+    """Stands in for a polars DataFrame/Series (polars is not installed here): to_pandas()."""
+
+    def __init__(self, data):
+        self._data = data
+        self.columns = list(data.columns) if isinstance(data, pd.DataFrame) else [data.name]
+        self.shape = data.shape
+
+    def __len__(self):
+        return len(self._data)
+
+    def to_pandas(self):
+        return self._data.copy()
+
+
+def test_polars_like_input_keeps_column_names(mixed):
+    X, y = mixed
+    aug = CausalSCMAugmenter(**CHEAP).fit(_PolarsLike(X), _PolarsLike(y))
+    assert list(aug.feature_names_in_) == list(X.columns)
+    X_syn, y_syn = aug.sample(20)
+    assert list(X_syn.columns) == list(X.columns) and y_syn.name == "outcome"
+    X_res, y_res = CausalSCMAugmenter(**CHEAP).fit_resample(_PolarsLike(X), _PolarsLike(y))
+    assert list(X_res.columns) == list(X.columns) and len(X_res) == 600
+    X_str, _ = CausalSCMAugmenter(sampling_strategy="all", **CHEAP).fit_resample(
+        _PolarsLike(X), _PolarsLike(y)
+    )
+    assert list(X_str.columns) == list(X.columns)
