@@ -115,10 +115,12 @@ class CausalSCMAugmenter(CausalMethodsMixin, BaseAugmenter):
         numeric columns with at most 10 distinct observed values (a loan ``term`` in {36, 60}, a
         0/1 code, days per week); ``"from_dtype"``: no numeric column; a list of column names or
         indices, or a boolean mask over the features: exactly those numeric columns (at most 50
-        distinct values each). Other numeric columns are continuous: modelled on normal scores
-        of their ranks and sampled through their empirical quantile function, so that samples
-        stay within the observed range and columns of whole numbers (integers, also floats that
-        pandas made of integers with missing values) stay whole.
+        distinct values each). Other numeric columns are continuous: modelled on their values
+        when roughly normal (absolute skewness < 0.5, absolute excess kurtosis < 1, no value
+        in more than 5 % of the rows), else on normal scores of their ranks and sampled
+        through their empirical quantile function; samples stay within the observed range,
+        and columns of whole numbers (integers, also floats that pandas made of integers with
+        missing values) stay whole.
     random_state : int, RandomState instance or None, default=None
         Controls resampling, DAG sampling, SCM fitting and :meth:`sample`. Our code draws from
         generators derived from it; DoWhy, which reads numpy's global random state, gets that

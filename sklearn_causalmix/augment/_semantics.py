@@ -11,10 +11,14 @@ Every feature is modelled as one of three node kinds, learned from the data (and
     holds the index of the value among the sorted observed values, so samples only ever take
     observed values (a loan ``term`` in {36, 60} stays in {36, 60}).
 ``"continuous"``
-    Other numeric columns: the node holds the normal score of the value under the column's
+    Other numeric columns. A column that looks roughly normal (absolute skewness below
+    :data:`MAX_SKEW`, absolute excess kurtosis below :data:`MAX_KURTOSIS`, no value holding
+    :data:`MAX_SPIKE` of the rows) keeps its values, clipped
+    to the observed range at sampling; any other column (skewed amounts, bounded percentages,
+    spikes such as many zeros) is modelled on the normal scores of its values under the
     empirical distribution function, and samples go back through the empirical quantile function
-    (linear between observed values). Samples therefore stay within the observed range
-    ``[min, max]``, keep the shape of the marginal (skew, spikes such as many zeros), and columns
+    (linear between observed values), which keeps the shape of the marginal. Samples therefore
+    stay within the observed range ``[min, max]``, and columns
     whose observed values are all whole numbers (e.g. integers that pandas turned into floats
     because of a missing value) are rounded to whole numbers. A column with at most
     :data:`MAX_DECLARED_LEVELS` distinct values (a grid: years of tenure, rates in steps) is
@@ -29,6 +33,9 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 __all__ = [
+    "MAX_KURTOSIS",
+    "MAX_SKEW",
+    "MAX_SPIKE",
     "MAX_AUTO_DISCRETE_VALUES",
     "MAX_DECLARED_LEVELS",
     "ColumnCoder",
@@ -39,6 +46,15 @@ __all__ = [
 #: Numeric columns with at most this many distinct observed values are modelled as discrete
 #: (sampled among their observed values) with ``categorical_features="auto"``.
 MAX_AUTO_DISCRETE_VALUES = 10
+
+#: Largest absolute skewness of a continuous column modelled on its own values.
+MAX_SKEW = 0.5
+
+#: Largest absolute excess kurtosis of a continuous column modelled on its own values.
+MAX_KURTOSIS = 1.0
+
+#: Largest share of rows holding one value in a continuous column modelled on its own values.
+MAX_SPIKE = 0.05
 
 #: Most distinct values of a numeric column declared categorical by the user.
 MAX_DECLARED_LEVELS = 50
@@ -88,6 +104,19 @@ def categorical_mask(categorical_features, schema, names):
     return mask
 
 
+def _roughly_normal(observed):
+    """Skewness and excess kurtosis near 0, and no value in more than MAX_SPIKE of the rows."""
+    if len(observed) < 3 or np.ptp(observed) == 0:
+        return False
+    centred = observed - observed.mean()
+    variance = np.mean(centred**2)
+    skew = np.mean(centred**3) / variance**1.5
+    kurtosis = np.mean(centred**4) / variance**2 - 3.0
+    _, counts = np.unique(observed, return_counts=True)
+    shape = abs(skew) < MAX_SKEW and abs(kurtosis) < MAX_KURTOSIS
+    return bool(shape and counts.max() <= MAX_SPIKE * len(observed))
+
+
 def nearest(grid, values):
     """The element of the sorted array ``grid`` nearest to each of ``values``."""
     right = np.clip(np.searchsorted(grid, values), 1, max(len(grid) - 1, 1))
@@ -111,12 +140,15 @@ class ColumnCoder:
     grids : list of ndarray or None
         Distinct observed values of continuous columns with at most ``MAX_DECLARED_LEVELS`` of
         them (samples are snapped to the nearest one), None otherwise.
+    ranked : ndarray of bool
+        Continuous columns modelled on normal scores (the others on their values).
     """
 
     kinds: list
     values: list
     whole: np.ndarray
     grids: list
+    ranked: np.ndarray
 
     @classmethod
     def learn(cls, schema, codes, declared=None):
@@ -127,14 +159,17 @@ class ColumnCoder:
         >>> import numpy as np
         >>> from sklearn_causalmix._core import TableSchema
         >>> from sklearn_causalmix.augment._semantics import ColumnCoder
-        >>> Z = np.c_[np.arange(20.0), np.tile([36.0, 60.0], 10)]
+        >>> from scipy.special import ndtri
+        >>> normal = 10 + 3 * ndtri((np.arange(20) + 0.5) / 20)
+        >>> Z = np.c_[normal, np.tile([36.0, 60.0], 10), 2.0 ** np.arange(20)]
         >>> coder = ColumnCoder.learn(TableSchema.from_data(Z), Z)
-        >>> coder.kinds, coder.whole.tolist()
-        (['continuous', 'discrete'], [True, False])
-        >>> coder.decode(np.array([[9.0, 0.7]])).tolist()  # clipped, whole; nearest level
-        [[19.0, 60.0]]
+        >>> coder.kinds, coder.whole.tolist(), coder.ranked.tolist()
+        (['continuous', 'discrete', 'continuous'], [False, False, True], [False, False, True])
+        >>> Z_syn = coder.decode(np.array([[99.4, 0.7, 0.0]]))  # clipped; nearest level; median
+        >>> bool(Z_syn[0, 0] == normal.max()), Z_syn[0, 1:].tolist()
+        (True, [60.0, 512.0])
         """
-        kinds, values, whole, grids = [], [], [], []
+        kinds, values, whole, grids, ranked = [], [], [], [], []
         for j, spec in enumerate(schema.columns):
             observed = codes[~np.isnan(codes[:, j]), j]
             distinct = np.unique(observed)
@@ -157,7 +192,14 @@ class ColumnCoder:
             continuous = kinds[-1] == "continuous"
             whole.append(continuous and bool(np.all(observed == np.rint(observed))))
             grids.append(distinct if continuous and len(distinct) <= MAX_DECLARED_LEVELS else None)
-        return cls(kinds=kinds, values=values, whole=np.asarray(whole, dtype=bool), grids=grids)
+            ranked.append(continuous and not _roughly_normal(observed))
+        return cls(
+            kinds=kinds,
+            values=values,
+            whole=np.asarray(whole, dtype=bool),
+            grids=grids,
+            ranked=np.asarray(ranked, dtype=bool),
+        )
 
     @property
     def discrete_mask(self):
@@ -173,7 +215,7 @@ class ColumnCoder:
             vals = self.values[j]
             if kind == "discrete":
                 nodes[ok, j] = np.searchsorted(vals, z[ok])
-            elif kind == "continuous":
+            elif kind == "continuous" and self.ranked[j]:
                 n = len(vals)
                 mid = np.searchsorted(vals, z[ok], "left") + np.searchsorted(vals, z[ok], "right")
                 nodes[ok, j] = ndtri(np.clip(mid / (2.0 * n), 0.5 / n, 1 - 0.5 / n))
@@ -190,8 +232,11 @@ class ColumnCoder:
                 index = np.clip(np.rint(z[ok]), 0, len(vals) - 1).astype(np.intp)
                 codes[ok, j] = vals[index]
             elif kind == "continuous":
-                grid = (np.arange(len(vals)) + 0.5) / len(vals)
-                out = np.interp(ndtr(z[ok]), grid, vals)
+                if self.ranked[j]:
+                    grid = (np.arange(len(vals)) + 0.5) / len(vals)
+                    out = np.interp(ndtr(z[ok]), grid, vals)
+                else:
+                    out = np.clip(z[ok], vals[0], vals[-1])
                 if self.grids[j] is not None:
                     out = nearest(self.grids[j], out)
                 codes[ok, j] = np.rint(out) if self.whole[j] else out
