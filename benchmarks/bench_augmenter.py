@@ -11,6 +11,11 @@ Usage::
     python benchmarks/bench_augmenter.py          # full grid -> benchmarks/results/augmenter.md
     python benchmarks/bench_augmenter.py --quick  # small grid, for a smoke test
 
+    # real tables, before/after (see bench_augmenter_real.py):
+    git archive e9ee0f0 | tar -x -C /tmp/aug_baseline
+    PYTHONPATH=/tmp/aug_baseline python benchmarks/bench_augmenter.py --real-generate /tmp/b.pkl
+    PYTHONPATH=. python benchmarks/bench_augmenter.py --real /tmp/b.pkl
+
 Grid: 10 / 20 / 40 features x 500 / 2,000 rows with the defaults, plus the target
 configuration (20 features x 1,000 rows, default parameters: <= 5 s for fit + sample on
 2 cores). ``mechanisms="auto"`` (DoWhy's cross-validated model selection) is much slower and
@@ -179,6 +184,20 @@ def format_table(rows):
     return "\n".join(lines)
 
 
+def run_real(args):
+    """``--real-generate`` / ``--real``: see ``bench_augmenter_real.py``."""
+    from bench_augmenter_real import generate_real, real_section, write_real_section
+
+    if args.real_generate:
+        generate_real(args.real_generate)
+        return 0
+    section = real_section(args.real, f"python benchmarks/bench_augmenter.py --real {args.real}")
+    print(section)
+    if not args.no_write:
+        write_real_section(section)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small grid (smoke test)")
@@ -191,11 +210,24 @@ def main(argv=None):
         help="set OMP/OpenBLAS/MKL thread counts of the runs (default: leave unset)",
     )
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--real-generate",
+        metavar="PICKLE",
+        help="fit the importable augmenter on the real tables and pickle the rows (no evaluation)",
+    )
+    parser.add_argument(
+        "--real",
+        metavar="BEFORE_PICKLE",
+        help="compare rows pickled by --real-generate with this tree's on real tables; writes "
+        "the 'Real tables' section of the results file",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(run_one(json.loads(args.one))))
         return 0
+    if args.real_generate or args.real:
+        return run_real(args)
 
     rows = []
     for config in grid(args.quick):
@@ -263,7 +295,9 @@ def main(argv=None):
         "",
     ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(text))
+    old = RESULTS.read_text() if RESULTS.is_file() else ""
+    real = old.find("## Real tables")  # written by --real, and its reading: kept
+    RESULTS.write_text("\n".join(text) + ("\n" + old[real:] if real >= 0 else ""))
     print(f"\nwrote {RESULTS}")
     return 0
 

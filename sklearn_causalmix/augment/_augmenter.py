@@ -8,27 +8,29 @@ row counts come from :class:`~sklearn_causalmix.augment._base.BaseAugmenter`.
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from sklearn_causalmix.augment._base import BaseAugmenter
+from sklearn_causalmix.augment._methods import CausalMethodsMixin
 from sklearn_causalmix.augment._dag import sample_dags
-from sklearn_causalmix.augment._discovery import bootstrap_edge_probabilities
-from sklearn_causalmix._core import parallel_map, spawn_seeds
+from sklearn_causalmix._core import spawn_seeds
 from sklearn_causalmix.augment._nodes import (
-    constant_and_duplicate_columns,
-    fixed_graph_probabilities,
+    impute_from_observed,
+    indicator_names,
     node_names,
     parse_background_knowledge,
 )
+from sklearn_causalmix.augment._edges import edge_probabilities
+from sklearn_causalmix.augment._nodetable import NodeTable
 from sklearn_causalmix.augment._sampling import SCMLayout, sample_from_scms
-from sklearn_causalmix.augment._scm import codes_to_labels, fit_scm
+from sklearn_causalmix.augment._scm import fit_scms
+from sklearn_causalmix.augment._semantics import categorical_mask
+from sklearn_causalmix.augment._strategy import STRATEGY_NAMES, synthetic_counts
 
 __all__ = ["CausalSCMAugmenter"]
 
@@ -36,7 +38,7 @@ __all__ = ["CausalSCMAugmenter"]
 MIN_SAMPLES = 10
 
 
-class CausalSCMAugmenter(BaseAugmenter):
+class CausalSCMAugmenter(CausalMethodsMixin, BaseAugmenter):
     """Causal data augmenter: synthetic labelled rows from structural causal models.
 
     Reproduces the generator of CausalMixFT (Bühler, Purucker & Hutter, 2026,
@@ -88,13 +90,37 @@ class CausalSCMAugmenter(BaseAugmenter):
     synthetic_ratio : float in [0, 1], default=0.5
         Share r of synthetic rows in the output of :meth:`fit_resample`: all real rows are kept
         and ``round(r / (1 - r) * n_real)`` synthetic rows added; at 1, only synthetic rows, as
-        many as the real ones; at 0, the real rows unchanged.
+        many as the real ones; at 0, the real rows unchanged. Ignored when
+        ``sampling_strategy`` is set.
+    sampling_strategy : {"auto", "minority", "not majority", "not minority", "all"}, float, \
+            dict, callable or None, default=None
+        Per-class over-sampling in :meth:`fit_resample`, with imbalanced-learn's semantics:
+        ``"minority"`` grows the minority class to the majority's size, ``"not majority"`` (=
+        ``"auto"``) every class but the majority, ``"not minority"`` every class but the
+        minority, ``"all"`` every class; a float ``r`` (binary labels) grows the minority to
+        ``int(r * n_majority)`` rows; a dict ``{class: rows wanted}`` or a callable ``f(y) ->
+        dict`` names the sizes. All real rows are kept and the synthetic rows of each class
+        (:attr:`sampling_strategy_`) appended, drawn from the SCMs with exactly these counts.
+        None: ``synthetic_ratio`` decides, keeping the class proportions.
     match_class_balance : bool, default=True
         Whether :meth:`sample` returns exactly the class proportions of the training labels (by
         rejection sampling from the SCMs; for a class the SCMs almost never generate, the few
         missing rows are drawn under ``do(target := class)``, with a warning).
     max_features : int, default=100
         Largest number of features accepted (discovery time grows quickly with it).
+    categorical_features : {"auto", "from_dtype"}, array-like of str, int or bool, \
+            default="auto"
+        Which numeric columns are modelled as categorical, i.e. sampled only among their observed
+        values. Columns of categorical, string and boolean dtype always are. ``"auto"``: also
+        numeric columns with at most 10 distinct observed values (a loan ``term`` in {36, 60}, a
+        0/1 code, days per week); ``"from_dtype"``: no numeric column; a list of column names or
+        indices, or a boolean mask over the features: exactly those numeric columns (at most 50
+        distinct values each). Other numeric columns are continuous: modelled on their values
+        when roughly normal (absolute skewness < 0.5, absolute excess kurtosis < 1, no value
+        in more than 5 % of the rows), else on normal scores of their ranks and sampled
+        through their empirical quantile function; samples stay within the observed range,
+        and columns of whole numbers (integers, also floats that pandas made of integers with
+        missing values) stay whole.
     random_state : int, RandomState instance or None, default=None
         Controls resampling, DAG sampling, SCM fitting and :meth:`sample`. Our code draws from
         generators derived from it; DoWhy, which reads numpy's global random state, gets that
@@ -109,9 +135,10 @@ class CausalSCMAugmenter(BaseAugmenter):
 
     Attributes
     ----------
-    edge_probabilities_ : DataFrame of shape (n_features + 1, n_features + 1)
+    edge_probabilities_ : DataFrame of shape (n_nodes, n_nodes)
         ``[a, b]`` is the share of discovered graphs with ``a -> b`` (index and columns: feature
-        names and :attr:`target_name_`). An edge with an arrowhead at one end only
+        names, :attr:`target_name_`, then the missingness indicators of
+        :attr:`missing_indicators_`). An edge with an arrowhead at one end only
         (``->``, ``o->``) counts 1 towards the arrowhead; undirected (PC ``-``), circle-circle
         (FCI ``o-o``) and bidirected (``<->``, a latent confounder) edges count 0.5 in each
         direction, since a DAG can keep the dependence only as a direct edge either way.
@@ -121,6 +148,9 @@ class CausalSCMAugmenter(BaseAugmenter):
         One fitted SCM per DAG.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
+    sampling_strategy_ : OrderedDict
+        ``{class: synthetic rows}`` that :meth:`fit_resample` adds; set only when
+        ``sampling_strategy`` is not None.
     class_prior_ : ndarray of shape (n_classes,)
         Share of each class in the training labels.
     target_name_ : str
@@ -131,15 +161,31 @@ class CausalSCMAugmenter(BaseAugmenter):
     constant_features_ : list of str
         Features with a single observed value: left out of discovery and the SCMs and sampled
         as that constant.
+    deterministic_features_ : dict
+        ``{node: (source, kind)}`` for features (and missingness indicators) that are a
+        one-to-one function of an earlier feature or of the target, with the same missing
+        positions: ``kind`` is ``"duplicate"`` (same values), ``"recoding"`` (a bijection of at
+        most 50 levels, e.g. ``Sex`` and its 0/1 code ``SexCode``) or ``"monotone"`` (numeric,
+        absolute Spearman correlation 1, e.g. ``log(wage)``). They are left out of discovery (a
+        deterministic pair breaks the faithfulness discovery relies on, and would lose both
+        columns' edges) and of the SCMs, and regenerated from ``source`` by the learned map.
     duplicate_features_ : dict
-        ``{feature: source}`` for features identical to an earlier feature or to the target
-        (same values, same missing positions): left out of discovery and the SCMs and sampled
-        as a copy of ``source``.
+        ``{feature: source}`` for the ``"duplicate"`` entries of
+        :attr:`deterministic_features_` that are features.
+    missing_indicators_ : dict
+        ``{feature: node}``: for every feature with missing values, the name of its
+        missingness indicator node (``"<feature>__missing"``), a discrete node of discovery and
+        of the SCMs. Samples are missing where the sampled indicator says so, which keeps
+        structural missingness (a column present exactly when another says "joint").
+    identifier_features_ : list
+        Columns of a training DataFrame that look like row identifiers (no missing value and
+        distinct in every row: strings, or integers in row order or forming a consecutive
+        range); left out of the causal model with a warning. Samples get new identifiers:
+        integers after the largest training value, strings ``"synthetic-<k>"``.
     missing_rate_ : ndarray of shape (n_features,)
-        Share of missing values per feature. Missing values are imputed (median for numeric and
-        integer columns, most frequent level for categorical and boolean ones) for discovery and
-        SCM fitting, and re-applied completely at random at this rate in samples: no row is
-        dropped.
+        Share of missing values per feature (identifier columns excluded, as in ``schema_``).
+        For discovery and SCM fitting, missing node values are replaced by values drawn at
+        random among the column's observed ones; no row is dropped.
     schema_ : TableSchema
         Column kinds, levels and dtypes, used to return samples in the input's format.
     n_features_in_ : int
@@ -204,6 +250,14 @@ class CausalSCMAugmenter(BaseAugmenter):
         "mechanisms": [StrOptions({"fast", "auto"})],
         "match_class_balance": ["boolean"],
         "max_features": [Interval(Integral, 1, None, closed="left")],
+        "categorical_features": [StrOptions({"auto", "from_dtype"}), "array-like"],
+        "sampling_strategy": [
+            StrOptions(set(STRATEGY_NAMES)),
+            Interval(Real, 0, 1, closed="right"),
+            dict,
+            callable,
+            None,
+        ],
         "verbose": ["verbose"],
         "n_jobs": [Integral, None],
     }
@@ -219,8 +273,10 @@ class CausalSCMAugmenter(BaseAugmenter):
         n_graphs=5,
         mechanisms="fast",
         synthetic_ratio=0.5,
+        sampling_strategy=None,
         match_class_balance=True,
         max_features=100,
+        categorical_features="auto",
         random_state=None,
         verbose=0,
         n_jobs=None,
@@ -233,15 +289,17 @@ class CausalSCMAugmenter(BaseAugmenter):
         self.n_graphs = n_graphs
         self.mechanisms = mechanisms
         self.synthetic_ratio = synthetic_ratio
+        self.sampling_strategy = sampling_strategy
         self.match_class_balance = match_class_balance
         self.max_features = max_features
+        self.categorical_features = categorical_features
         self.random_state = random_state
         self.verbose = verbose
         self.n_jobs = n_jobs
 
-
     _min_samples = MIN_SAMPLES
     _min_samples_reason = " for the independence tests"
+    _handles_identifiers = True
 
     # ------------------------------------------------------------------------------- fit
     def _fit(self, table, rng):
@@ -253,26 +311,25 @@ class CausalSCMAugmenter(BaseAugmenter):
                 f"raise max_features; discovery time grows quickly with the number of features."
             )
         features, target = node_names(schema, table.target_name)
+        declared = categorical_mask(self.categorical_features, schema, features)
+        if self.sampling_strategy is not None:
+            labels = table.classes[table.target]
+            self.sampling_strategy_ = synthetic_counts(self.sampling_strategy, labels)
+        nodes, values = NodeTable.learn(table, declared)
         names = features + [target]
+        names += indicator_names(features, list(nodes.indicator_of), names)
         bk = parse_background_knowledge(self.background_knowledge, names)
-        constant, duplicates = constant_and_duplicate_columns(table)
-        active = [j for j in range(n_features) if j not in constant and j not in duplicates]
-        self.constant_features_ = [features[j] for j in constant]
-        self.duplicate_features_ = {
-            features[j]: (target if s == -1 else features[s]) for j, s in duplicates.items()
-        }
-        self.target_name_ = target
-        self._constant_values = {j: table.fill[j] for j in constant}
-        self._duplicates = duplicates
-        self._active = active
+        for attribute, value in nodes.describe(names).items():
+            setattr(self, attribute, value)
+        self._nodes = nodes
 
-        # Nodes of the model: the active features, then the target (index n_features of names).
-        model_index = active + [n_features]
+        # Nodes of the model: the active nodes, then the target (index n_features of names).
+        model_index = nodes.active + [n_features]
         model_names = [names[i] for i in model_index]
-        discrete = np.array([schema.columns[j].is_categorical for j in active] + [True])
-        data = np.column_stack([table.codes[:, active], table.target.astype(np.float64)])
-        probabilities = self._edge_probabilities(
-            data, discrete, names, model_index, bk, table.target, rng
+        discrete = nodes.discrete_mask[model_index]
+        data = impute_from_observed(values[:, model_index], rng)
+        probabilities, self.indep_test_ = edge_probabilities(
+            self, data, discrete, names, model_index, bk, table.target, rng
         )
         self.edge_probabilities_ = pd.DataFrame(probabilities, index=names, columns=names)
         self.graphs_ = sample_dags(
@@ -282,13 +339,16 @@ class CausalSCMAugmenter(BaseAugmenter):
             random_state=rng,
         )
         categorical_nodes = {name for k, name in enumerate(model_names) if discrete[k]}
-        frame = pd.DataFrame(
-            {
-                name: (codes_to_labels(data[:, k]) if discrete[k] else data[:, k])
-                for k, name in enumerate(model_names)
-            }
+        self.scms_ = fit_scms(
+            self.graphs_,
+            data,
+            model_names,
+            categorical_nodes,
+            self.mechanisms,
+            spawn_seeds(rng, self.n_graphs),
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
         )
-        self.scms_ = self._fit_scms(frame, categorical_nodes, spawn_seeds(rng, self.n_graphs))
         self._layout = SCMLayout(
             feature_nodes=model_names[:-1],
             categorical_nodes=categorical_nodes,
@@ -297,126 +357,17 @@ class CausalSCMAugmenter(BaseAugmenter):
             class_prior=self.class_prior_,
         )
 
-    def _edge_probabilities(self, data, discrete, names, model_index, bk, target, rng):
-        """Discovered (or given) edge probabilities over all nodes, background knowledge applied."""
-        position = {full: k for k, full in enumerate(model_index)}
-
-        def _restrict(edges):
-            return [(position[a], position[b]) for a, b in edges if a in position and b in position]
-
-        for a, b in bk["required"]:
-            if a not in position or b not in position:
-                excluded = [names[v] for v in (a, b) if v not in position]
-                warnings.warn(
-                    f"Required edge {names[a]} -> {names[b]} ignored: {excluded} is constant or a "
-                    f"duplicate and not a node of the causal model.",
-                    UserWarning,
-                )
-        probabilities = np.zeros((len(names), len(names)))
-        if isinstance(self.discovery, str):
-            discovered, self.indep_test_ = bootstrap_edge_probabilities(
-                data,
-                discrete,
-                method=self.discovery,
-                n_bootstrap=self.n_bootstrap,
-                alpha=self.alpha,
-                indep_test=self.indep_test,
-                forbidden=_restrict(bk["forbidden"]),
-                required=_restrict(bk["required"]),
-                strata=target,
-                random_state=rng,
-                n_jobs=self.n_jobs,
-                verbose=self.verbose,
-            )
-            probabilities[np.ix_(model_index, model_index)] = discovered
-        else:
-            rng.randint(np.iinfo(np.int32).max)  # keep later draws independent of this branch
-            probabilities = fixed_graph_probabilities(self.discovery, names)
-            self.indep_test_ = None
-            outside = [
-                j
-                for j in range(len(names))
-                if j not in position and (probabilities[j].any() or probabilities[:, j].any())
-            ]
-            if outside:
-                warnings.warn(
-                    f"Edges touching {[names[j] for j in outside]} are ignored: these columns "
-                    f"are constant or duplicates and not nodes of the causal model.",
-                    UserWarning,
-                )
-        for a, b in bk["forbidden"]:
-            probabilities[a, b] = 0.0
-        for a, b in bk["required"]:
-            probabilities[a, b], probabilities[b, a] = 1.0, 0.0
-        np.fill_diagonal(probabilities, 0.0)
-        return probabilities
-
-    def _fit_scms(self, frame, categorical_nodes, seeds):
-        """One fitted SCM per sampled DAG (in parallel with ``n_jobs``)."""
-        graphs = self.graphs_
-        if self.verbose > 0:
-            from tqdm.auto import tqdm
-
-            graphs = tqdm(graphs, desc="fitting SCMs")
-        tasks = ((dag, frame, categorical_nodes, self.mechanisms, seed) for dag, seed in zip(graphs, seeds))
-        return parallel_map(fit_scm, tasks, self.n_jobs)
-
     # ------------------------------------------------------------------------------- sample
     def _sample(self, counts, rng):
         Z_active, t = sample_from_scms(
             self.scms_, counts, self._layout, rng, match_class_balance=self.match_class_balance
         )
-        Z = np.full((len(t), self.schema_.n_features), np.nan)
-        Z[:, self._active] = Z_active
-        for j, value in self._constant_values.items():
-            Z[:, j] = value
-        return Z, t
+        return self._nodes.complete(Z_active, t), t
+
+    def _sample_exact(self, counts, rng):
+        Z_active, t = sample_from_scms(self.scms_, counts, self._layout, rng)
+        return self._nodes.complete(Z_active, t), t
 
     def _reapply_missing(self, Z, t, rng):
-        # Duplicate columns copy their source after its missing values are in place.
-        Z = super()._reapply_missing(Z, t, rng)
-        for j, source in sorted(self._duplicates.items()):
-            Z[:, j] = t if source == -1 else Z[:, source]
+        # Missing values come from the indicator nodes, already in place (see _sample).
         return Z
-
-    # ------------------------------------------------------------------------------- plotting
-    def plot_graph(self, ax=None, threshold=0.0):
-        """Draw the edge probabilities as a directed graph.
-
-        Parameters
-        ----------
-        ax : matplotlib Axes, default=None
-            Axes to draw on; a new figure when None.
-        threshold : float, default=0.0
-            Only edges with probability above ``threshold`` are drawn.
-
-        Returns
-        -------
-        ax : matplotlib Axes
-            Edge width and opacity grow with the probability; the target node is orange,
-            constant and duplicate columns (not modelled) grey.
-
-        Examples
-        --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
-        >>> import numpy as np
-        >>> from sklearn_causalmix import CausalSCMAugmenter
-        >>> rng = np.random.RandomState(0)
-        >>> X = rng.normal(size=(100, 3)); y = (X[:, 0] > 0).astype(int)
-        >>> aug = CausalSCMAugmenter(n_bootstrap=2, n_graphs=1, random_state=0).fit(X, y)
-        >>> ax = aug.plot_graph(threshold=0.2)
-        >>> ax.get_title()
-        'Edge probabilities'
-        """
-        from sklearn_causalmix.augment._plot import plot_edge_probabilities
-
-        check_is_fitted(self)
-        inactive = set(self.constant_features_) | set(self.duplicate_features_)
-        return plot_edge_probabilities(
-            self.edge_probabilities_,
-            target=self.target_name_,
-            inactive=inactive,
-            ax=ax,
-            threshold=threshold,
-        )

@@ -35,9 +35,10 @@ from sklearn_causalmix._core import (
     restore_target,
     spawn_seeds,
 )
+from sklearn_causalmix.augment._identifiers import IdentifierColumns
 from sklearn_causalmix.augment._resample import resample_with_ratio
 
-__all__ = ["BaseAugmenter", "EncodedTable"]
+__all__ = ["BaseAugmenter", "EncodedTable", "as_pandas"]
 
 
 @dataclasses.dataclass(slots=True)
@@ -97,6 +98,25 @@ class EncodedTable:
     target_name: object
 
 
+def as_pandas(X):
+    """A polars (or other) data frame with ``to_pandas()`` as a pandas DataFrame; else ``X``.
+
+    Column names survive, and the augmenters then return pandas DataFrames.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.augment._base import as_pandas
+    >>> as_pandas(np.zeros((1, 2))).shape
+    (1, 2)
+    """
+    if isinstance(X, (pd.DataFrame, pd.Series, np.ndarray)) or not hasattr(X, "to_pandas"):
+        return X
+    if not hasattr(X, "columns"):
+        return X
+    return X.to_pandas()
+
+
 def _impute_values(codes, missing, schema):
     """Median of each numeric column, most frequent code of each categorical one."""
     fill = np.empty(schema.n_features)
@@ -132,6 +152,10 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
     #: Smallest number of training rows, and why (appended to the error message).
     _min_samples = 2
     _min_samples_reason = ""
+
+    #: Whether identifier-like DataFrame columns are set aside and regenerated (see
+    #: :mod:`._identifiers`); sets ``identifier_features_``.
+    _handles_identifiers = False
 
     def __sklearn_tags__(self):
         parent = super().__sklearn_tags__()
@@ -180,6 +204,8 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
             Features: numeric, integer, boolean or categorical (strings / ``category``) columns;
+            a polars data frame (anything with ``to_pandas()`` and ``columns``) is converted
+            to pandas, and samples are then pandas DataFrames;
             missing values allowed (imputed for fitting and re-applied at random, at the
             observed rate, in samples).
         y : array-like of shape (n_samples,)
@@ -199,6 +225,7 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
         array([0, 1])
         """
         name = type(self).__name__
+        X, y = as_pandas(X), as_pandas(y)
         labels, info = check_target(y, name)
         X = self._validate_X(X)
         check_consistent_length(X, labels)
@@ -212,6 +239,11 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
                 f"{name} needs at least {self._min_samples} samples{self._min_samples_reason}, "
                 f"got {len(labels)} sample(s); collect more rows."
             )
+        identifiers = IdentifierColumns.none()
+        if self._handles_identifiers:
+            identifiers, X = IdentifierColumns.split(X)
+            self.identifier_features_ = identifiers.names
+        self._identifiers = identifiers
         schema = TableSchema.from_data(X)
         codes = schema.encode(X)
         missing = np.isnan(codes)
@@ -294,15 +326,30 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 0:
             raise ValueError(f"n_samples must be a non-negative integer, got {n_samples!r}.")
         n_samples = int(n_samples)
+        counts = largest_remainder(n_samples, self.class_prior_) if n_samples else None
+        return self._draw(counts, random_state)
+
+    def _draw(self, counts, random_state=None, *, exact=False, sampler=None):
+        """``counts[c]`` rows of class ``c`` (None: no row) in the training containers.
+
+        With ``exact``, ``_sample_exact`` draws them (an augmenter that may return other class
+        counts from ``_sample`` must meet ``counts`` there); ``sampler(counts, rng)`` replaces
+        both when given.
+        """
         rng = self._sample_rng(random_state)
-        if n_samples:
-            Z, t = self._sample(largest_remainder(n_samples, self.class_prior_), rng)
-            order = rng.permutation(n_samples)
+        if counts is not None and np.sum(counts):
+            draw = sampler or (self._sample_exact if exact else self._sample)
+            Z, t = draw(np.asarray(counts, dtype=np.int64), rng)
+            order = rng.permutation(len(t))
             Z, t = np.array(Z[order], dtype=np.float64), np.asarray(t[order], dtype=np.int64)
         else:
             Z, t = np.empty((0, self.schema_.n_features)), np.empty(0, dtype=np.int64)
         Z = self._reapply_missing(Z, t, rng)
-        return self.schema_.decode(Z), restore_target(self.classes_[t], self._target_info)
+        X_syn = self._identifiers.insert(self.schema_.decode(Z))
+        return X_syn, restore_target(self.classes_[t], self._target_info)
+
+    def _sample_exact(self, counts, rng):
+        return self._sample(counts, rng)
 
     # ------------------------------------------------------------------------------- resample
     def fit_resample(self, X, y):
@@ -334,7 +381,7 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
         >>> X_res.shape, bool((X_res[:60] == X).all())
         ((80, 2), True)
         """
-        return resample_with_ratio(self, X, y)
+        return resample_with_ratio(self, as_pandas(X), as_pandas(y))
 
     # ------------------------------------------------------------------------------- helpers
     def _numeric_columns(self):

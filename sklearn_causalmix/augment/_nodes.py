@@ -1,8 +1,8 @@
-"""Node handling of CausalSCMAugmenter: names, constant/duplicate columns, user-given graph edges.
+"""Node handling of CausalSCMAugmenter: names, missingness indicators, user-given graph edges.
 
-Which columns become nodes of the causal model, what the target node is called, and checks of the
-background knowledge and of a fixed graph given by the user.
-Missing values are imputed before, by :class:`~sklearn_causalmix.augment._base.BaseAugmenter`.
+What the target node and the missingness indicators are called, how missing node values are
+imputed for discovery and fitting, and checks of the background knowledge and of a fixed graph
+given by the user. Constant and deterministic columns are found in :mod:`._relations`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import networkx as nx
 import numpy as np
 
 __all__ = [
-    "constant_and_duplicate_columns",
     "fixed_graph_probabilities",
+    "impute_from_observed",
+    "indicator_names",
     "node_names",
     "parse_background_knowledge",
 ]
@@ -44,50 +45,46 @@ def node_names(schema, target_name):
     return features, target
 
 
-def constant_and_duplicate_columns(table):
-    """Columns that carry nothing for the causal model.
+def indicator_names(features, missing_columns, taken):
+    """Node names of the missingness indicators of ``missing_columns`` (``"<name>__missing"``).
 
-    Parameters
-    ----------
-    table : EncodedTable
-        The imputed, encoded training table.
+    Underscores are appended while a name collides with one in ``taken``.
 
-    Returns
-    -------
-    constant : list of int
-        Columns with a single observed value.
-    duplicates : dict
-        ``{column: source}``: the column equals the earlier column ``source`` (same values, same
-        missing positions), or the target codes (``source = -1``, no missing value).
+    Examples
+    --------
+    >>> from sklearn_causalmix.augment._nodes import indicator_names
+    >>> indicator_names(["a", "b"], [1], ["a", "b", "target"])
+    ['b__missing']
+    """
+    taken, names = set(taken), []
+    for j in missing_columns:
+        name = f"{features[j]}__missing"
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def impute_from_observed(nodes, rng):
+    """Replace each ``NaN`` by a value drawn at random from the observed values of its column.
+
+    Unlike a median or mode, a random draw keeps the column's marginal distribution (no spike at
+    the median of a mostly missing column); whether a value was missing is a node of its own.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_causalmix._core import TableSchema
-    >>> from sklearn_causalmix.augment._base import EncodedTable
-    >>> from sklearn_causalmix.augment._nodes import constant_and_duplicate_columns
-    >>> codes = np.array([[1.0, 0.0, 1.0, 0.0], [1.0, 1.0, 1.0, 1.0], [1.0, 2.0, 0.0, 2.0]])
-    >>> table = EncodedTable(TableSchema.from_data(codes), codes, np.zeros((3, 4), bool),
-    ...                      np.zeros(4), np.array([1, 1, 0]), np.array([0, 1]), None)
-    >>> constant_and_duplicate_columns(table)
-    ([0], {2: -1, 3: 1})
+    >>> from sklearn_causalmix.augment._nodes import impute_from_observed
+    >>> out = impute_from_observed(np.array([[1.0], [np.nan], [3.0]]), np.random.RandomState(0))
+    >>> float(out[1, 0]) in (1.0, 3.0)
+    True
     """
-    codes, missing = table.codes, table.missing
-    n_features = codes.shape[1]
-    constant = [j for j in range(n_features) if np.ptp(codes[:, j]) == 0]
-    target = table.target.astype(np.float64)
-    duplicates, first_with = {}, {}
-    for j in range(n_features):
-        if j in constant:
-            continue
-        key = np.where(missing[:, j], np.inf, codes[:, j]).tobytes()
-        if not missing[:, j].any() and np.array_equal(codes[:, j], target):
-            duplicates[j] = -1  # a copy of the target codes
-        elif key in first_with:
-            duplicates[j] = first_with[key]
-        else:
-            first_with[key] = j
-    return constant, duplicates
+    out = np.array(nodes, dtype=np.float64, copy=True)
+    for k in np.flatnonzero(np.isnan(out).any(axis=0)):
+        missing = np.isnan(out[:, k])
+        out[missing, k] = rng.choice(out[~missing, k], size=int(missing.sum()))
+    return out
 
 
 def parse_background_knowledge(background_knowledge, names):
@@ -143,8 +140,11 @@ def parse_background_knowledge(background_knowledge, names):
     return parsed
 
 
-def fixed_graph_probabilities(discovery, names):
+def fixed_graph_probabilities(discovery, names, n_required=None):
     """Edge probabilities from a user-given DiGraph or adjacency DataFrame over ``names``.
+
+    An adjacency DataFrame covers either all ``names`` or the first ``n_required`` (the features
+    and the target; the missingness indicators after them then get no edge).
 
     Examples
     --------
@@ -173,10 +173,12 @@ def fixed_graph_probabilities(discovery, names):
         return probabilities
     frame = discovery
     rows, cols = [str(v) for v in frame.index], [str(v) for v in frame.columns]
-    if sorted(rows) != sorted(names) or sorted(cols) != sorted(names):
+    given = names if sorted(rows) == sorted(names) else names[:n_required]
+    if sorted(rows) != sorted(given) or sorted(cols) != sorted(given):
         raise ValueError(
             f"discovery adjacency DataFrame must have index and columns equal to the feature "
-            f"names plus the target name {names}; got index {rows} and columns {cols}."
+            f"names plus the target name {names[:n_required]}; got index {rows} and columns "
+            f"{cols}."
         )
     values = np.asarray(frame.to_numpy(dtype=float, na_value=np.nan))
     if not np.isfinite(values).all() or values.min() < 0 or values.max() > 1:
@@ -184,9 +186,8 @@ def fixed_graph_probabilities(discovery, names):
             "discovery adjacency DataFrame must hold edge probabilities in [0, 1] without "
             "missing values."
         )
-    r = [rows.index(n) for n in names]
-    c = [cols.index(n) for n in names]
-    probabilities = values[np.ix_(r, c)].copy()
+    r = [rows.index(n) for n in given]
+    c = [cols.index(n) for n in given]
+    probabilities[: len(given), : len(given)] = values[np.ix_(r, c)]
     np.fill_diagonal(probabilities, 0.0)
     return probabilities
-

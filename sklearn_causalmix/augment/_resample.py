@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import _num_samples
 
-__all__ = ["resample_with_ratio"]
+__all__ = ["resample_with_counts", "resample_with_ratio"]
 
 
 def _stack(original, synthetic, real):
@@ -67,4 +67,18 @@ def resample_with_ratio(sampler, X, y):
     X_syn, y_syn = sampler.sample(n_syn)
     if r == 1.0:
         return _stack(X, X_syn, None), _stack(y, y_syn, None)
+    return _stack(X, X_syn, X), _stack(y, y_syn, y)
+
+
+def resample_with_counts(X, y, X_syn, y_syn):
+    """The real rows of ``(X, y)``, then the synthetic ones, in the containers of ``X`` and ``y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.augment._resample import resample_with_counts
+    >>> X_mix, y_mix = resample_with_counts(np.zeros((3, 2)), [0, 1, 1], np.ones((2, 2)), [0, 0])
+    >>> X_mix.shape, y_mix
+    ((5, 2), [0, 1, 1, 0, 0])
+    """
     return _stack(X, X_syn, X), _stack(y, y_syn, y)

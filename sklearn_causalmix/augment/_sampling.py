@@ -21,7 +21,7 @@ from sklearn_causalmix.augment._scm import (
     sample_observational,
 )
 
-__all__ = ["SCMLayout", "sample_from_scms"]
+__all__ = ["SCMLayout", "sample_from_scms", "sample_under_interventions"]
 
 #: Batches of rejection sampling per SCM before the rest is drawn under an intervention.
 _MAX_REJECTION_ROUNDS = 8
@@ -94,13 +94,41 @@ def _sample_quota(scm, quota, layout, rng):
             f"on its descendants but not its dependence on its causes.",
             UserWarning,
         )
-        frame = sample_interventional(
-            scm, layout.target_node, codes_to_labels([c])[0], int(need[c]), spawn_seeds(rng, 1)[0]
-        )
+        do = {layout.target_node: codes_to_labels([c])[0]}
+        frame = sample_interventional(scm, do, int(need[c]), spawn_seeds(rng, 1)[0])
         Z, t = layout.to_codes(frame)
         parts_Z.append(Z)
         parts_t.append(np.full(len(t), c))
     return np.concatenate(parts_Z), np.concatenate(parts_t)
+
+
+def _split(n_samples, n_scms, rng):
+    """Rows per SCM: as even as possible, the remainder to random SCMs."""
+    sizes = np.full(n_scms, n_samples // n_scms)
+    sizes[rng.permutation(n_scms)[: n_samples % n_scms]] += 1
+    return sizes
+
+
+def sample_under_interventions(scms, n_samples, layout, interventions, rng):
+    """Rows drawn under ``do(node := value)`` for each item of ``interventions``, pooled.
+
+    ``interventions`` maps node names to node values (categorical nodes: codes). The classes are
+    whatever the SCMs generate under the intervention. Returns ``(Z, t)`` as
+    :func:`sample_from_scms`.
+    """
+    do = {
+        node: (codes_to_labels([value])[0] if node in layout.categorical_nodes else float(value))
+        for node, value in interventions.items()
+    }
+    parts_Z, parts_t = [], []
+    for scm, size in zip(scms, _split(n_samples, len(scms), rng)):
+        if size == 0:
+            continue
+        frame = sample_interventional(scm, do, int(size), spawn_seeds(rng, 1)[0])
+        Z, t = layout.to_codes(frame)
+        parts_Z.append(Z)
+        parts_t.append(t)
+    return np.concatenate(parts_Z), np.concatenate(parts_t).astype(np.int64)
 
 
 def sample_from_scms(scms, counts, layout, rng, *, match_class_balance=True):
@@ -141,9 +169,7 @@ def sample_from_scms(scms, counts, layout, rng, *, match_class_balance=True):
     >>> Z.shape, np.bincount(t).tolist()
     ((10, 1), [3, 7])
     """
-    n_scms, n_samples = len(scms), int(np.sum(counts))
-    sizes = np.full(n_scms, n_samples // n_scms)
-    sizes[rng.permutation(n_scms)[: n_samples % n_scms]] += 1
+    sizes = _split(int(np.sum(counts)), len(scms), rng)
     if match_class_balance:
         labels = rng.permutation(np.repeat(np.arange(len(counts)), counts))
         bounds = np.concatenate([[0], np.cumsum(sizes)])

@@ -14,11 +14,12 @@ import sys
 import numpy as np
 import pandas as pd
 
-from sklearn_causalmix._core import third_party_state
+from sklearn_causalmix._core import parallel_map, third_party_state
 
 __all__ = [
     "codes_to_labels",
     "fit_scm",
+    "fit_scms",
     "labels_to_codes",
     "sample_interventional",
     "sample_observational",
@@ -166,6 +167,26 @@ def fit_scm(dag, data, categorical_nodes, mechanisms="fast", seed=0):
     return scm
 
 
+def fit_scms(graphs, data, names, categorical_nodes, mechanisms, seeds, *, n_jobs=None, verbose=0):
+    """One fitted SCM per DAG of ``graphs`` (in parallel with ``n_jobs``).
+
+    ``data`` holds the node values in the order of ``names``; categorical nodes hold codes,
+    passed to DoWhy as labels (see :func:`codes_to_labels`). See :func:`fit_scm`.
+    """
+    frame = pd.DataFrame(
+        {
+            name: (codes_to_labels(data[:, k]) if name in categorical_nodes else data[:, k])
+            for k, name in enumerate(names)
+        }
+    )
+    if verbose > 0:
+        from tqdm.auto import tqdm
+
+        graphs = tqdm(graphs, desc="fitting SCMs")
+    tasks = ((dag, frame, categorical_nodes, mechanisms, seed) for dag, seed in zip(graphs, seeds))
+    return parallel_map(fit_scm, tasks, n_jobs)
+
+
 def sample_observational(scm, n_samples, seed):
     """Draw ``n_samples`` joint (observational) samples from a fitted SCM with a fixed seed.
 
@@ -191,17 +212,18 @@ def sample_observational(scm, n_samples, seed):
     )
 
 
-def sample_interventional(scm, node, value, n_samples, seed):
-    """Draw samples under ``do(node := value)`` (descendants regenerated, ancestors not).
+def sample_interventional(scm, interventions, n_samples, seed):
+    """Draw samples under ``do(node := value)`` for every item of ``interventions``.
+
+    Descendants of the intervened nodes are regenerated, all other nodes keep the values of an
+    observational draw with the same seed.
 
     Parameters
     ----------
     scm : dowhy.gcm.StructuralCausalModel
         Fitted model.
-    node : str
-        Intervened node.
-    value : object
-        Value forced on ``node``.
+    interventions : dict
+        ``{node: value}`` forced on the nodes.
     n_samples : int
         Number of rows.
     seed : int
@@ -212,12 +234,11 @@ def sample_interventional(scm, node, value, n_samples, seed):
     samples : DataFrame of shape (n_samples, n_nodes)
     """
     gcm = _gcm()
+    do = {node: (lambda _, value=value: value) for node, value in interventions.items()}
     out = _run_gcm(
         gcm,
         "Interventional sampling from the structural causal model",
         seed,
-        lambda: gcm.interventional_samples(
-            scm, {node: lambda _: value}, num_samples_to_draw=int(n_samples)
-        ),
+        lambda: gcm.interventional_samples(scm, do, num_samples_to_draw=int(n_samples)),
     )
     return pd.DataFrame(out)

@@ -17,7 +17,7 @@ from sklearn.utils import check_random_state
 
 from sklearn_causalmix.evaluation._roc_auc import multiclass_roc_auc, roc_auc_scorer
 
-__all__ = ["FidelityReport", "synthetic_fidelity"]
+__all__ = ["FidelityReport", "missingness_pattern_distance", "synthetic_fidelity"]
 
 
 @dataclass
@@ -30,8 +30,11 @@ class FidelityReport:
         One row per column: ``kind`` ("numeric" or "categorical"), ``distance`` (Wasserstein
         distance between the real and synthetic values, both standardised with the real mean
         and standard deviation, for numeric columns; total variation distance between the
-        level frequencies for categorical ones), and the missing-value rates
-        ``missing_real`` / ``missing_synthetic``.
+        level frequencies for categorical ones), the missing-value rates
+        ``missing_real`` / ``missing_synthetic``, and ``impossible_synthetic``: the share of
+        synthetic values that the real column rules out -- a level never seen, a number outside
+        the real ``[min, max]``, a fraction in a column of whole numbers, or a value never seen
+        in a numeric column with at most 10 distinct real values.
     dependence_difference : float
         Mean absolute difference between the real and synthetic correlation matrices over all
         pairs of encoded columns (numeric columns as they are, categorical ones one-hot);
@@ -41,6 +44,10 @@ class FidelityReport:
         rows (classifier two-sample test): 0.5 means indistinguishable, 1.0 fully separable;
         values well below 0.5 flag synthetic rows that nearly copy real ones (the held-out
         "twin" of a training row gets the opposite label).
+    missingness_distance : float
+        Total variation distance between the real and synthetic distributions of missingness
+        patterns (which columns of a row are missing): 0 when every pattern has the same share,
+        1 when no pattern is shared.
     utility : DataFrame or None
         With labels: ROC-AUC on the real rows of a model trained on the synthetic rows
         (``train_synthetic_test_real``, TSTR) next to the cross-validated ROC-AUC of the same
@@ -62,6 +69,7 @@ class FidelityReport:
     dependence_difference: float
     detection_auc: float
     utility: pd.DataFrame | None = None
+    missingness_distance: float = 0.0
 
     def summary(self):
         """One-line summary as a Series.
@@ -69,21 +77,32 @@ class FidelityReport:
         Returns
         -------
         summary : Series
-            ``mean_marginal_distance``, ``dependence_difference``, ``detection_auc`` and, with
-            labels, ``tstr_auc`` and ``trtr_auc``.
+            ``mean_marginal_distance``, ``dependence_difference``, ``detection_auc``,
+            ``missingness_distance``, ``impossible_share`` (share of impossible synthetic
+            values over all cells) and, with labels, ``tstr_auc`` and ``trtr_auc``.
 
         Examples
         --------
         >>> import numpy as np
         >>> from sklearn_causalmix.evaluation import synthetic_fidelity
         >>> X = np.random.RandomState(0).normal(size=(100, 2))
-        >>> synthetic_fidelity(X, X[::-1], random_state=0).summary().index.tolist()
+        >>> names = synthetic_fidelity(X, X[::-1], random_state=0).summary().index.tolist()
+        >>> names[:3]
         ['mean_marginal_distance', 'dependence_difference', 'detection_auc']
+        >>> names[3:]
+        ['missingness_distance', 'impossible_share']
         """
         out = {
             "mean_marginal_distance": float(self.marginals["distance"].mean()),
             "dependence_difference": self.dependence_difference,
             "detection_auc": self.detection_auc,
+            "missingness_distance": self.missingness_distance,
+            "impossible_share": float(
+                np.average(
+                    self.marginals["impossible_synthetic"],
+                    weights=1.0 - self.marginals["missing_synthetic"] + 1e-12,
+                )
+            ),
         }
         if self.utility is not None:
             out["tstr_auc"] = float(self.utility.loc["train_synthetic_test_real", "roc_auc"])
@@ -154,6 +173,42 @@ def _one_hot(frame, categorical, levels):
     return pd.concat(parts, axis=1)
 
 
+def _impossible(r, s):
+    """Share of the synthetic numbers ``s`` that the real numbers ``r`` rule out."""
+    if len(s) == 0:
+        return 0.0
+    bad = (s < r.min()) | (s > r.max())
+    if np.all(r == np.rint(r)):
+        bad |= s != np.rint(s)
+    distinct = np.unique(r)
+    if len(distinct) <= 10:
+        bad |= ~np.isin(s, distinct)
+    return float(bad.mean())
+
+
+def missingness_pattern_distance(real, syn):
+    """Total variation distance between the distributions of rows' missingness patterns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_causalmix.evaluation._fidelity import missingness_pattern_distance
+    >>> real = pd.DataFrame({"a": [1, np.nan, 3, np.nan], "b": [1, np.nan, 3, np.nan]})
+    >>> syn = pd.DataFrame({"a": [1, np.nan, 3, 4], "b": [1, 2, 3, np.nan]})
+    >>> missingness_pattern_distance(real, syn)  # (a, b) missing together vs one at a time
+    0.5
+    """
+    def shares(frame):
+        keys = pd.Series([row.tobytes() for row in frame.isna().to_numpy()])
+        return keys.value_counts(normalize=True)
+
+    p, q = shares(real), shares(syn)
+    patterns = p.index.union(q.index)
+    diff = p.reindex(patterns, fill_value=0) - q.reindex(patterns, fill_value=0)
+    return float(0.5 * np.abs(diff).sum())
+
+
 def _marginals(real, syn, categorical):
     rows = []
     for col in real.columns:
@@ -164,10 +219,12 @@ def _marginals(real, syn, categorical):
             dist = 0.5 * float(
                 np.abs(p.reindex(levels, fill_value=0) - q.reindex(levels, fill_value=0)).sum()
             )
+            impossible = float(q.drop(p.index, errors="ignore").sum())
             kind = "categorical"
         else:
             r, s = _numeric(real[col]), _numeric(syn[col])
             r, s = r[~np.isnan(r)], s[~np.isnan(s)]
+            impossible = _impossible(r, s) if len(r) else np.nan
             if len(r) == 0 or len(s) == 0:
                 dist = np.nan
             else:
@@ -181,6 +238,7 @@ def _marginals(real, syn, categorical):
                 "distance": dist,
                 "missing_real": float(real[col].isna().mean()),
                 "missing_synthetic": float(syn[col].isna().mean()),
+                "impossible_synthetic": impossible,
             }
         )
     return pd.DataFrame(rows).set_index("column")
@@ -244,8 +302,9 @@ def synthetic_fidelity(X_real, X_syn, y_real=None, y_syn=None, *, random_state=N
     Returns
     -------
     report : FidelityReport
-        Marginal distances per column, dependence difference, detection AUC and (with
-        labels) utility; ``report.summary()`` gives the headline numbers.
+        Marginal distances and shares of impossible values per column, dependence difference,
+        detection AUC, missingness-pattern distance and (with labels) utility;
+        ``report.summary()`` gives the headline numbers.
 
     Examples
     --------
@@ -327,4 +386,5 @@ def synthetic_fidelity(X_real, X_syn, y_real=None, y_syn=None, *, random_state=N
         dependence_difference=dependence,
         detection_auc=detection,
         utility=utility,
+        missingness_distance=missingness_pattern_distance(real, syn),
     )

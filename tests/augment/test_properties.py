@@ -79,3 +79,44 @@ def test_fit_resample_counts_and_determinism(table, ratio):
     pd.testing.assert_series_equal(y1, y2)
     if ratio < 1.0:
         pd.testing.assert_frame_equal(X1.iloc[:n].reset_index(drop=True), X)
+
+
+@st.composite
+def tables_with_bounded_numbers(draw):
+    """Whole-number floats with NaN, skewed positive amounts, few-valued numbers, percentages."""
+    n = draw(st.integers(min_value=15, max_value=80))
+    rng = np.random.RandomState(draw(st.integers(0, 2**16)))
+    latent = rng.normal(size=n)
+    data = {}
+    for j, kind in enumerate(
+        draw(st.lists(st.sampled_from(["whole", "amount", "few", "share"]), min_size=1, max_size=4))
+    ):
+        signal = latent + rng.normal(size=n)
+        if kind == "whole":
+            col = np.round(np.exp(signal) * 10).astype(float)
+            col[rng.rand(n) < 0.3] = np.nan
+            col[0] = 3.0
+        elif kind == "amount":
+            col = np.exp(2 * signal) * 1000.0
+        elif kind == "few":
+            col = np.array([36.0, 60.0, 84.0])[np.digitize(signal, [-0.5, 0.8])]
+        else:
+            col = np.clip(90 + 10 * signal, 0, 100)
+        data[f"f{j}"] = col
+    y = pd.Series((latent > 0).astype(int), name="y")
+    y[:2] = [0, 1]
+    return pd.DataFrame(data), y
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables_with_bounded_numbers())
+def test_no_impossible_values(table):
+    X, y = table
+    X_syn, _ = CausalSCMAugmenter(**_FAST).fit(X, y).sample(200)
+    for col in X.columns:
+        observed, values = X[col].dropna(), X_syn[col].dropna()
+        assert values.between(observed.min(), observed.max()).all(), col
+        if (observed % 1 == 0).all():
+            assert (values % 1 == 0).all(), col
+        if observed.nunique() <= 10:
+            assert set(values) <= set(observed), col

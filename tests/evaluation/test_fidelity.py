@@ -42,6 +42,8 @@ def test_identical_distribution_scores_well():
         "mean_marginal_distance",
         "dependence_difference",
         "detection_auc",
+        "missingness_distance",
+        "impossible_share",
         "tstr_auc",
         "trtr_auc",
     }
@@ -128,3 +130,31 @@ def test_reexported_from_evaluation():
     from sklearn_causalmix import evaluation
 
     assert evaluation.synthetic_fidelity is synthetic_fidelity
+
+
+def test_impossible_values_and_missingness_distance():
+    real = pd.DataFrame(
+        {
+            "term": [36, 60, 36, 60] * 5,
+            "age": [14.0, 15.0, np.nan, 17.0] * 5,
+            "colour": ["red", "blue", None, "red"] * 5,
+        }
+    )
+    syn = pd.DataFrame(
+        {
+            "term": [36, 48, 60, 61] * 5,  # 48 never seen, 61 out of range
+            "age": [14.5, 15.0, 16.0, np.nan] * 5,  # 14.5 not whole
+            "colour": ["red", "blue", "red", None] * 5,
+        }
+    )
+    report = synthetic_fidelity(real, syn, random_state=0)
+    impossible = report.marginals["impossible_synthetic"]
+    assert impossible.to_dict() == {"term": 0.5, "age": 2 / 3, "colour": 0.0}  # 16 unseen too
+    # real: age and colour missing together in a quarter of rows; synthetic: same, other rows
+    assert report.missingness_distance == 0.0
+    syn.loc[0, "age"] = np.nan
+    assert synthetic_fidelity(real, syn, random_state=0).missingness_distance == pytest.approx(0.05)
+    summary = report.summary()
+    assert 0 < summary["impossible_share"] < 0.5
+    same = synthetic_fidelity(real, real, random_state=0).summary()
+    assert same["impossible_share"] == 0.0 and same["missingness_distance"] == 0.0
