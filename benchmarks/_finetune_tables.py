@@ -148,7 +148,7 @@ def _read(spec: TableSpec) -> tuple[pd.DataFrame, str]:
     return data(spec.package, spec.item), spec.target
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_cached(name: str) -> tuple[pd.DataFrame, pd.Series]:
     spec = TABLES[name]
     frame, target = _read(spec)
