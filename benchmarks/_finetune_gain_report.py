@@ -118,6 +118,12 @@ def sweep_table(frame, grid):
     return wide.rename(columns=lambda v: f"{axes[1]}={v}").reset_index()
 
 
+def comparisons_in(frame, comparisons):
+    """The comparisons whose two recipes both have units in ``frame``."""
+    present = set(frame.recipe)
+    return [(a, b) for a, b in comparisons if a in present and b in present]
+
+
 def forest_plot(frame, comparisons, path, title):
     """Per table the mean ΔROC-AUC over seeds with a 95% t-interval over seeds; one panel per comparison.
 
@@ -128,6 +134,7 @@ def forest_plot(frame, comparisons, path, title):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    comparisons = comparisons_in(frame, comparisons)
     tables = sorted(frame.table.unique())
     fig, axes = plt.subplots(1, len(comparisons), figsize=(4 * len(comparisons), 0.35 * len(tables) + 1.5),
                              sharey=True, squeeze=False)
@@ -159,6 +166,8 @@ def suite_sections(frame, suite, test, comparisons, recipes, grid=None, figure=N
     """The markdown sections of one suite and test set."""
     title = heading(suite, test)
     part = frame[(frame.suite == suite) & (frame.test == test)]
+    comparisons = comparisons_in(part, comparisons)
+    recipes = [r for r in recipes if r in set(part.recipe)]
     lines = [f"## {title}: summary over tables", "",
              (f"Per table the mean over seeds of the paired difference (recipe minus baseline, same split and "
              f"seed); then over the {part.table.nunique()} tables. For ROC-AUC higher is better, for log-loss, ECE "

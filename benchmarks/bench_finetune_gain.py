@@ -18,16 +18,24 @@ Suites (``--suite``, several with commas):
     ``--max-test`` rows, the headline) and an in-domain holdout (25% of the source rows, at most ``--max-test``).
 
 Every unit (suite, table, seed, recipe) is cached as JSON under ``--cache``
-(``<suite>/<table>/<seed>/<recipe>-<key>.json``): an interrupted run resumes, a new recipe runs only its own units,
-and ``--report-only`` rebuilds the report from the cache. See ``_finetune_gain_units.py`` for what the key covers.
+(``<suite>/<table>/<seed>/<recipe>-<key>.json``, the test probabilities beside it as ``.npz``): an interrupted run
+resumes, a new recipe runs only its own units, and ``--report-only`` rebuilds the report from the cache. See
+``_finetune_gain_units.py`` for what the key covers. The analysis (``_finetune_gain_report.py``, ``_stats.py``):
+per table the mean over seeds of the paired differences, then over tables the mean and median with bootstrap 95%
+intervals (tables resampled), win/tie/loss, a Wilcoxon signed-rank p-value and the smallest detectable effect.
 
 Usage::
 
-    # the measurement (5 seeds; several hours on 2 shared cores), then the report of all suites
-    python benchmarks/bench_finetune_gain.py --suite iid,shifted --jobs 2 &
+    # 1. choose the learning rate and steps on the development suite (grid recipes run on the dev suite only)
     python benchmarks/bench_finetune_gain.py --suite dev --grid '{"learning_rate": [1e-5, 3e-5, 1e-4],
-        "max_steps": [50, 100, 200]}' --recipes zero-shot &
-    python benchmarks/bench_finetune_gain.py --suite iid,shifted --report-only --plot
+        "max_steps": [50, 100, 200]}'
+    # 2. the measurement (zero-shot, old, new), then 3. the report of all three suites from the cache
+    python benchmarks/bench_finetune_gain.py --suite iid,shifted --jobs 2
+    python benchmarks/bench_finetune_gain.py --suite iid,shifted,dev --grid '...as in 1...' --report-only --plot
+
+    # Cost measured with the old recipe (1 torch thread, load ~4): ~4 s per zero-shot unit and ~10-15 s per
+    # fine-tuned unit (fit + predict) at up to 1,500 training rows: about 25 min for iid and 40 min for shifted with
+    # 5 seeds and the 3 recipes on one core (recipes with more steps take longer).
 
     # one extra configuration, only its own units run
     python benchmarks/bench_finetune_gain.py --recipe 'lr3e-5={"learning_rate": 3e-5, "max_steps": 100}'
@@ -113,7 +121,8 @@ def build_parser():
     p.add_argument("--recipe", action="append", default=[], metavar="NAME=JSON",
                    help="add a recipe, e.g. 'lr3e-5={\"learning_rate\": 3e-5}' (repeatable)")
     p.add_argument("--grid", metavar="JSON", help="add one recipe per point of a grid, e.g. "
-                   "'{\"learning_rate\": [1e-5, 1e-4], \"max_steps\": [50, 100]}', on top of --grid-base")
+                   "'{\"learning_rate\": [1e-5, 1e-4], \"max_steps\": [50, 100]}', on top of --grid-base; "
+                   "grid recipes run on the dev suite only")
     p.add_argument("--grid-base", default="new", help="recipe the grid points start from (default: new)")
     p.add_argument("--recipes", help="run and report only these recipes (commas; zero-shot is always included); "
                    "default: RECIPES and every added recipe")
@@ -160,7 +169,7 @@ def select_recipes(args):
     return {r: recipes[r] for r in chosen}, points
 
 
-def plan(args, recipes):
+def plan(args, recipes, grid):
     """The units in run order (seed-major, so a partial run covers every table) with their params, keys, paths."""
     from _finetune_gain_units import (
         SUITES,
@@ -191,7 +200,8 @@ def plan(args, recipes):
     units = []
     for suite in suites:
         proto = protocol(suite, args.max_train, args.max_test)
-        for seed, table, recipe in itertools.product(parse_seeds(args.seeds), tables[suite], recipes):
+        suite_recipes = [r for r in recipes if suite == "dev" or r not in grid]  # the sweep is the dev suite's
+        for seed, table, recipe in itertools.product(parse_seeds(args.seeds), tables[suite], suite_recipes):
             unit = Unit(suite, table, seed, recipe)
             params = estimator_params(recipes[recipe], seed, args.device)
             canonical, weights = resolved(params)
@@ -323,7 +333,7 @@ def main(argv=None):
 
     from _finetune_gain_units import TEST_SETS, read_unit
 
-    units = plan(args, recipes)
+    units = plan(args, recipes, grid)
     reuse = set(recipes) if args.reuse_stale == "all" else set(filter(None, args.reuse_stale.split(",")))
     cached, todo, n_stale = {}, [], 0
     for entry in units:
