@@ -228,7 +228,7 @@ def run(todo, args):
             records.append(record)
             if record["error"]:
                 tqdm.write(f"FAILED {record['suite']}/{record['table']}/seed={record['seed']}/{record['recipe']}: "
-                           f"{record['error']}")
+                           f"{record['error']}\n{record['traceback']}", file=sys.stderr)
             else:
                 main = record["scores"][next(iter(record["scores"]))]
                 tqdm.write(f"{record['suite']}/{record['table']}/seed={record['seed']}/{record['recipe']}: "
@@ -367,6 +367,7 @@ def main(argv=None):
     comparisons += [tuple(pair.split(":", 1)) for pair in args.compare]
     lines = header(args, command, load_start, counts, records, recipes)
     out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     for suite in dict.fromkeys(frame.suite):
         for test in TEST_SETS[suite]:
             figure = None
