@@ -69,6 +69,8 @@ OLD_RECIPE = {
     "weight_decay": 0.01, "episode_size": 96, "query_fraction": 0.25, "batch_size": 1, "validation_fraction": 0.2,
     "early_stopping": True, "patience": 3, "eval_every": 10, "scoring": "roc_auc", "n_estimators": 4,
     "max_context_rows": None, "handle_unknown": "missing",
+    # parameters added with the whole-table recipe (issue 12), at the values that give the first recipe back
+    "episodes": "sampled", "warmup": 0.0, "l2sp": 0.0, "cv": None, "calibration": None,
 }
 
 #: name -> parameters (on top of synthetic_ratio=0.0, device and random_state=seed; the rest at the defaults)

@@ -1,9 +1,7 @@
 """CausalMixFTClassifier: fine-tune a tabular foundation model on real rows mixed with synthetic rows.
 
-It extends :class:`~sklearn_causalmix.backbones.InContextClassifier` through one hook, as scikit-learn's
-``HistGradientBoostingClassifier`` extends its base: the shared ``fit`` validates and encodes the table, builds
-the backbone and keeps the real rows as the prediction context; :meth:`CausalMixFTClassifier._fit_backbone`
-fine-tunes the backbone in between (split, synthetic pool, episodes, the loop of :mod:`._loop`).
+It extends :class:`~sklearn_causalmix.backbones.InContextClassifier` through one hook (``_fit_backbone``: split,
+synthetic pool, episodes, the loop), as ``HistGradientBoostingClassifier`` extends its base.
 """
 
 from __future__ import annotations
@@ -14,18 +12,17 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from sklearn.base import _fit_context
-from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import _safe_indexing, check_random_state, deprecated
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
 from sklearn_causalmix._core import fork_torch_rng, keep_state_on_failure, spawn_seeds, uses_package_threads
 from sklearn_causalmix.backbones import InContextClassifier
-from sklearn_causalmix.finetune._episodes import EpisodeSampler, WholeTableSampler
-from sklearn_causalmix.finetune._evaluate import make_evaluator
+from sklearn_causalmix.finetune._episodes import make_sampler
+from sklearn_causalmix.finetune._evaluate import encode_monitor, make_evaluator
 from sklearn_causalmix.finetune._loop import finetune
 from sklearn_causalmix.finetune._pool import encoded_pool
-from sklearn_causalmix.finetune._select import fold_seeds, mean_curve
+from sklearn_causalmix.finetune._select import cross_validated_steps, fold_seeds
 from sklearn_causalmix.finetune._split import stratified_validation_split
 
 __all__ = ["CausalMixFTClassifier"]
@@ -39,20 +36,16 @@ class CausalMixFTClassifier(InContextClassifier):
 
     The CausalMixFT recipe (Bühler, Purucker & Hutter, 2026) as a scikit-learn classifier. ``fit``:
 
-    1. splits the real rows into a training and a validation part, stratified by class (``early_stopping``);
-    2. fits the augmenter on the real *training* part only and draws a pool of ``n_synthetic`` synthetic rows
-       (skipped at ``synthetic_ratio=0``; cached with ``memory``);
-    3. fine-tunes the backbone with AdamW on batches of in-context episodes whose context and query rows both
-       hold a ``synthetic_ratio`` share of synthetic rows (1.0: synthetic rows only), with the cross-entropy of
-       the query rows as loss; class codes and feature order are permuted at random per episode, as the
-       inference ensemble expects;
-    4. every ``eval_every`` steps scores the model on the real validation rows with the real training rows as
-       context (``scoring``) and keeps the best weights, the pretrained ones (step 0) included, so the result is
-       never worse than zero-shot *on the validation rows*; stops after ``patience`` evaluations without
-       improvement;
-    5. predicts refit-free, in context, with **all real rows** (training and validation part; never a synthetic
-       row) as context: the prediction of :class:`~sklearn_causalmix.backbones.InContextClassifier`, which this
-       estimator extends (its ``fit`` with fine-tuning as the step that prepares the backbone).
+    1. holds out real validation rows, stratified (``early_stopping``; ``cv`` folds instead with ``cv``);
+    2. fits the augmenter on the real *training* rows only and draws ``n_synthetic`` synthetic rows (skipped at
+       ``synthetic_ratio=0``; cached with ``memory``);
+    3. fine-tunes the backbone with AdamW on views of the whole training table (or small episodes) holding a
+       ``synthetic_ratio`` share of synthetic rows where ``synthetic_placement`` says, the query rows'
+       cross-entropy as loss, class codes and feature order permuted per episode as the inference ensemble does;
+    4. every ``eval_every`` steps scores the model on the real validation rows (``scoring``) and keeps the best
+       weights, the pretrained ones (step 0) included: never worse than zero-shot *on the validation rows*;
+    5. predicts in context with **all real rows** as context (never a synthetic row): the prediction of
+       :class:`~sklearn_causalmix.backbones.InContextClassifier`, which this estimator extends.
 
     ``max_steps=0`` is zero-shot: no split, no augmenter, all rows as context — exactly
     :class:`~sklearn_causalmix.backbones.InContextClassifier` with the same ``backbone``, ``n_estimators``,
@@ -359,12 +352,17 @@ class CausalMixFTClassifier(InContextClassifier):
 
     def _fit_backbone(self, backbone, X, y, Z, codes, seeds, monitor=None):
         """Fine-tune ``backbone`` (the hook of :class:`InContextClassifier`'s ``fit``); record the history."""
-        monitor_set = self._check_monitor(monitor)
+        monitor_set = encode_monitor(monitor, lambda X_mon: self._encode_rows(X_mon, self.handle_unknown),
+                                     self.classes_)
         backbone = backbone.to(self.device_)
         self._oof = None  # out-of-fold (codes, proba) at the chosen step, for the temperature
-        if self.max_steps == 0:
-            self.n_synthetic_, self.episode_size_ = 0, 0
-            self._zero_shot_history(backbone, Z, codes, monitor_set, seeds)
+        if self.max_steps == 0:  # zero-shot: the monitor set is scored with all real rows as context
+            monitor = None if monitor_set is None else self._evaluator(
+                (Z, codes), (Z[:0], codes[:0]), monitor_set, backbone, seeds)(backbone)[1]
+            self.history_ = [{"step": 0, "train_loss": float("nan"), "val_score": float("nan"),
+                              **({} if monitor is None else {"monitor_score": monitor}), "episode_size": 0,
+                              "elapsed": 0.0}]
+            self.best_step_, self.best_score_, self.n_steps_, self.n_synthetic_, self.episode_size_ = 0, np.nan, 0, 0, 0
             return backbone
         if self.early_stopping and self.cv is not None:
             return self._fit_cross_validated(backbone, X, y, Z, codes, seeds, monitor_set)
@@ -385,22 +383,12 @@ class CausalMixFTClassifier(InContextClassifier):
 
     def _fit_cross_validated(self, backbone, X, y, Z, codes, seeds, monitor_set):
         """The number of steps chosen across ``cv`` folds, then the backbone fine-tuned on all rows for it."""
-        n_splits = min(self.cv, int(np.bincount(codes).min()))
-        if n_splits < 2:
-            raise ValueError(
-                f"cv={self.cv} needs at least 2 rows of every class; a class of y has one. Use early_stopping=False "
-                "or collect more rows of that class."
-            )
-        folds = StratifiedKFold(n_splits, shuffle=True, random_state=seeds["split"]).split(Z, codes)
-        histories, oof = [], []
-        for k, (train_idx, val_idx) in enumerate(folds):
-            result = self._finetune_on(copy.deepcopy(backbone), X, y, Z, codes, train_idx, val_idx,
-                                       fold_seeds(seeds, k), monitor_set, max_steps=self.max_steps,
-                                       early_stopping=False)
-            histories.append(result.history)
-            oof.append((val_idx, {e["step"]: p for e, p in zip(result.history, result.val_probas)}))
-        curve, best = mean_curve(histories)
-        self._oof = (np.concatenate([codes[idx] for idx, _ in oof]), np.concatenate([p[best] for _, p in oof]))
+        def run_fold(k, train_idx, val_idx):
+            return self._finetune_on(copy.deepcopy(backbone), X, y, Z, codes, train_idx, val_idx,
+                                     fold_seeds(seeds, k), monitor_set, max_steps=self.max_steps,
+                                     early_stopping=False)
+
+        curve, best, self._oof = cross_validated_steps(run_fold, codes, self.cv, seeds["split"])
         self.history_, self.best_step_ = curve, best
         self.best_score_ = next(p["val_score"] for p in curve if p["step"] == best)
         self.n_steps_, self.episode_size_ = 0, 0
@@ -428,50 +416,20 @@ class CausalMixFTClassifier(InContextClassifier):
         # the validation rows at the chosen step (or the held-out folds); else the base class's in-context folds
         return self._oof if self._oof is not None else super()._out_of_fold_proba(backbone, Z, codes, seed)
 
-    def _check_monitor(self, monitor):
-        if monitor is None:
-            return None
-        if not isinstance(monitor, (tuple, list)) or len(monitor) != 2:
-            raise TypeError(
-                "monitor must be a tuple (X_monitor, y_monitor) of a labelled table with the columns of X, got "
-                f"{type(monitor).__name__}."
-            )
-        X_mon, y_mon = monitor
-        Z_mon = self._encode_rows(X_mon, handle_unknown=self.handle_unknown)
-        y_mon = column_or_1d(y_mon, warn=False)
-        if len(y_mon) != len(Z_mon):
-            raise ValueError(
-                f"The monitor set has {len(Z_mon)} rows but {len(y_mon)} labels; they must have the same length."
-            )
-        unknown = sorted(set(pd.unique(y_mon).tolist()) - set(self.classes_.tolist()), key=str)
-        if unknown:
-            raise ValueError(
-                f"The monitor labels {unknown[:10]} are not among the training classes {list(self.classes_)}; "
-                "drop those rows from the monitor set."
-            )
-        return Z_mon, np.searchsorted(self.classes_, y_mon)
-
     def _episode_sampler(self, X, y, Z, codes, train_idx, seeds, context_limit):
         """Episodes over the real training rows and, at ``synthetic_ratio > 0``, the synthetic pool."""
         Z_syn = codes_syn = None
         if self.synthetic_ratio > 0:
-            X_train = _safe_indexing(X, train_idx)
             y_train = y.iloc[train_idx] if isinstance(y, pd.Series) else column_or_1d(y, warn=False)[train_idx]
-            Z_syn, codes_syn = encoded_pool(self.augmenter, self.memory, X_train, y_train, self.n_synthetic,
-                                            seeds, self.schema_, self.classes_)
+            Z_syn, codes_syn = encoded_pool(self.augmenter, self.memory, _safe_indexing(X, train_idx), y_train,
+                                            self.n_synthetic, seeds, self.schema_, self.classes_)
             Z_syn = self.level_codes_.transform(Z_syn)
         self.n_synthetic_ = 0 if Z_syn is None else len(Z_syn)
-        real = train_idx if self.synthetic_ratio < 1 else train_idx[:0]  # r = 1: synthetic rows only
-        common = dict(synthetic_ratio=self.synthetic_ratio, query_fraction=self.query_fraction,
-                      n_classes=len(self.classes_), categorical_mask=self.schema_.categorical_mask,
-                      random_state=seeds["episodes"])
-        if self.episodes == "sampled":
-            return EpisodeSampler(Z[real], codes[real], Z_syn, codes_syn, episode_size=self.episode_size, **common)
-        if self.synthetic_placement != "both":  # the real rows are needed for the all-real part of every view
-            real = train_idx
-        return WholeTableSampler(
-            Z[real], codes[real], Z_syn, codes_syn, max_query=self.max_query_rows,
-            max_context=self.max_context_rows or context_limit, placement=self.synthetic_placement, **common,
+        return make_sampler(
+            self.episodes, Z, codes, train_idx, Z_syn, codes_syn, synthetic_ratio=self.synthetic_ratio,
+            placement=self.synthetic_placement, episode_size=self.episode_size, query_fraction=self.query_fraction,
+            max_context=self.max_context_rows or context_limit, max_query=self.max_query_rows,
+            n_classes=len(self.classes_), categorical_mask=self.schema_.categorical_mask, seed=seeds["episodes"],
         )
 
     def _evaluator(self, context, validation, monitor_set, backbone, seeds):
@@ -481,15 +439,6 @@ class CausalMixFTClassifier(InContextClassifier):
             max_context_rows=self.max_context_rows or backbone.limits.max_context_rows, seed=seeds["eval"],
             device=self.device_,
         )
-
-    def _zero_shot_history(self, backbone, Z, codes, monitor_set, seeds):
-        entry = {"step": 0, "train_loss": float("nan"), "val_score": float("nan")}
-        if monitor_set is not None:  # zero-shot: the monitor set is scored with all real rows as context
-            evaluate = self._evaluator((Z, codes), (Z[:0], codes[:0]), monitor_set, backbone, seeds)
-            entry["monitor_score"] = evaluate(backbone)[1]
-        entry.update(episode_size=0, elapsed=0.0)
-        self.history_ = [entry]
-        self.best_step_, self.best_score_, self.n_steps_ = 0, float("nan"), 0
 
     # ------------------------------------------------------------------------------------------- predict
     @deprecated("predictor_ is deprecated in 0.2 and will be removed in 0.3: CausalMixFTClassifier predicts "

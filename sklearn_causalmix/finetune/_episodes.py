@@ -19,7 +19,9 @@ import numpy as np
 
 from sklearn_causalmix._training import Episode
 
-__all__ = ["EpisodeBatch", "EpisodeSampler", "WholeTableSampler", "episode_composition", "view_composition"]
+__all__ = [
+    "EpisodeBatch", "EpisodeSampler", "WholeTableSampler", "episode_composition", "make_sampler", "view_composition",
+]
 
 
 @dataclass(frozen=True)
@@ -384,3 +386,47 @@ class WholeTableSampler(EpisodeSampler):
         self.max_query = max(1, min(self.max_query, self.composition[2] + self.composition[3]) // 2)
         self._update()
         return True
+
+
+def make_sampler(episodes, Z, codes, train_idx, Z_syn, codes_syn, *, synthetic_ratio, placement, episode_size,
+                 query_fraction, max_context, max_query, n_classes, categorical_mask, seed):
+    """The fine-tuner's sampler: whole-table views or small episodes over the rows ``train_idx`` (and the pool).
+
+    At ``synthetic_ratio=1`` the episodes hold synthetic rows only, except the parts ``placement`` keeps real.
+
+    Parameters
+    ----------
+    episodes : {"whole_table", "sampled"}
+    Z, codes : ndarray
+        All encoded real rows and their class codes.
+    train_idx : ndarray of int
+        The real rows to fine-tune on.
+    Z_syn, codes_syn : ndarray or None
+        The synthetic pool.
+    synthetic_ratio, placement, episode_size, query_fraction, max_context, max_query, n_classes, categorical_mask
+        As for :class:`WholeTableSampler` and :class:`EpisodeSampler`.
+    seed : int
+
+    Returns
+    -------
+    sampler : WholeTableSampler or EpisodeSampler
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.finetune._episodes import make_sampler
+    >>> Z, codes = np.random.default_rng(0).normal(size=(40, 2)), np.arange(40) % 2
+    >>> sampler = make_sampler("whole_table", Z, codes, np.arange(30), None, None, synthetic_ratio=0.0,
+    ...                        placement="both", episode_size=96, query_fraction=0.2, max_context=1024,
+    ...                        max_query=512, n_classes=2, categorical_mask=np.zeros(2, bool), seed=0)
+    >>> sampler.composition
+    (24, 0, 6, 0)
+    """
+    keep_real = synthetic_ratio < 1 or (episodes == "whole_table" and placement != "both")
+    real = train_idx if keep_real else train_idx[:0]
+    common = dict(synthetic_ratio=synthetic_ratio, query_fraction=query_fraction, n_classes=n_classes,
+                  categorical_mask=categorical_mask, random_state=seed)
+    if episodes == "sampled":
+        return EpisodeSampler(Z[real], codes[real], Z_syn, codes_syn, episode_size=episode_size, **common)
+    return WholeTableSampler(Z[real], codes[real], Z_syn, codes_syn, max_context=max_context, max_query=max_query,
+                             placement=placement, **common)

@@ -8,12 +8,14 @@ way the estimator will predict.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import log_loss
+from sklearn.utils.validation import column_or_1d
 
 from sklearn_causalmix.backbones import InContextEnsemble, subsample_context
 from sklearn_causalmix.evaluation import multiclass_roc_auc
 
-__all__ = ["make_evaluator", "validation_score"]
+__all__ = ["encode_monitor", "make_evaluator", "validation_score"]
 
 
 def validation_score(y_codes, proba, scoring):
@@ -108,3 +110,54 @@ def make_evaluator(context, validation, monitor, *, n_classes, categorical_mask,
         return val, validation_score(monitor[1], ensemble.predict_proba(monitor[0]), scoring)
 
     return evaluate
+
+
+def encode_monitor(monitor, encode, classes):
+    """The ``monitor=`` set checked and encoded: ``(Z, codes)``, or None.
+
+    Parameters
+    ----------
+    monitor : tuple (X_monitor, y_monitor) or None
+    encode : callable
+        Encodes a table as the estimator does (its schema, its handling of unseen levels).
+    classes : ndarray
+        The training classes (sorted).
+
+    Returns
+    -------
+    monitor_set : tuple (Z, codes) or None
+
+    Raises
+    ------
+    TypeError
+        When ``monitor`` is not a pair.
+    ValueError
+        When the lengths differ or a monitor label is not a training class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.finetune._evaluate import encode_monitor
+    >>> Z, codes = encode_monitor((np.ones((2, 1)), ["b", "a"]), lambda X: X, np.array(["a", "b"]))
+    >>> codes.tolist()
+    [1, 0]
+    """
+    if monitor is None:
+        return None
+    if not isinstance(monitor, (tuple, list)) or len(monitor) != 2:
+        raise TypeError(
+            "monitor must be a tuple (X_monitor, y_monitor) of a labelled table with the columns of X, got "
+            f"{type(monitor).__name__}."
+        )
+    X_mon, y_mon = monitor
+    Z_mon = encode(X_mon)
+    y_mon = column_or_1d(y_mon, warn=False)
+    if len(y_mon) != len(Z_mon):
+        raise ValueError(f"The monitor set has {len(Z_mon)} rows but {len(y_mon)} labels; they must have the same length.")
+    unknown = sorted(set(pd.unique(y_mon).tolist()) - set(classes.tolist()), key=str)
+    if unknown:
+        raise ValueError(
+            f"The monitor labels {unknown[:10]} are not among the training classes {list(classes)}; drop those rows "
+            "from the monitor set."
+        )
+    return Z_mon, np.searchsorted(classes, y_mon)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.model_selection import StratifiedKFold
 
-__all__ = ["fold_seeds", "mean_curve"]
+__all__ = ["cross_validated_steps", "fold_seeds", "mean_curve"]
 
 
 def fold_seeds(seeds: dict, fold: int) -> dict:
@@ -68,3 +69,59 @@ def mean_curve(histories) -> tuple[list, int]:
 def _nanmean(values) -> float:
     values = np.array(list(values), dtype=float)
     return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+
+
+def cross_validated_steps(run_fold, codes, n_folds, seed):
+    """Fine-tune on every fold and choose the step on the mean validation curve.
+
+    Parameters
+    ----------
+    run_fold : callable
+        ``run_fold(k, train_idx, val_idx) -> FinetuneResult``: fine-tunes a fresh copy of the backbone on the
+        rows ``train_idx`` for the full budget, evaluating on ``val_idx``.
+    codes : ndarray of int
+        Class codes of all rows (the folds are stratified).
+    n_folds : int
+        Wanted folds; fewer when a class has fewer rows.
+    seed : int
+
+    Returns
+    -------
+    curve : list of dict
+        See :func:`mean_curve`.
+    best_step : int
+    oof : tuple (codes, proba)
+        The held-out rows of every fold and their probabilities at ``best_step`` (out of fold).
+
+    Raises
+    ------
+    ValueError
+        When a class has a single row (no fold could hold it out and keep it in training).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> from sklearn_causalmix.finetune._select import cross_validated_steps
+    >>> def run_fold(k, train_idx, val_idx):
+    ...     history = [{"step": s, "train_loss": 0.0, "val_score": -abs(s - 10) / 10} for s in (0, 10, 20)]
+    ...     return SimpleNamespace(history=history, val_probas=[np.full((len(val_idx), 2), 0.5)] * 3)
+    >>> curve, best, (codes, proba) = cross_validated_steps(run_fold, np.arange(12) % 2, 3, seed=0)
+    >>> best, len(codes), proba.shape
+    (10, 12, (12, 2))
+    """
+    n_splits = min(n_folds, int(np.bincount(codes).min()))
+    if n_splits < 2:
+        raise ValueError(
+            f"cv={n_folds} needs at least 2 rows of every class; a class of y has one. Use early_stopping=False "
+            "or collect more rows of that class."
+        )
+    folds = StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(np.zeros(len(codes)), codes)
+    histories, held_out = [], []
+    for k, (train_idx, val_idx) in enumerate(folds):
+        result = run_fold(k, train_idx, val_idx)
+        histories.append(result.history)
+        held_out.append((val_idx, {e["step"]: p for e, p in zip(result.history, result.val_probas)}))
+    curve, best = mean_curve(histories)
+    oof = (np.concatenate([codes[idx] for idx, _ in held_out]), np.concatenate([p[best] for _, p in held_out]))
+    return curve, best, oof
