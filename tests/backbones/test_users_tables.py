@@ -34,11 +34,13 @@ def test_a_51_level_column_is_accepted_and_coded_by_frequency(make):
     assert proba.shape == (1000, 2) and np.isfinite(proba).all()
 
 
-def test_a_column_empty_in_the_training_rows_is_missing_not_refused():
+@pytest.mark.parametrize("make", [lambda: InContextClassifier(**CHEAP),
+                                  lambda: CausalMixFTClassifier(synthetic_ratio=0.0, max_steps=2, **CHEAP)])
+def test_a_column_empty_in_the_training_rows_is_missing_not_refused(make):
     X, y = _with_states()
     X["income"] = np.nan  # e.g. a column observed in one domain only
     X["note"] = pd.Series([None] * len(X), dtype=object)
-    clf = InContextClassifier(**CHEAP).fit(X, y)
+    clf = make().fit(X, y)
     assert np.isnan(clf.context_X_[:, 2:]).all()
     later = X.copy()
     later["income"] = 1000.0
