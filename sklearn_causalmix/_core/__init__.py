@@ -32,6 +32,7 @@ from sklearn_causalmix._core._targets import (
     TargetInfo,
     check_no_missing_labels,
     check_target,
+    codes_of_known_labels,
     encode_labels,
     restore_target,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "check_2d_table",
     "check_no_missing_labels",
     "check_target",
+    "codes_of_known_labels",
     "encode_labels",
     "fork_torch_rng",
     "get_thread_policy",

@@ -15,7 +15,9 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
-__all__ = ["TargetInfo", "check_no_missing_labels", "check_target", "encode_labels", "restore_target"]
+__all__ = [
+    "TargetInfo", "check_no_missing_labels", "check_target", "codes_of_known_labels", "encode_labels", "restore_target",
+]
 
 _MISSING_LABELS = (
     "y contains missing values (NaN, None or pd.NA); missing labels cannot be learned: drop those rows or impute "
@@ -145,3 +147,43 @@ def restore_target(labels, info):
     if info.container == "frame":
         return pd.DataFrame({info.name: pd.Series(labels, dtype=info.dtype)})
     return np.asarray(labels, dtype=info.dtype)
+
+
+def codes_of_known_labels(labels, classes, what: str, fix: str) -> np.ndarray:
+    """Class codes of ``labels`` (indices into the sorted ``classes``); every label must be one of them.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+    classes : ndarray
+        The training classes, sorted (``LabelEncoder.classes_``).
+    what : str
+        Whose labels these are, for the message (e.g. ``"The monitor labels"``).
+    fix : str
+        What the user should do, for the message.
+
+    Returns
+    -------
+    codes : ndarray of int
+
+    Raises
+    ------
+    ValueError
+        Naming up to ten unknown labels, the classes and the fix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix._core import codes_of_known_labels
+    >>> codes_of_known_labels(["b", "a"], np.array(["a", "b"]), "Got the labels", "drop them").tolist()
+    [1, 0]
+    >>> codes_of_known_labels(["c"], np.array(["a", "b"]), "Got the labels", "drop them")
+    Traceback (most recent call last):
+    ...
+    ValueError: Got the labels ['c'], which are not among the training classes ['a', 'b']; drop them.
+    """
+    labels = column_or_1d(np.asarray(labels), warn=False)
+    unknown = sorted(set(pd.unique(labels).tolist()) - set(np.asarray(classes).tolist()), key=str)
+    if unknown:
+        raise ValueError(f"{what} {unknown[:10]}, which are not among the training classes {list(classes)}; {fix}.")
+    return np.searchsorted(classes, labels)

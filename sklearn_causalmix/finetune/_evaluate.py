@@ -8,10 +8,10 @@ way the estimator will predict.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from sklearn.metrics import log_loss
 from sklearn.utils.validation import column_or_1d
 
+from sklearn_causalmix._core import codes_of_known_labels
 from sklearn_causalmix.backbones import InContextEnsemble, subsample_context
 from sklearn_causalmix.evaluation import multiclass_roc_auc
 
@@ -154,10 +154,4 @@ def encode_monitor(monitor, encode, classes):
     y_mon = column_or_1d(y_mon, warn=False)
     if len(y_mon) != len(Z_mon):
         raise ValueError(f"The monitor set has {len(Z_mon)} rows but {len(y_mon)} labels; they must have the same length.")
-    unknown = sorted(set(pd.unique(y_mon).tolist()) - set(classes.tolist()), key=str)
-    if unknown:
-        raise ValueError(
-            f"The monitor labels {unknown[:10]} are not among the training classes {list(classes)}; drop those rows "
-            "from the monitor set."
-        )
-    return Z_mon, np.searchsorted(classes, y_mon)
+    return Z_mon, codes_of_known_labels(y_mon, classes, "The monitor set has labels", "drop those rows from it")

@@ -14,9 +14,10 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
-import pandas as pd
 from sklearn.base import clone
 from sklearn.utils.validation import check_memory, column_or_1d
+
+from sklearn_causalmix._core import codes_of_known_labels
 
 __all__ = ["draw_synthetic_pool", "encoded_pool", "prepare_augmenter", "synthetic_pool"]
 
@@ -246,10 +247,5 @@ def encoded_pool(augmenter, memory, X_train, y_train, n_synthetic, seeds, schema
             f"The augmenter {name} returned {len(Z_syn)} synthetic rows and {len(y_syn)} labels; it must return as "
             "many labels as rows, and at least one row."
         )
-    unknown = sorted(set(pd.unique(y_syn).tolist()) - set(classes.tolist()), key=str)
-    if unknown:
-        raise ValueError(
-            f"The augmenter {name} returned labels {unknown[:10]} that are not training classes {list(classes)}; "
-            "it must sample labels among the classes of y."
-        )
-    return Z_syn, np.searchsorted(classes, y_syn)
+    return Z_syn, codes_of_known_labels(y_syn, classes, f"The augmenter {name} returned labels",
+                                        "it must sample labels among the classes of y")
