@@ -185,5 +185,6 @@ def codes_of_known_labels(labels, classes, what: str, fix: str) -> np.ndarray:
     labels = column_or_1d(np.asarray(labels), warn=False)
     unknown = sorted(set(pd.unique(labels).tolist()) - set(np.asarray(classes).tolist()), key=str)
     if unknown:
-        raise ValueError(f"{what} {unknown[:10]}, which are not among the training classes {list(classes)}; {fix}.")
+        raise ValueError(f"{what} {unknown[:10]}, which are not among the training classes {np.asarray(classes).tolist()}; "
+                         f"{fix}.")
     return np.searchsorted(classes, labels)
