@@ -142,7 +142,28 @@ def _summary_sections(results):
     if len(wins_ece):
         lines += ["## Calibration: shifted ECE vs plain fine-tuning", "",
                   "Better = lower ECE by more than 0.005.", "", markdown_table(wins_ece), ""]
-    return lines
+    return lines + _kept_pretrained_section(results)
+
+
+def _kept_pretrained_section(results):
+    """Report lines: fine-tuned runs that kept the pretrained weights, so their numbers equal zero-shot's."""
+    if "best_step" not in results or "n_steps" not in results:
+        return []
+    tuned = results[(results["n_steps"].fillna(0) > 0) & (results["error"].fillna("") == "")]
+    if not len(tuned):
+        return []
+    kept = tuned[tuned["best_step"] == 0]
+    label = tuned["method"] + np.where(tuned["ratio"].fillna(0) > 0, " r=" + tuned["ratio"].astype(str), "")
+    table = pd.DataFrame({"run": label, "kept": tuned["best_step"] == 0, "dataset": tuned["dataset"]})
+    per_run = table.groupby("run", sort=False).agg(
+        runs=("kept", "size"), kept_pretrained=("kept", "sum"),
+        on=("dataset", lambda d: ", ".join(sorted(set(d[table.loc[d.index, "kept"]])))))
+    return [
+        "## Fine-tuned runs that kept the pretrained weights", "",
+        f"{len(kept)} of {len(tuned)} fine-tuned runs chose step 0: no fine-tuning step beat the pretrained weights "
+        "on the validation rows, so those runs predict exactly as zero-shot does (their rows in the tables above "
+        "equal zero-shot's for that reason).", "", markdown_table(per_run.reset_index()), "",
+    ]
 
 
 def _per_dataset_sections(results):

@@ -197,3 +197,17 @@ def test_aggregate_draws_intervals_only_with_enough_pairs():
     few, many = plot_aggregate(results(2), n_boot=50), plot_aggregate(results(6), n_boot=50)
     assert bands(few) == 0 and "too few for intervals" in few._suptitle.get_text()
     assert bands(many) > 0 and "bootstrap 95% CIs" in many._suptitle.get_text()
+
+
+def test_report_names_the_runs_that_kept_the_pretrained_weights(tmp_path):
+    from sklearn_causalmix.study import write_report
+
+    results = pd.DataFrame({
+        "dataset": ["a", "a", "b", "b"], "seed": 0, "error": "", "ratio": [np.nan, 0.0, np.nan, 0.0],
+        "method": ["zero-shot", "finetune"] * 2, "n_train": 64, "auc_shifted": [0.7, 0.7, 0.6, 0.65],
+        "auc_in_domain": 0.8, "ece_shifted": 0.1, "brier_shifted": 0.2, "normalized_improvement": np.nan,
+        "val_test_gap": 0.5, "fit_time_s": 1.0, "ece_in_domain": 0.1, "best_step": [0, 0, 0, 20],
+        "n_steps": [0, 30, 0, 30]})
+    text = write_report(results, tmp_path / "report.md").read_text()
+    assert "1 of 2 fine-tuned runs chose step 0" in text
+    assert "| finetune | 2 | 1 | a |" in text
