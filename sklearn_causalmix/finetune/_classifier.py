@@ -355,7 +355,6 @@ class CausalMixFTClassifier(InContextClassifier):
         monitor_set = encode_monitor(monitor, lambda X_mon: self._encode_rows(X_mon, self.handle_unknown),
                                      self.classes_)
         backbone = backbone.to(self.device_)
-        self._oof = None  # out-of-fold (codes, proba) at the chosen step, for the temperature
         if self.max_steps == 0:  # zero-shot: the monitor set is scored with all real rows as context
             monitor = None if monitor_set is None else self._evaluator(
                 (Z, codes), (Z[:0], codes[:0]), monitor_set, backbone, seeds)(backbone)[1]
@@ -374,7 +373,7 @@ class CausalMixFTClassifier(InContextClassifier):
             train_idx, val_idx = np.arange(len(codes)), np.arange(0)
         result = self._finetune_on(backbone, X, y, Z, codes, train_idx, val_idx, seeds, monitor_set,
                                    max_steps=self.max_steps, early_stopping=self.early_stopping)
-        if self.early_stopping:
+        if self.early_stopping and self.calibration is not None:  # out of fold at the chosen step
             chosen = next(i for i, e in enumerate(result.history) if e["step"] == result.best_step)
             self._oof = (codes[val_idx], result.val_probas[chosen])
         self.history_, self.best_step_, self.best_score_ = result.history, result.best_step, result.best_score
@@ -388,7 +387,9 @@ class CausalMixFTClassifier(InContextClassifier):
                                      fold_seeds(seeds, k), monitor_set, max_steps=self.max_steps,
                                      early_stopping=False)
 
-        curve, best, self._oof = cross_validated_steps(run_fold, codes, self.cv, seeds["split"])
+        curve, best, oof = cross_validated_steps(run_fold, codes, self.cv, seeds["split"])
+        if self.calibration is not None:
+            self._oof = oof
         self.history_, self.best_step_ = curve, best
         self.best_score_ = next(p["val_score"] for p in curve if p["step"] == best)
         self.n_steps_, self.episode_size_ = 0, 0
@@ -408,13 +409,14 @@ class CausalMixFTClassifier(InContextClassifier):
         return finetune(
             backbone, sampler, evaluate, max_steps=max_steps, learning_rate=self.learning_rate,
             weight_decay=self.weight_decay, batch_size=self.batch_size, eval_every=self.eval_every,
-            patience=self.patience, early_stopping=early_stopping, device=self.device_, warmup=self.warmup,
-            l2sp=self.l2sp, verbose=self.verbose,
+            patience=self.patience, early_stopping=early_stopping, device=self.device_,
+            warmup_steps=self.warmup * self.max_steps, l2sp=self.l2sp, verbose=self.verbose,
         )
 
     def _out_of_fold_proba(self, backbone, Z, codes, seed):
         # the validation rows at the chosen step (or the held-out folds); else the base class's in-context folds
-        return self._oof if self._oof is not None else super()._out_of_fold_proba(backbone, Z, codes, seed)
+        oof = vars(self).pop("_oof", None)
+        return oof if oof is not None else super()._out_of_fold_proba(backbone, Z, codes, seed)
 
     def _episode_sampler(self, X, y, Z, codes, train_idx, seeds, context_limit):
         """Episodes over the real training rows and, at ``synthetic_ratio > 0``, the synthetic pool."""

@@ -118,7 +118,7 @@ def finetune(
     patience,
     early_stopping,
     device,
-    warmup=0.0,
+    warmup_steps=0,
     l2sp=0.0,
     verbose=0,
 ) -> FinetuneResult:
@@ -131,7 +131,7 @@ def finetune(
     restored at the end. Without ``early_stopping`` all ``max_steps`` steps run and the final weights are kept.
 
     AdamW (fused kernel on CPU and CUDA), gradient norm clipped at 1, bfloat16 autocast on CUDA; the learning
-    rate rises linearly over the first ``warmup`` share of ``max_steps``, then stays constant; ``l2sp`` pulls the
+    rate rises linearly over the first ``warmup_steps`` steps, then stays constant; ``l2sp`` pulls the
     weights toward where they started (:class:`~sklearn_causalmix._training.L2SP`). A CUDA or MPS out-of-memory
     error during a step halves the episode size (then the batch size, once the episode cannot shrink), warns,
     and retries the step.
@@ -154,8 +154,8 @@ def finetune(
         Evaluations without improvement before stopping.
     early_stopping : bool
     device : torch.device
-    warmup : float in [0, 1), default=0.0
-        Share of ``max_steps`` over which the learning rate rises linearly to ``learning_rate``.
+    warmup_steps : float, default=0
+        Steps over which the learning rate rises linearly to ``learning_rate`` (0: constant from the start).
     l2sp : float, default=0.0
         Strength of the pull toward the starting weights (0: none).
     verbose : int, default=0
@@ -178,7 +178,6 @@ def finetune(
     optimizers = Optimizers(model, "adamw", lr=learning_rate, weight_decay=weight_decay, grad_clip=_GRAD_CLIP,
                             fused=fused)
     penalty = L2SP(model, l2sp) if l2sp > 0 else None
-    warmup_steps = warmup * max_steps
     from tqdm.auto import tqdm
 
     bar = tqdm(total=max_steps, desc="fine-tuning", disable=verbose <= 0, leave=False)
