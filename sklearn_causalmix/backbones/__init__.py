@@ -52,6 +52,13 @@ register_backbone("default", load_default_backbone)
 register_backbone("tabicl", load_tabicl_backbone)
 register_backbone("tabpfn-v2", load_tabpfn_v2_backbone)
 
+# Module-level data, documented here where the API reference reads them (``#:`` comments).
+#: Path of the manifest of the weights shipped inside the package (``load_weights(EMBEDDED_WEIGHTS)``).
+EMBEDDED_WEIGHTS = EMBEDDED_WEIGHTS
+#: The :class:`PFNConfig` options of the per-cell model's second recipe (the pretraining speedrun's changes),
+#: kept to describe and load weights trained with it.
+RECIPE_V2 = RECIPE_V2
+
 __all__ = [
     "EMBEDDED_WEIGHTS",
     "RECIPE_V2",

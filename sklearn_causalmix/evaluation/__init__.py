@@ -22,6 +22,11 @@ from sklearn_causalmix.evaluation._splitters import (
 from sklearn_causalmix.evaluation._subsample import LowDataSubsampler
 from sklearn_causalmix.evaluation._temperature import apply_temperature, fit_temperature
 
+# Module-level data, documented here where the API reference reads them (``#:`` comments).
+#: The scorers of :func:`get_scoring` (``roc_auc``, ``neg_ece``, ``neg_brier_score``, ``neg_log_loss``),
+#: built once; pass ``scoring=SCORING`` to ``cross_validate``.
+SCORING = SCORING
+
 __all__ = [
     "DomainShiftSplit",
     "LeaveOneDomainOut",

@@ -19,6 +19,13 @@ from sklearn_causalmix.study._report import write_outputs, write_report
 from sklearn_causalmix.study._tables import per_dataset_table, summary_table
 from sklearn_causalmix.study._runner import RESULT_COLUMNS, StudyUnit, ratio_study
 
+# Module-level data, documented here where the API reference reads them (``#:`` comments).
+#: The built-in methods of the ratio study: name -> :class:`MethodSpec` (how its estimator is built, its cache
+#: fields and dispatch order).
+METHODS = METHODS
+#: The columns of the tidy result frame of :func:`ratio_study`, in order.
+RESULT_COLUMNS = RESULT_COLUMNS
+
 __all__ = [
     "METHODS",
     "MethodSpec",
