@@ -4,7 +4,13 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_causalmix import CausalSCMAugmenter
-from sklearn_causalmix.augment import GaussianCopulaAugmenter, NoiseAugmenter, SMOTEAugmenter
+from sklearn_causalmix.augment import (
+    GaussianCopulaAugmenter,
+    IndependenceAugmenter,
+    NoiseAugmenter,
+    RandomGraphSCMAugmenter,
+    SMOTEAugmenter,
+)
 
 # A cheap configuration: the checks fit dozens of times on small tables.
 _CHEAP = CausalSCMAugmenter(discovery="pc", n_bootstrap=2, n_graphs=2, random_state=0)
@@ -15,6 +21,9 @@ _COMPARISON = [
     SMOTEAugmenter(backend="own", random_state=0),
     SMOTEAugmenter(backend="auto", random_state=0),
     GaussianCopulaAugmenter(random_state=0),
+    # the controls of the causal graph
+    RandomGraphSCMAugmenter(discovery="pc", n_bootstrap=2, n_graphs=2, random_state=0),
+    IndependenceAugmenter(random_state=0),
 ]
 
 
