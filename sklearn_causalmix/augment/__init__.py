@@ -14,6 +14,7 @@ models: :class:`CausalSCMAugmenter`. :class:`NoiseAugmenter`, :class:`SMOTEAugme
 from sklearn_causalmix.augment._augmenter import CausalSCMAugmenter
 from sklearn_causalmix.augment._copula import GaussianCopulaAugmenter
 from sklearn_causalmix.augment._ctgan import CTGANAugmenter
+from sklearn_causalmix.augment._interventional import InterventionalAugmenter
 from sklearn_causalmix.augment._marginal import IndependenceAugmenter
 from sklearn_causalmix.augment._noise import NoiseAugmenter
 from sklearn_causalmix.augment._random_graph import RandomGraphSCMAugmenter
@@ -27,4 +28,5 @@ __all__ = [
     "CTGANAugmenter",
     "RandomGraphSCMAugmenter",
     "IndependenceAugmenter",
+    "InterventionalAugmenter",
 ]

@@ -7,6 +7,7 @@ from sklearn_causalmix import CausalSCMAugmenter
 from sklearn_causalmix.augment import (
     GaussianCopulaAugmenter,
     IndependenceAugmenter,
+    InterventionalAugmenter,
     NoiseAugmenter,
     RandomGraphSCMAugmenter,
     SMOTEAugmenter,
@@ -24,6 +25,8 @@ _COMPARISON = [
     # the controls of the causal graph
     RandomGraphSCMAugmenter(discovery="pc", n_bootstrap=2, n_graphs=2, random_state=0),
     IndependenceAugmenter(random_state=0),
+    # rows under interventions on every modelled feature (two values each)
+    InterventionalAugmenter(_CHEAP, n_values=2, random_state=0),
 ]
 
 
