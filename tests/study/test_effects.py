@@ -120,3 +120,22 @@ def test_arm_profile_gain_spread_steps_fidelity_and_val_test_correlation():
     # the query arm shares causalmix's augmenter, hence its fidelity
     assert profile.loc["causalmix-query r=0.5", "fidelity detection AUC"] == pytest.approx(0.6)
     assert np.isnan(profile.loc["finetune", "val-test ρ"])
+
+
+def test_report_gives_the_paired_sections_and_says_when_table_sets_differ(tmp_path):
+    from sklearn_causalmix.study import write_report
+
+    results = _results().assign(n_train=64, fit_time_s=1.0, normalized_improvement=0.0,
+                                val_test_gap=0.5, ece_shifted_ts=0.05, ece_in_domain=0.1,
+                                auc_in_domain=0.8, brier_shifted=0.2)
+    text = write_report(results, tmp_path / "same.md").read_text()
+    assert "## Paired effects against finetune (over tables)" in text
+    assert "## Paired effects against zero-shot (over tables)" in text
+    assert "Holm p" in text and "detectable Δ" in text and "## The arms beside their effects" in text
+    assert "not over the same tables" not in text and "Not all rows" not in text
+    gone = (results["method"] == "noise") & (results["dataset"].isin(["t4", "t5"]))
+    results.loc[gone, "note"] = "noise does not apply"
+    text = write_report(results, tmp_path / "differ.md").read_text()
+    assert "Not all rows are over the same tables." in text and "noise r=0.5: without t4, t5" in text
+    assert "**Rows differ in their tables**" in text and "| t4, t5 |" in text
+    assert "## Runs that do not apply to their dataset" in text and "noise does not apply" in text
