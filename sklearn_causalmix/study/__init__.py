@@ -8,6 +8,11 @@ and :func:`arm_profile_table` give the answer per arm, with paired statistics ov
 (:func:`summarize_deltas`). ``causalmix study`` runs it from the command line.
 """
 
+from sklearn_causalmix.study._effect_plots import (
+    plot_forest,
+    plot_ratio_curves,
+    plot_validation_test,
+)
 from sklearn_causalmix.study._effects import arm_profile_table, paired_effects_table
 from sklearn_causalmix.study._methods import METHODS, MethodSpec, list_methods
 from sklearn_causalmix.study._plots import (
@@ -40,9 +45,12 @@ __all__ = [
     "paired_effects_table",
     "per_dataset_table",
     "plot_aggregate",
+    "plot_forest",
     "plot_improvement",
     "plot_metric_by_dataset",
+    "plot_ratio_curves",
     "plot_reliability",
+    "plot_validation_test",
     "ratio_study",
     "summarize_deltas",
     "summary_table",

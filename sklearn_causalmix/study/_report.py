@@ -332,6 +332,11 @@ def _write_figures(results, out, predictions, reliability):
     """Save the study's figures as PNG files in ``out``: ``{key: (caption, path)}``."""
     import matplotlib.pyplot as plt
 
+    from sklearn_causalmix.study._effect_plots import (
+        plot_forest,
+        plot_ratio_curves,
+        plot_validation_test,
+    )
     from sklearn_causalmix.study._plots import (
         plot_aggregate,
         plot_improvement,
@@ -354,6 +359,15 @@ def _write_figures(results, out, predictions, reliability):
          plot_aggregate(results))
     save("improvement", "Gain of shifted ROC-AUC over zero-shot per method and ratio",
          plot_improvement(results))
+    ok = scored_runs(results)
+    if "finetune" in set(ok["method"]) and (ok["ratio"] > 0).any():
+        save("ratio_curves", "Paired Δ shifted ROC-AUC vs plain fine-tuning against the ratio, "
+             "per protocol (bootstrap 95% CI over tables)", plot_ratio_curves(results))
+        save("forest", "Δ shifted ROC-AUC vs plain fine-tuning per table (95% interval over "
+             "seeds)", plot_forest(results))
+        if "auc_in_domain" in ok:
+            save("validation_test", "What a run can see against what it gets under shift",
+                 plot_validation_test(results))
     if predictions:
         datasets = reliability or [next(iter(dict.fromkeys(u.dataset for u in predictions)))]
         methods = [m for m in dict.fromkeys(u.method for u in predictions)

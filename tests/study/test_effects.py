@@ -139,3 +139,59 @@ def test_report_gives_the_paired_sections_and_says_when_table_sets_differ(tmp_pa
     assert "Not all rows are over the same tables." in text and "noise r=0.5: without t4, t5" in text
     assert "**Rows differ in their tables**" in text and "| t4, t5 |" in text
     assert "## Runs that do not apply to their dataset" in text and "noise does not apply" in text
+
+
+# ------------------------------------------------------------------------------ figures
+@pytest.fixture
+def agg():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
+
+
+def _curves():
+    results = _results()
+    more = results[results["method"] == "causalmix"].assign(
+        ratio=1.0, auc_shifted=lambda f: f["auc_shifted"] - 0.03)
+    return pd.concat([results, more], ignore_index=True)
+
+
+def test_ratio_curves_one_panel_per_protocol_with_bootstrap_bands(agg):
+    from sklearn_causalmix.study import plot_ratio_curves
+
+    fig = plot_ratio_curves(_curves(), n_resamples=200)
+    (ax,) = fig.axes
+    lines = {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
+    assert sorted(lines) == ["causalmix", "noise"]
+    np.testing.assert_allclose(lines["causalmix"].get_xdata(), [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(lines["causalmix"].get_ydata(), [0.0, 0.02, -0.01], atol=2e-3)
+    assert len(ax.collections) == 2  # one band per method
+    both = pd.concat([_curves().assign(protocol="shift"), _curves().assign(protocol="iid")])
+    assert [a.get_title() for a in plot_ratio_curves(both, n_resamples=100).axes] == [
+        "shift", "iid"]
+
+
+def test_forest_plot_rows_are_tables_and_the_mean(agg):
+    from sklearn_causalmix.study import plot_forest
+
+    fig = plot_forest(_curves(), runs=["causalmix r=0.5", "noise r=0.5"])
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [f"t{k}" for k in range(6)] + ["mean over tables"]
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == [
+        "causalmix r=0.5", "noise r=0.5"]
+
+
+def test_validation_test_figure_draws_both_panels(agg):
+    from sklearn_causalmix.study import plot_validation_test
+
+    results = _curves().assign(val_test_gap=0.3)
+    results["auc_in_domain"] = results["auc_shifted"] + 0.05
+    left, right = plot_validation_test(results).axes
+    assert len(left.collections) == 4  # every method but the baseline (finetune)
+    assert "Spearman" in left.get_title() and len(right.get_xticklabels()) == 5
+    plot_validation_test(results.drop(columns="val_test_gap"))  # an older frame still draws
