@@ -44,6 +44,11 @@ class RandomGraphSCMAugmenter(CausalSCMAugmenter):
         Class labels.
     class_prior_ : ndarray of shape (n_classes,)
         Share of each class in the training labels.
+    target_name_ : str
+        Name of the target node (see ``CausalSCMAugmenter``).
+    sampling_strategy_ : OrderedDict
+        ``{{class: synthetic rows}}`` that :meth:`fit_resample` adds; set only when
+        ``sampling_strategy`` is not None.
     schema_ : TableSchema
         Column kinds, levels and dtypes of the training table.
     n_features_in_ : int
