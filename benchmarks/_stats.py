@@ -1,148 +1,19 @@
-"""Paired statistics over tables: per-table differences, bootstrap intervals, win/tie/loss, Wilcoxon, detectable effect.
+"""The benchmark's names for the package's paired statistics over tables (one definition).
 
-The unit of inference is the *table*: each table contributes one number, the mean over its seeds of the paired
-difference ``metric(recipe) - metric(baseline)`` (same split, same seed). Tables are the population one wants to
-generalise to; seeds only reduce the noise within a table.
-
-Run ``python -m doctest benchmarks/_stats.py`` (from ``benchmarks/``) to check the examples.
+The statistics live in :mod:`sklearn_causalmix.study` (``table_deltas``, ``summarize_deltas``,
+``bootstrap_interval``); this module only keeps the benchmark's vocabulary: its frames name the
+table column ``table`` and the arm column ``recipe``.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-from scipy import stats
+from functools import partial
 
-__all__ = ["bootstrap_ci", "detectable_effect", "summarize_deltas", "table_deltas", "wilcoxon_p", "win_tie_loss"]
+from sklearn_causalmix.study import bootstrap_interval as bootstrap_ci
+from sklearn_causalmix.study import summarize_deltas
+from sklearn_causalmix.study import table_deltas as _table_deltas
 
+__all__ = ["bootstrap_ci", "summarize_deltas", "table_deltas"]
 
-def table_deltas(frame, metric, recipe, baseline, *, by="table", pair="seed", arm="recipe"):
-    """Per ``by`` value the mean over ``pair`` of ``metric(recipe) - metric(baseline)``, paired.
-
-    Only pairs where both arms have a finite value count. Returns a DataFrame indexed by ``by`` with ``delta``
-    (the mean difference), ``sd`` (over the pairs; NaN for one pair) and ``n`` (the pairs).
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"table": ["a"] * 4 + ["b"] * 2, "seed": [0, 0, 1, 1, 0, 0],
-    ...                       "recipe": ["zs", "ft"] * 3, "auc": [0.7, 0.8, 0.6, 0.6, 0.9, 0.85]})
-    >>> table_deltas(frame, "auc", "ft", "zs").round(3)  # doctest: +NORMALIZE_WHITESPACE
-           delta     sd  n
-    table
-    a       0.05  0.071  2
-    b      -0.05    NaN  1
-    """
-    wide = frame.pivot_table(index=[by, pair], columns=arm, values=metric, aggfunc="mean")
-    if recipe not in wide or baseline not in wide:
-        return pd.DataFrame(columns=["delta", "sd", "n"], index=pd.Index([], name=by))
-    diff = (wide[recipe] - wide[baseline]).dropna()
-    grouped = diff.groupby(level=by)
-    return pd.DataFrame({"delta": grouped.mean(), "sd": grouped.std(ddof=1), "n": grouped.size()})
-
-
-def bootstrap_ci(values, statistic=np.mean, *, n_resamples=10_000, level=0.95, seed=0):
-    """Percentile bootstrap interval of ``statistic`` over ``values`` (resampled with replacement).
-
-    ``statistic`` must take ``axis=`` (``np.mean``, ``np.median``). NaN values are dropped first; fewer than two
-    values give ``(nan, nan)``.
-
-    Examples
-    --------
-    >>> low, high = bootstrap_ci([0.01, 0.02, 0.03, 0.02, 0.04, 0.00, 0.01, 0.03])
-    >>> bool(low < 0.02 < high), bool(0.0 <= low), bool(high <= 0.04)
-    (True, True, True)
-    >>> bootstrap_ci([0.5])
-    (nan, nan)
-    """
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    if len(values) < 2:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    resampled = statistic(values[rng.integers(0, len(values), size=(n_resamples, len(values)))], axis=1)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(resampled, [tail, 100 - tail])
-    return float(low), float(high)
-
-
-def win_tie_loss(deltas, *, higher_is_better=True, tie=1e-3):
-    """Counts of tables where the recipe is better, within ``tie`` of the baseline, or worse.
-
-    Examples
-    --------
-    >>> win_tie_loss([0.02, 0.0005, -0.01, 0.003])
-    (2, 1, 1)
-    >>> win_tie_loss([0.02, 0.0005, -0.01, 0.003], higher_is_better=False)   # e.g. log-loss
-    (1, 1, 2)
-    """
-    deltas = np.asarray(deltas, dtype=float)
-    deltas = deltas[np.isfinite(deltas)]
-    signed = deltas if higher_is_better else -deltas
-    wins = int(np.sum(signed > tie))
-    losses = int(np.sum(signed < -tie))
-    return wins, len(deltas) - wins - losses, losses
-
-
-def wilcoxon_p(deltas):
-    """Two-sided Wilcoxon signed-rank p-value of ``deltas`` against 0 (zeros dropped); NaN when undefined.
-
-    Examples
-    --------
-    >>> round(wilcoxon_p([0.01, 0.02, 0.015, 0.03, 0.005, 0.012, 0.008, 0.02]), 4)   # all 8 positive: 2 / 2**8
-    0.0078
-    >>> wilcoxon_p([0.0, 0.0])
-    nan
-    """
-    deltas = np.asarray(deltas, dtype=float)
-    deltas = deltas[np.isfinite(deltas) & (deltas != 0)]
-    if len(deltas) == 0:
-        return float("nan")
-    return float(stats.wilcoxon(deltas).pvalue)
-
-
-def detectable_effect(deltas, *, alpha=0.05, power=0.8):
-    """Smallest mean difference a paired design over these tables detects with ``power`` at level ``alpha``.
-
-    ``(z[1 - alpha/2] + z[power]) * sd(deltas) / sqrt(n)`` (normal approximation of a two-sided paired test;
-    2.80 * sd / sqrt(n) at the defaults), with ``sd`` the sample standard deviation of the per-table differences.
-    With about 10 tables the t-based factor (``t[n-1]`` quantiles: 3.15 for n = 10) is some 12% larger.
-
-    Examples
-    --------
-    >>> round(detectable_effect([0.01, -0.01] * 8), 4)   # sd 0.0103, n 16: 2.80 * 0.0103 / 4
-    0.0072
-    """
-    deltas = np.asarray(deltas, dtype=float)
-    deltas = deltas[np.isfinite(deltas)]
-    if len(deltas) < 2:
-        return float("nan")
-    factor = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
-    return float(factor * np.std(deltas, ddof=1) / np.sqrt(len(deltas)))
-
-
-def summarize_deltas(deltas, *, higher_is_better=True, tie=1e-3, n_resamples=10_000, seed=0):
-    """Everything the report says about one set of per-table differences, as a dict.
-
-    Keys: ``tables``, ``mean`` with ``mean_low``/``mean_high`` and ``median`` with ``median_low``/``median_high``
-    (bootstrap 95% over tables), ``wins``/``ties``/``losses``, ``wilcoxon_p``, ``detectable``.
-
-    Examples
-    --------
-    >>> s = summarize_deltas([0.01, 0.02, -0.005, 0.03])
-    >>> s["tables"], (s["wins"], s["ties"], s["losses"]), round(s["median"], 4)
-    (4, (3, 0, 1), 0.015)
-    """
-    deltas = np.asarray(deltas, dtype=float)
-    deltas = deltas[np.isfinite(deltas)]
-    mean_low, mean_high = bootstrap_ci(deltas, np.mean, n_resamples=n_resamples, seed=seed)
-    median_low, median_high = bootstrap_ci(deltas, np.median, n_resamples=n_resamples, seed=seed)
-    wins, ties, losses = win_tie_loss(deltas, higher_is_better=higher_is_better, tie=tie)
-    empty = len(deltas) == 0
-    return {
-        "tables": len(deltas),
-        "mean": float("nan") if empty else float(np.mean(deltas)), "mean_low": mean_low, "mean_high": mean_high,
-        "median": float("nan") if empty else float(np.median(deltas)),
-        "median_low": median_low, "median_high": median_high,
-        "wins": wins, "ties": ties, "losses": losses,
-        "wilcoxon_p": wilcoxon_p(deltas), "detectable": detectable_effect(deltas),
-    }
+#: ``table_deltas(frame, metric, recipe, baseline)`` over the benchmark's ``table`` / ``recipe`` columns.
+table_deltas = partial(_table_deltas, by="table", pair="seed", arm="recipe")

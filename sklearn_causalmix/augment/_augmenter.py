@@ -332,12 +332,8 @@ class CausalSCMAugmenter(CausalMethodsMixin, BaseAugmenter):
             self, data, discrete, names, model_index, bk, table.target, rng
         )
         self.edge_probabilities_ = pd.DataFrame(probabilities, index=names, columns=names)
-        self.graphs_ = sample_dags(
-            probabilities[np.ix_(model_index, model_index)],
-            model_names,
-            self.n_graphs,
-            random_state=rng,
-        )
+        self.graphs_ = self._graphs(probabilities[np.ix_(model_index, model_index)], model_names,
+                                    rng)
         categorical_nodes = {name for k, name in enumerate(model_names) if discrete[k]}
         self.scms_ = fit_scms(
             self.graphs_,
@@ -356,6 +352,10 @@ class CausalSCMAugmenter(CausalMethodsMixin, BaseAugmenter):
             classes=table.classes,
             class_prior=self.class_prior_,
         )
+
+    def _graphs(self, probabilities, model_names, rng):
+        """The DAGs the SCMs are fitted on: ``n_graphs`` drawn from the edge probabilities."""
+        return sample_dags(probabilities, model_names, self.n_graphs, random_state=rng)
 
     # ------------------------------------------------------------------------------- sample
     def _sample(self, counts, rng):

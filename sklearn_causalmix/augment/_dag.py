@@ -126,3 +126,42 @@ def sample_dags(probabilities, node_names, n_graphs, random_state=None):
     """
     rng = check_random_state(random_state)
     return [sample_dag(probabilities, list(node_names), rng) for _ in range(n_graphs)]
+
+
+def random_dag_like(dag, random_state=None):
+    """A random DAG on the nodes of ``dag`` with as many edges: the edges shuffled.
+
+    A uniformly random order of the nodes is drawn, then ``dag.number_of_edges()`` distinct
+    pairs (earlier node -> later node in that order) uniformly among all such pairs, so the result
+    is acyclic and keeps only the node set and the edge count of ``dag``.
+
+    Parameters
+    ----------
+    dag : networkx.DiGraph
+        An acyclic graph.
+    random_state : int, RandomState instance or None, default=None
+        Controls the draws.
+
+    Returns
+    -------
+    random_dag : networkx.DiGraph
+        Same nodes (in the same order), same number of edges.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from sklearn_causalmix.augment._dag import random_dag_like
+    >>> dag = nx.DiGraph([("a", "b"), ("b", "c")])
+    >>> other = random_dag_like(dag, random_state=0)
+    >>> list(other.nodes), other.number_of_edges(), nx.is_directed_acyclic_graph(other)
+    (['a', 'b', 'c'], 2, True)
+    """
+    rng = check_random_state(random_state)
+    nodes = list(dag.nodes)
+    order = [nodes[i] for i in rng.permutation(len(nodes))]
+    pairs = [(order[i], order[j]) for i in range(len(order)) for j in range(i + 1, len(order))]
+    chosen = rng.choice(len(pairs), size=dag.number_of_edges(), replace=False)
+    out = nx.DiGraph()
+    out.add_nodes_from(nodes)
+    out.add_edges_from(pairs[k] for k in np.sort(chosen))
+    return out

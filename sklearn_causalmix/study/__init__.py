@@ -3,10 +3,17 @@
 :func:`ratio_study` runs zero-shot, plain fine-tuning, CausalMixFT at several synthetic ratios
 (and with the ratio chosen by inner cross-validation), other augmenters under the same protocol
 and classical references on shifted tables, and returns a tidy DataFrame; the plotting functions
-and :func:`write_report` turn it into figures and a markdown report. ``causalmix study`` runs it
-from the command line.
+and :func:`write_report` turn it into figures and a markdown report; :func:`paired_effects_table`
+and :func:`arm_profile_table` give the answer per arm, with paired statistics over tables
+(:func:`summarize_deltas`). ``causalmix study`` runs it from the command line.
 """
 
+from sklearn_causalmix.study._effect_plots import (
+    plot_forest,
+    plot_ratio_curves,
+    plot_validation_test,
+)
+from sklearn_causalmix.study._effects import arm_profile_table, paired_effects_table
 from sklearn_causalmix.study._methods import METHODS, MethodSpec, list_methods
 from sklearn_causalmix.study._plots import (
     bootstrap_ci,
@@ -16,6 +23,12 @@ from sklearn_causalmix.study._plots import (
     plot_reliability,
 )
 from sklearn_causalmix.study._report import write_outputs, write_report
+from sklearn_causalmix.study._stats import (
+    bootstrap_interval,
+    holm_adjust,
+    summarize_deltas,
+    table_deltas,
+)
 from sklearn_causalmix.study._tables import per_dataset_table, summary_table
 from sklearn_causalmix.study._runner import RESULT_COLUMNS, StudyUnit, ratio_study
 
@@ -31,15 +44,24 @@ __all__ = [
     "MethodSpec",
     "RESULT_COLUMNS",
     "StudyUnit",
+    "arm_profile_table",
     "bootstrap_ci",
+    "bootstrap_interval",
+    "holm_adjust",
     "list_methods",
+    "paired_effects_table",
     "per_dataset_table",
     "plot_aggregate",
+    "plot_forest",
     "plot_improvement",
     "plot_metric_by_dataset",
+    "plot_ratio_curves",
     "plot_reliability",
+    "plot_validation_test",
     "ratio_study",
+    "summarize_deltas",
     "summary_table",
+    "table_deltas",
     "write_outputs",
     "write_report",
 ]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from sklearn_causalmix._core import TableSchema, largest_remainder
 from sklearn_causalmix.evaluation import DomainShiftSplit, LowDataSubsampler
+from sklearn_causalmix.study._shift import shift_variables
 
 __all__ = ["StudySplit", "make_split", "resolve_datasets"]
 
@@ -34,6 +35,11 @@ class StudySplit:
         training rows. The tables keep them as they are; the models encode them as missing
         (``handle_unknown="missing"`` of the package's classifiers, ``OneHotEncoder`` /
         ``OrdinalEncoder`` unknown handling of the references).
+    shift_variables : tuple of str
+        Columns of ``X`` the domain shift acts on, when the dataset says
+        (:func:`._shift.shift_variables`); empty otherwise.
+    shift_note : str
+        Why ``shift_variables`` is empty ("" otherwise).
     """
 
     X_train: pd.DataFrame
@@ -44,6 +50,8 @@ class StudySplit:
     y_shift: np.ndarray
     n_dropped_unseen: int
     n_masked_levels: int = 0
+    shift_variables: tuple = ()
+    shift_note: str = ""
 
 
 def resolve_datasets(datasets):
@@ -193,7 +201,8 @@ def make_split(data, seed, *, n_train=512, max_test=2000, in_domain_fraction=0.2
     X_test = X.iloc[test].reset_index(drop=True)
     X_shift = X.iloc[shift].reset_index(drop=True)
     n_unseen = count_unseen_levels(X_train, X_test) + count_unseen_levels(X_train, X_shift)
-    return StudySplit(X_train, y[train], X_test, y[test], X_shift, y[shift], n_dropped, n_unseen)
+    return StudySplit(X_train, y[train], X_test, y[test], X_shift, y[shift], n_dropped, n_unseen,
+                      *shift_variables(data, X.columns))
 
 
 def count_unseen_levels(X_train, X_other):

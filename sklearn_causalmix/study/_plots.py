@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sklearn_causalmix.study._methods import METHODS
+from sklearn_causalmix.study._stats import bootstrap_interval
 from sklearn_causalmix.study._tables import _ok
 
 __all__ = [
@@ -73,10 +74,8 @@ def bootstrap_ci(values, *, n_boot=2000, level=0.95, random_state=0):
     mean = float(values.mean())
     if len(values) == 1:
         return mean, mean, mean
-    rng = np.random.RandomState(random_state)
-    means = values[rng.randint(len(values), size=(n_boot, len(values)))].mean(axis=1)
-    alpha = (1.0 - level) / 2.0
-    return mean, float(np.quantile(means, alpha)), float(np.quantile(means, 1.0 - alpha))
+    return (mean, *bootstrap_interval(values, np.mean, n_resamples=n_boot, level=level,
+                                      seed=random_state))
 
 
 def ratio_curves(results):

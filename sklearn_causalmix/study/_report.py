@@ -8,6 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sklearn_causalmix.study._effects import (
+    arm_profile_table,
+    paired_effects_table,
+    scored_runs,
+)
 from sklearn_causalmix.study._tables import (
     _ok,
     per_dataset_table,
@@ -84,7 +89,8 @@ def write_report(results, path, *, figures=None, title="Ratio study", command=No
     lines = _settings_section(results, title, command, notes)
     if reading:
         lines += [reading.strip(), ""]
-    lines += _summary_sections(results) + _per_dataset_sections(results)
+    lines += (_summary_sections(results) + _effects_sections(results)
+              + _per_dataset_sections(results))
     if figures:
         lines += ["## Figures", ""]
         for caption, figure in figures.items():
@@ -94,6 +100,7 @@ def write_report(results, path, *, figures=None, title="Ratio study", command=No
     if len(failed):
         lines += ["## Failed runs", "",
                   markdown_table(failed[["dataset", "seed", "method", "ratio", "error"]]), ""]
+    lines += _not_applicable_section(results)
     path.write_text("\n".join(lines))
     return path
 
@@ -121,10 +128,28 @@ def _settings_section(results, title, command, notes):
     return lines + [""]
 
 
+def _table_sets_note(results):
+    """A sentence naming the runs whose datasets differ from the others' ("" when all agree)."""
+    ok = scored_runs(results)
+    if ok.empty:
+        return ""
+    sets = ok.groupby("run", sort=False)["dataset"].agg(lambda d: frozenset(d))
+    union = frozenset().union(*sets)
+    short = {run: sorted(union - tables) for run, tables in sets.items() if tables != union}
+    if not short:
+        return ""
+    listed = "; ".join(f"{run}: without {', '.join(map(str, missing))}"
+                       for run, missing in short.items())
+    return (f"**Not all rows are over the same tables.** Of the {len(union)} datasets, {listed}. "
+            "Medians of these rows are over fewer tables than the others'.")
+
+
 def _summary_sections(results):
     """Report lines: medians over datasets x seeds, wins and losses against plain fine-tuning."""
+    note = _table_sets_note(results)
     lines = [
         "## Medians over datasets x seeds", "",
+        *([note, ""] if note else []),
         "Δ columns are paired differences from plain fine-tuning on the same dataset and seed. "
         "'gain over zero-shot (%)' is `normalized_improvement` of the shifted ROC-AUC; "
         "'normalized-AUC gain' min-max normalises the shifted ROC-AUC over all methods within each "
@@ -164,6 +189,71 @@ def _kept_pretrained_section(results):
         "on the validation rows, so those runs predict exactly as zero-shot does (their rows in the tables above "
         "equal zero-shot's for that reason).", "", markdown_table(per_run.reset_index()), "",
     ]
+
+
+#: Metrics of the report's paired tables, by baseline.
+_EFFECT_METRICS = {"finetune": ("auc_shifted", "log_loss_shifted", "brier_shifted", "ece_shifted",
+                                "ece_shifted_ts"),
+                   "zero-shot": ("auc_shifted", "ece_shifted_ts")}
+
+
+def _effects_sections(results):
+    """Report lines: paired effects over tables against each baseline, and the arms' profiles."""
+    lines = []
+    for baseline, metrics in _EFFECT_METRICS.items():
+        metrics = [m for m in metrics if m in results and results[m].notna().any()]
+        if not metrics or baseline not in set(results["method"]):
+            continue
+        table = paired_effects_table(results, baseline, metrics=metrics)
+        if table.empty:
+            continue
+        if (table["protocol"] == "").all():
+            table = table.drop(columns="protocol")
+        differ = (table["missing tables"] != "").any()
+        lines += [
+            f"## Paired effects against {baseline} (over tables)", "",
+            f"Per table, the mean over seeds of the paired difference run - {baseline} (same "
+            "dataset and seed); then over tables: the mean with a bootstrap 95% interval (tables "
+            "resampled), the median, wins / ties / losses (ties within 0.005; 0.002 for the "
+            "Brier score), the two-sided Wilcoxon signed-rank p-value and the same adjusted by "
+            "Holm's method across the runs of each metric, and the smallest mean difference "
+            "the design detects with 80% power at the 5% level. ROC-AUC: higher is better; "
+            "log-loss, Brier and ECE: lower is better; `_ts`: after temperature scaling (fitted "
+            "on the in-domain test rows).", "",
+            *(["**Rows differ in their tables**: 'missing tables' names, per row, the tables "
+               "of the comparison it lacks; such rows are not over the same tables.", ""]
+              if differ else []),
+            markdown_table(table.drop(columns="method")), ""]
+    profile = arm_profile_table(results)
+    if len(profile):
+        if (profile["protocol"] == "").all():
+            profile = profile.drop(columns="protocol")
+        lines += [
+            "## The arms beside their effects", "",
+            "'gain': the normalised improvement of the shifted ROC-AUC over zero-shot, "
+            "(score / zero-shot - 1) x 100, averaged over seeds per table; its median, IQR and "
+            "sd over tables. 'val-test ρ': per run, the Spearman correlation between the "
+            "validation score and the shifted-test score over the evaluated checkpoints "
+            "(1 - val_test_gap); median over runs. Fidelity: of the method's augmenter, once "
+            "per dataset and seed, against the in-domain test rows (detection AUC 0.5 = "
+            "indistinguishable; TSTR: trained on synthetic rows, tested on real ones; TRTR: "
+            "the same model cross-validated on the real rows).", "",
+            markdown_table(profile.drop(columns="method")), ""]
+    return lines
+
+
+def _not_applicable_section(results):
+    """Report lines: runs that did not apply to their dataset, with the reason."""
+    if "note" not in results:
+        return []
+    skipped = results[results["note"].fillna("") != ""]
+    if not len(skipped):
+        return []
+    reasons = skipped.groupby(["method", "note"], sort=False)["dataset"].agg(
+        lambda d: ", ".join(sorted(set(map(str, d))))).reset_index()
+    return ["## Runs that do not apply to their dataset", "",
+            "These runs have NaN scores by design (not failures):", "",
+            markdown_table(reasons.rename(columns={"dataset": "datasets"})), ""]
 
 
 def _per_dataset_sections(results):
@@ -242,6 +332,11 @@ def _write_figures(results, out, predictions, reliability):
     """Save the study's figures as PNG files in ``out``: ``{key: (caption, path)}``."""
     import matplotlib.pyplot as plt
 
+    from sklearn_causalmix.study._effect_plots import (
+        plot_forest,
+        plot_ratio_curves,
+        plot_validation_test,
+    )
     from sklearn_causalmix.study._plots import (
         plot_aggregate,
         plot_improvement,
@@ -264,6 +359,15 @@ def _write_figures(results, out, predictions, reliability):
          plot_aggregate(results))
     save("improvement", "Gain of shifted ROC-AUC over zero-shot per method and ratio",
          plot_improvement(results))
+    ok = scored_runs(results)
+    if "finetune" in set(ok["method"]) and (ok["ratio"] > 0).any():
+        save("ratio_curves", "Paired Δ shifted ROC-AUC vs plain fine-tuning against the ratio, "
+             "per protocol (bootstrap 95% CI over tables)", plot_ratio_curves(results))
+        save("forest", "Δ shifted ROC-AUC vs plain fine-tuning per table (95% interval over "
+             "seeds)", plot_forest(results))
+        if "auc_in_domain" in ok:
+            save("validation_test", "What a run can see against what it gets under shift",
+                 plot_validation_test(results))
     if predictions:
         datasets = reliability or [next(iter(dict.fromkeys(u.dataset for u in predictions)))]
         methods = [m for m in dict.fromkeys(u.method for u in predictions)

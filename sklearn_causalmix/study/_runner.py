@@ -24,6 +24,8 @@ from sklearn_causalmix.study._cache import (
     unit_key,
 )
 from sklearn_causalmix.study._data import resolve_datasets
+from sklearn_causalmix.study._fidelity import FIDELITY_COLUMNS
+from sklearn_causalmix.study._scores import TEMPERATURE_COLUMNS
 from sklearn_causalmix.study._settings import study_settings
 from sklearn_causalmix.study._unit import StudyUnit, run_unit_with_its_key
 from sklearn_causalmix.study._weights import WeightsWatch
@@ -38,8 +40,10 @@ RESULT_COLUMNS = [
     "n_test_shifted", "n_masked_levels", "auc_in_domain", "auc_shifted", "ece_in_domain",
     "ece_shifted",
     "brier_in_domain", "brier_shifted", "log_loss_in_domain", "log_loss_shifted",
+    *TEMPERATURE_COLUMNS,
     "normalized_improvement", "normalized_improvement_in_domain", "val_test_gap", "n_evaluations",
-    "best_step", "n_steps", "n_synthetic", "fit_time_s", "cached", "error",
+    "best_step", "n_steps", "n_synthetic", *FIDELITY_COLUMNS, "fit_time_s", "cached", "error",
+    "note",
 ]
 
 
@@ -126,9 +130,10 @@ def result_frame(rows):
     frame = pd.DataFrame(rows)
     for column in RESULT_COLUMNS:
         if column not in frame.columns:
-            frame[column] = "" if column == "error" else np.nan
+            frame[column] = "" if column in ("error", "note") else np.nan
     frame = add_improvements(frame[RESULT_COLUMNS])
     frame["cached"] = frame["cached"].astype(bool)
+    frame["note"] = frame["note"].fillna("")  # rows cached before the column existed
     failed = frame[frame["error"] != ""]
     if len(failed):
         logger.warning("%d of %d units failed; see the 'error' column.", len(failed), len(frame))

@@ -12,7 +12,8 @@ import pandas as pd
 
 from sklearn_causalmix.evaluation import validation_test_gap
 from sklearn_causalmix.study._data import load, make_split
-from sklearn_causalmix.study._scores import score_proba
+from sklearn_causalmix.study._scores import score_proba, temperature_scores
+from sklearn_causalmix.study._specs import NotApplicable
 
 __all__ = ["StudyUnit", "run_unit"]
 
@@ -83,7 +84,7 @@ def run_unit(unit, entry, settings):
     """
     row = {"dataset": unit.dataset, "seed": int(unit.seed), "method": unit.method,
            "ratio": float("nan") if unit.ratio is None else float(unit.ratio), "cached": False,
-           "error": ""}
+           "error": "", "note": ""}
     try:
         split = make_split(load(entry), int(unit.seed), n_train=settings.n_train,
                            max_test=settings.max_test,
@@ -99,6 +100,8 @@ def run_unit(unit, entry, settings):
         proba_shift = est.predict_proba(split.X_shift)
         row.update(score_proba(split.y_test, proba_test, classes, "in_domain"))
         row.update(score_proba(split.y_shift, proba_shift, classes, "shifted"))
+        row.update(temperature_scores(split.y_test, proba_test, split.y_shift, proba_shift,
+                                      classes, int(unit.seed)))
         history = _history(est)
         row["n_evaluations"] = 0 if history is None else len(history)
         for column, attribute in (("best_step", "best_step_"), ("n_steps", "n_steps_"),
@@ -109,6 +112,9 @@ def run_unit(unit, entry, settings):
                                else validation_test_gap(history, nan_policy="omit"))
         predictions = {"y_true": np.asarray(split.y_shift), "proba": np.asarray(proba_shift),
                        "classes": classes}
+    except NotApplicable as exc:  # not a failure: NaN scores and the reason
+        row["note"] = str(exc)
+        return {"row": row, "predictions": None}
     except Exception as exc:
         if settings.errors == "raise":
             raise

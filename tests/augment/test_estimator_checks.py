@@ -4,7 +4,14 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_causalmix import CausalSCMAugmenter
-from sklearn_causalmix.augment import GaussianCopulaAugmenter, NoiseAugmenter, SMOTEAugmenter
+from sklearn_causalmix.augment import (
+    GaussianCopulaAugmenter,
+    IndependenceAugmenter,
+    InterventionalAugmenter,
+    NoiseAugmenter,
+    RandomGraphSCMAugmenter,
+    SMOTEAugmenter,
+)
 
 # A cheap configuration: the checks fit dozens of times on small tables.
 _CHEAP = CausalSCMAugmenter(discovery="pc", n_bootstrap=2, n_graphs=2, random_state=0)
@@ -15,6 +22,11 @@ _COMPARISON = [
     SMOTEAugmenter(backend="own", random_state=0),
     SMOTEAugmenter(backend="auto", random_state=0),
     GaussianCopulaAugmenter(random_state=0),
+    # the controls of the causal graph
+    RandomGraphSCMAugmenter(discovery="pc", n_bootstrap=2, n_graphs=2, random_state=0),
+    IndependenceAugmenter(random_state=0),
+    # rows under interventions on every modelled feature (two values each)
+    InterventionalAugmenter(_CHEAP, n_values=2, random_state=0),
 ]
 
 

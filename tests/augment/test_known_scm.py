@@ -2,8 +2,10 @@
 
 import numpy as np
 import pandas as pd
+from scipy.stats import ks_2samp
 
 from sklearn_causalmix import CausalSCMAugmenter
+from sklearn_causalmix.augment import IndependenceAugmenter, RandomGraphSCMAugmenter
 from sklearn_causalmix.evaluation._fidelity import synthetic_fidelity
 
 
@@ -53,3 +55,50 @@ def test_samples_closer_to_fresh_draws_than_independent_marginals():
     tstr = utility.loc["train_synthetic_test_real", "roc_auc"]
     trtr = utility.loc["train_real_cv", "roc_auc"]
     assert tstr > trtr - 0.08
+
+
+def _partial_correlations(X, y):
+    """Partial correlation of every pair of (a, b, c, d, y) given the three others (upper triangle)."""
+    M = np.column_stack([X["a"], X["b"], (X["c"] == "up").astype(float), X["d"],
+                         np.asarray(y, dtype=float)])
+    P = np.linalg.inv(np.corrcoef(M.T))
+    scale = np.sqrt(np.diag(P))
+    return (-P / np.outer(scale, scale))[np.triu_indices(5, 1)]
+
+
+def test_random_graph_control_keeps_edge_counts_and_breaks_the_conditional_structure():
+    X, y = _draw(1000, 0)
+    truth = _partial_correlations(*_draw(4000, 5))  # a _||_ d | b, a _||_ y | (c, d), ...: zeros
+    errors = {"causal": [], "random": []}
+    for seed in (0, 1):
+        kwargs = dict(n_bootstrap=3, n_graphs=3, random_state=seed)
+        causal = CausalSCMAugmenter(**kwargs).fit(X, y)
+        control = RandomGraphSCMAugmenter(**kwargs).fit(X, y)
+        # same discovery, same sampled DAGs; the control fits its SCMs on shuffled edges
+        assert [set(g.edges) for g in causal.graphs_] == [
+            set(g.edges) for g in control.discovered_graphs_]
+        assert [g.number_of_edges() for g in control.graphs_] == [
+            g.number_of_edges() for g in causal.graphs_]
+        assert all(set(g.nodes) == set(h.nodes) for g, h in zip(causal.graphs_, control.graphs_))
+        assert any(set(g.edges) != set(h.edges) for g, h in zip(causal.graphs_, control.graphs_))
+        for name, aug in (("causal", causal), ("random", control)):
+            errors[name].append(np.abs(_partial_correlations(*aug.sample(2000)) - truth).mean())
+    # Measured: causal 0.08 / 0.09, random 0.13 / 0.21 (mean absolute error over the 10 pairs).
+    assert np.mean(errors["random"]) > 1.5 * np.mean(errors["causal"]), errors
+    assert np.mean(errors["random"]) > 0.1, errors
+
+
+def test_independence_model_keeps_marginals_and_destroys_dependence():
+    X, y = _draw(1000, 0)
+    X_syn, y_syn = IndependenceAugmenter(random_state=0).fit(X, y).sample(4000)
+    real, syn = X.assign(y=y), X_syn.assign(y=y_syn)
+    real["c"], syn["c"] = (real["c"] == "up").astype(float), (syn["c"] == "up").astype(float)
+    corr_real, corr_syn = real.corr().to_numpy(), syn.corr().to_numpy()
+    off = ~np.eye(5, dtype=bool)
+    assert np.abs(corr_real[off]).max() > 0.8  # a-b, b-d are strongly dependent in the real table
+    assert np.abs(corr_syn[off]).max() < 0.1
+    for column in ("a", "b", "d"):
+        assert ks_2samp(real[column], syn[column]).statistic < 0.06
+        assert set(syn[column]) <= set(real[column])
+    assert abs(syn["c"].mean() - real["c"].mean()) < 0.03
+    assert abs(syn["y"].mean() - real["y"].mean()) < 1e-3  # class shares by largest remainder

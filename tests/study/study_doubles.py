@@ -5,7 +5,8 @@ and
 ``conftest`` names several modules in this repository.
 
 ``TinyFineTuner`` has the study-facing parameters of CausalMixFTClassifier (``augmenter``,
-``synthetic_ratio``, ``max_steps`` with 0 = zero-shot, ``memory``, ``random_state``), mixes real and
+``synthetic_ratio``, ``max_steps`` with 0 = zero-shot, ``memory``, ``random_state``,
+``synthetic_placement``, recorded only), mixes real and
 synthetic rows by the augmenter's ``fit_resample`` (cached with ``memory``), trains an SGD logistic
 model for ``max_steps`` epochs and records ``history_`` with ``val_score`` (a real validation split)
 and ``monitor_score`` (the ``monitor=`` set, only scored).
@@ -43,13 +44,14 @@ def _resample(augmenter, ratio, X, y):
 
 class TinyFineTuner(ClassifierMixin, BaseEstimator):
     def __init__(self, augmenter=None, synthetic_ratio=0.0, max_steps=5, memory=None,
-                 random_state=None, handle_unknown="missing"):
+                 random_state=None, handle_unknown="missing", synthetic_placement="both"):
         self.augmenter = augmenter
         self.synthetic_ratio = synthetic_ratio
         self.max_steps = max_steps
         self.memory = memory
         self.random_state = random_state
         self.handle_unknown = handle_unknown
+        self.synthetic_placement = synthetic_placement  # recorded only: the double has no context
 
     def fit(self, X, y, monitor=None):
         if FAIL["ratio"] is not None and self.synthetic_ratio == FAIL["ratio"]:

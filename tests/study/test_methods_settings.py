@@ -34,8 +34,10 @@ def settings():
 # ------------------------------------------------------------------------------ method specs
 def test_every_method_is_a_spec_and_the_catalogue_order_is_kept():
     assert all(isinstance(spec, MethodSpec) and spec.name == name for name, spec in METHODS.items())
-    assert list(METHODS) == ["zero-shot", "finetune", "causalmix", "causalmix-cv", "noise",
-                             "smote", "copula", "ctgan", "logreg", "rf", "hgb"]
+    assert list(METHODS) == ["zero-shot", "finetune", "causalmix", "causalmix-cv",
+                             "random-graph", "independence", "causalmix-query",
+                             "causalmix-context", "causalmix-do", "noise", "smote", "copula",
+                             "ctgan", "logreg", "rf", "hgb"]
     assert DEFAULT_METHODS == tuple(m for m in METHODS if m != "ctgan")
     # the family labels stay readable (for display only; nothing dispatches on them)
     assert {name: spec.kind for name, spec in METHODS.items() if name in (
@@ -46,8 +48,10 @@ def test_every_method_is_a_spec_and_the_catalogue_order_is_kept():
 
 def test_priority_orders_cheap_and_central_runs_first():
     order = sorted(METHODS, key=lambda name: METHODS[name].priority)
-    assert order == ["logreg", "rf", "hgb", "zero-shot", "finetune", "causalmix", "noise",
-                     "smote", "copula", "ctgan", "causalmix-cv"]
+    assert order == ["logreg", "rf", "hgb", "zero-shot", "finetune", "causalmix",
+                     "random-graph", "independence", "noise", "causalmix-query",
+                     "causalmix-context", "smote", "causalmix-do", "copula", "ctgan",
+                     "causalmix-cv"]
     added = method_spec("jitter", AUGMENTERS)
     assert METHODS["copula"].priority < added.priority < METHODS["causalmix-cv"].priority
 
@@ -61,8 +65,10 @@ def test_unit_ratios_and_needs_per_family():
     needs_augmenter = {m: METHODS[m].augmenter_name for m in METHODS
                        if METHODS[m].needs_augmenter}
     assert needs_augmenter == {"causalmix": "causalmix", "causalmix-cv": "causalmix",
-                               "noise": "noise", "smote": "smote", "copula": "copula",
-                               "ctgan": "ctgan"}
+                               "random-graph": "causalmix", "independence": "independence",
+                               "causalmix-query": "causalmix", "causalmix-context": "causalmix",
+                               "causalmix-do": "causalmix", "noise": "noise", "smote": "smote",
+                               "copula": "copula", "ctgan": "ctgan"}
 
 
 def test_an_added_augmenter_is_an_augmented_spec():

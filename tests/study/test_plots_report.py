@@ -167,6 +167,9 @@ def test_write_outputs_with_predictions(tmp_path):
     assert files["reliability_a_causalmix"].read_bytes()[:4] == b"\x89PNG"
     assert pd.read_csv(files["results"]).shape[0] == 24
     assert "reliability_a_causalmix.png" in files["report"].read_text()
+    for key in ("ratio_curves", "forest", "validation_test"):  # the paired-effect figures
+        assert files[key].read_bytes()[:4] == b"\x89PNG", key
+        assert f"{key}.png" in files["report"].read_text()
 
 
 def test_normalized_gain_without_references():

@@ -1,0 +1,241 @@
+"""The study's answer per arm: paired effects over tables with tests, and each arm's profile.
+
+:func:`paired_effects_table` compares every run (a method at a ratio) with a baseline (plain
+fine-tuning or zero-shot) on the same dataset and seed, one difference per table (seeds
+averaged), and summarises the differences over tables: bootstrap intervals, Wilcoxon tests with
+Holm's correction across the runs, the smallest detectable effect, wins / ties / losses.
+:func:`arm_profile_table` gives what each run is besides its effect: the normalised improvement
+over zero-shot with its spread, the chosen step and ratio, the fidelity of its synthetic rows and
+how well validation tracked the test over its checkpoints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sklearn_causalmix.study._methods import METHODS
+from sklearn_causalmix.study._stats import holm_adjust, summarize_deltas, table_deltas
+from sklearn_causalmix.study._tables import _method_rank, _run_label
+
+__all__ = ["DEFAULT_METRICS", "arm_profile_table", "paired_effects_table", "scored_runs"]
+
+#: Metrics of :func:`paired_effects_table` by default: shifted ROC-AUC, log-loss, Brier score, and
+#: ECE raw and after temperature scaling.
+DEFAULT_METRICS = ("auc_shifted", "log_loss_shifted", "brier_shifted", "ece_shifted",
+                   "ece_shifted_ts")
+#: Per-table differences within ``±tie`` count as ties (by metric family).
+_TIES = {"auc": 0.005, "log_loss": 0.005, "brier": 0.002, "ece": 0.005}
+
+
+def _family(metric):
+    return next((name for name in _TIES if metric.startswith(name)), "")
+
+
+def scored_runs(results):
+    """The runs that produced scores, labelled: no error, no not-applicable note; ``run`` column.
+
+    A missing ``protocol`` column (results of a study with one protocol) becomes ``""``.
+    """
+    ok = results[results["error"].fillna("") == ""]
+    if "note" in ok:
+        ok = ok[ok["note"].fillna("") == ""]
+    ok = ok.assign(run=[_run_label(m, r) for m, r in zip(ok["method"], ok["ratio"])])
+    if "protocol" not in ok:
+        ok = ok.assign(protocol="")
+    return ok
+
+
+def _runs(ok, baseline, methods):
+    """The runs compared with ``baseline``, in the catalogue's order (no reference by default)."""
+    def wanted(method):
+        if methods is not None:
+            return method in methods
+        spec = METHODS.get(method)
+        return method != baseline and (spec is None or spec.needs_model)
+
+    runs = ok.loc[ok["method"].map(wanted), ["run", "method", "ratio"]].drop_duplicates("run")
+    runs = runs.assign(_rank=runs["method"].map(_method_rank))
+    return runs.sort_values(["_rank", "ratio"], na_position="first").drop(columns="_rank")
+
+
+def paired_effects_table(results, baseline="finetune", *, metrics=DEFAULT_METRICS, methods=None,
+                         n_resamples=10_000, seed=0):
+    """Paired effect of every run against a baseline, summarised over tables, with tests.
+
+    For each run (a method at a ratio) and metric: the per-table difference from ``baseline``
+    (mean over the seeds both ran of ``metric(run) - metric(baseline)``, same dataset and seed),
+    then over tables the mean with a bootstrap 95% interval (tables resampled), the median,
+    wins / ties / losses (ties within 0.005, 0.002 for the Brier score), the two-sided Wilcoxon
+    signed-rank p-value, that p-value adjusted by Holm's method across the runs of the table
+    (per protocol and metric), and the smallest mean difference the design detects with 80%
+    power at the 5% level. ``missing tables`` names the tables of the comparison where the run
+    has no paired value: rows with different table sets are not compared on the same tables.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Output of :func:`~sklearn_causalmix.study.ratio_study`; with a ``protocol`` column,
+        every protocol is summarised on its own.
+    baseline : str, default="finetune"
+        Method compared against (``"finetune"`` or ``"zero-shot"``).
+    metrics : sequence of str, default=DEFAULT_METRICS
+        Numeric columns; ROC-AUC columns (``auc*``) are better higher, the others lower.
+    methods : sequence of str, default=None
+        Methods compared; None: every model-based method but the baseline (no reference).
+    n_resamples : int, default=10_000
+        Bootstrap resamples.
+    seed : int, default=0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    table : DataFrame
+        One row per protocol, metric and run: ``protocol``, ``metric``, ``run``, ``method``,
+        ``ratio``, ``tables``, ``Δ mean``, ``CI low``, ``CI high``, ``Δ median``, ``win``,
+        ``tie``, ``loss``, ``Wilcoxon p``, ``Holm p``, ``detectable Δ``, ``missing tables``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_causalmix.study import paired_effects_table
+    >>> results = pd.DataFrame({
+    ...     "dataset": list("aabbcc"), "seed": 0, "error": "", "ratio": [0.0, 0.5] * 3,
+    ...     "method": ["finetune", "causalmix"] * 3, "auc_shifted": [.7, .72, .8, .83, .6, .603]})
+    >>> table = paired_effects_table(results, metrics=["auc_shifted"], n_resamples=200)
+    >>> table[["run", "tables", "Δ mean", "win", "tie"]].round(3).values.tolist()
+    [['causalmix r=0.5', 3, 0.018, 2, 1]]
+    """
+    ok = scored_runs(results)
+    base = ok[ok["method"] == baseline]
+    base_label = base["run"].iloc[0] if len(base) else baseline
+    runs = _runs(ok, baseline, methods)
+    rows = []
+    for protocol, part in ok.groupby("protocol", sort=False):
+        tables = sorted(set(part.loc[part["method"] == baseline, "dataset"]))
+        for metric in metrics:
+            block = [_effect_row(part, metric, run, base_label, tables, n_resamples, seed)
+                     for run in runs.itertuples(index=False)]
+            adjusted = holm_adjust([row["Wilcoxon p"] for row in block])
+            for row, p in zip(block, adjusted):
+                rows.append({"protocol": protocol, "metric": metric, **row, "Holm p": p})
+    columns = ["protocol", "metric", "run", "method", "ratio", "tables", "Δ mean", "CI low",
+               "CI high", "Δ median", "win", "tie", "loss", "Wilcoxon p", "Holm p",
+               "detectable Δ", "missing tables"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _effect_row(part, metric, run, base_label, tables, n_resamples, seed):
+    deltas = table_deltas(part, metric, run.run, base_label, by="dataset", pair="seed",
+                          arm="run")["delta"]
+    summary = summarize_deltas(deltas, higher_is_better=metric.startswith("auc"),
+                               tie=_TIES.get(_family(metric), 1e-3), n_resamples=n_resamples,
+                               seed=seed)
+    missing = [table for table in tables if table not in set(deltas.dropna().index)]
+    return {"run": run.run, "method": run.method, "ratio": run.ratio,
+            "tables": summary["tables"], "Δ mean": summary["mean"],
+            "CI low": summary["mean_low"], "CI high": summary["mean_high"],
+            "Δ median": summary["median"], "win": summary["wins"], "tie": summary["ties"],
+            "loss": summary["losses"], "Wilcoxon p": summary["wilcoxon_p"],
+            "detectable Δ": summary["detectable"], "missing tables": ", ".join(map(str, missing))}
+
+
+def _fidelity_source(method):
+    """The method whose rows measured ``method``'s augmenter (itself, or the one it shares)."""
+    spec = METHODS.get(method)
+    if spec is not None and getattr(spec, "reports_fidelity", True) is False:
+        return spec.augmenter_name
+    return method
+
+
+def _table_means(rows, column):
+    """Per dataset, the mean over seeds of ``column`` (finite values only)."""
+    values = pd.to_numeric(rows[column], errors="coerce") if column in rows else pd.Series(
+        np.nan, index=rows.index)
+    return values.groupby(rows["dataset"]).mean().dropna()
+
+
+def _median(values):
+    values = pd.Series(values, dtype=float).dropna()
+    return float(values.median()) if len(values) else float("nan")
+
+
+def arm_profile_table(results):
+    """What each run is besides its effect: gain over zero-shot with its spread, steps, fidelity.
+
+    One row per protocol and run (a method at a ratio), over the tables it has scores on:
+
+    - ``tables``: how many;
+    - ``gain median`` / ``gain IQR`` / ``gain sd``: the paper's normalised improvement of the
+      shifted ROC-AUC over zero-shot, ``(score / zero-shot score - 1) x 100``, averaged over
+      seeds within a table, then its median, interquartile range and standard deviation over
+      tables;
+    - ``chosen ratio``: the median ratio chosen by inner cross-validation (``causalmix-cv``);
+    - ``best step`` and ``kept pretrained``: the median step whose weights were kept and the
+      share of runs that kept the pretrained weights (step 0);
+    - ``val-test ρ`` and ``ρ runs``: per run the Spearman correlation over the evaluated
+      checkpoints of ``history_`` between the validation score and the shifted-test
+      (``monitor_score``) score, i.e. ``1 - val_test_gap``; its median over the runs that have
+      one (at least 3 checkpoints with varying scores), and their number;
+    - ``ECE after T``: median shifted ECE after temperature scaling;
+    - ``fidelity detection AUC``, ``TSTR AUC``, ``TRTR AUC``: the fidelity of the method's
+      augmenter (means over datasets and seeds; measured once per dataset, seed and augmenter,
+      so ``causalmix-query``, ``causalmix-context`` and ``causalmix-cv`` show ``causalmix``'s).
+
+    Parameters
+    ----------
+    results : DataFrame
+        Output of :func:`~sklearn_causalmix.study.ratio_study`.
+
+    Returns
+    -------
+    table : DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_causalmix.study import arm_profile_table
+    >>> results = pd.DataFrame({
+    ...     "dataset": list("aabb"), "seed": 0, "error": "", "ratio": [0.0, 0.5] * 2,
+    ...     "method": ["finetune", "causalmix"] * 2, "normalized_improvement": [1, 3, 2, 6.0],
+    ...     "val_test_gap": [0.2, 0.6, 0.4, 1.0], "best_step": [0, 10, 20, 30]})
+    >>> arm_profile_table(results)[["run", "gain median", "val-test ρ", "kept pretrained"]]
+                   run  gain median  val-test ρ  kept pretrained
+    0         finetune          1.5         0.7              0.5
+    1  causalmix r=0.5          4.5         0.2              0.0
+    """
+    ok = scored_runs(results)
+    fidelity = {column: ok.groupby("method")[column].mean() if column in ok else pd.Series(
+        dtype=float) for column in ("fidelity_detection_auc", "fidelity_tstr_auc",
+                                    "fidelity_trtr_auc")}
+    rows = []
+    for (protocol, run), group in ok.groupby(["protocol", "run"], sort=False):
+        gains = _table_means(group, "normalized_improvement")
+        steps = pd.to_numeric(group.get("best_step"), errors="coerce") if (
+            "best_step" in group) else pd.Series(dtype=float)
+        rho = 1 - pd.to_numeric(group["val_test_gap"], errors="coerce").dropna() if (
+            "val_test_gap" in group) else pd.Series(dtype=float)
+        method = group["method"].iloc[0]
+        source = _fidelity_source(method)
+        rows.append({
+            "protocol": protocol, "run": run, "method": method, "ratio": group["ratio"].iloc[0],
+            "tables": group["dataset"].nunique(), "gain median": _median(gains),
+            "gain IQR": float(gains.quantile(0.75) - gains.quantile(0.25)) if len(gains) else
+            float("nan"),
+            "gain sd": float(gains.std(ddof=1)) if len(gains) > 1 else float("nan"),
+            "chosen ratio": _median(group.get("chosen_ratio", pd.Series(dtype=float))),
+            "best step": _median(steps),
+            "kept pretrained": float((steps.dropna() == 0).mean()) if steps.notna().any() else
+            float("nan"),
+            "val-test ρ": _median(rho), "ρ runs": len(rho),
+            "ECE after T": _median(group.get("ece_shifted_ts", pd.Series(dtype=float))),
+            "fidelity detection AUC": fidelity["fidelity_detection_auc"].get(source, np.nan),
+            "TSTR AUC": fidelity["fidelity_tstr_auc"].get(source, np.nan),
+            "TRTR AUC": fidelity["fidelity_trtr_auc"].get(source, np.nan),
+        })
+    table = pd.DataFrame(rows)
+    if len(table):
+        table = table.assign(_rank=table["method"].map(_method_rank)).sort_values(
+            ["protocol", "_rank", "ratio"], na_position="first", kind="stable").drop(
+            columns="_rank").reset_index(drop=True)
+    return table
