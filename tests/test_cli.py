@@ -47,11 +47,19 @@ def test_datasets_csv(capsys):
     (["--n-train", "2"], "--n-train must be at least 8"),
     (["--max-steps", "-1"], "--max-steps must be >= 0"),
     (["--n-jobs", "0"], "--n-jobs must not be 0"),
+    (["--n-jobs", "2", "--scheduler", "local:2"], "give one of them"),
 ])
 def test_bad_study_arguments_exit_2_with_a_message(tmp_path, capsys, argv, message):
     assert main(["study", "--output", str(tmp_path / "out"), *argv]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_scheduler_exits_2_with_a_message(tmp_path, capsys):
+    argv = ["study", "--output", str(tmp_path / "out"), "--quick", "--datasets", "anes96",
+            "--methods", "logreg", "--scheduler", "local:0", "--quiet"]
+    assert main(argv) == 2
+    assert "'local:N' with N >= 1" in capsys.readouterr().err
 
 
 def test_missing_output_is_an_argparse_error(capsys):

@@ -126,15 +126,21 @@ def _cmd_study(args) -> int:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     ratios = method_ratios(options)
-    results, predictions = ratio_study(
-        options["datasets"], options["ratios"], seeds=options["seeds"],
-        n_train=options["n_train"], methods=options["methods"], model=model,
-        augmenters=augmenter_presets(options["augmenter_preset"]),
-        max_steps=options["max_steps"], device=args.device, n_jobs=args.n_jobs,
-        cache_dir=cache_dir, max_test=options["max_test"], cv=args.cv_folds,
-        method_ratios=ratios or None, errors="record", return_predictions=True,
-        verbose=0 if args.quiet else 1,
-    )
+    try:
+        results, predictions = ratio_study(
+            options["datasets"], options["ratios"], seeds=options["seeds"],
+            n_train=options["n_train"], methods=options["methods"], model=model,
+            augmenters=augmenter_presets(options["augmenter_preset"]),
+            max_steps=options["max_steps"], device=args.device, n_jobs=args.n_jobs,
+            scheduler=args.scheduler, cache_dir=cache_dir, max_test=options["max_test"],
+            cv=args.cv_folds, method_ratios=ratios or None, errors="record",
+            return_predictions=True, verbose=0 if args.quiet else 1,
+        )
+    except (ValueError, ImportError, OSError) as exc:
+        # with errors="record" a failing run is recorded; what raises is a setting that cannot
+        # work (a --scheduler that is not an address, Dask not installed, no scheduler there)
+        print(f"causalmix study: error: {exc}", file=sys.stderr)
+        return 2
     files = write_outputs(results, output, predictions=predictions, reliability=args.reliability,
                           command="causalmix " + " ".join(shlex.quote(a) for a in args.argv),
                           notes=_notes(results, model, ratios, options),
@@ -186,7 +192,8 @@ def add_study_parser(sub) -> None:
 
             examples:
               causalmix study --quick --output study-quick
-              causalmix study --output study --datasets credit_data wage --seeds 0 1 --n-jobs 2"""),
+              causalmix study --output study --datasets credit_data wage --seeds 0 1 --n-jobs 2
+              causalmix study --output study --scheduler tcp://scheduler:8786"""),
     )
     p.add_argument("--output", "-o", required=True, metavar="DIR", help="output folder (created)")
     p.add_argument("--quick", action="store_true", help="a small grid that runs in minutes on a laptop CPU")
@@ -218,6 +225,9 @@ def add_study_parser(sub) -> None:
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, ... or auto (default)")
     p.add_argument("--n-jobs", type=int, default=None, metavar="N",
                    help="runs in parallel (joblib; default 1, -1 = all cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local:N",
+                   help="run on a Dask cluster (extra [distributed]): a scheduler address such as "
+                        "tcp://host:8786, or local:N for N one-thread worker processes here")
     p.add_argument("--cache-dir", default=None, metavar="DIR", help="run cache (default: DIR/cache)")
     p.add_argument("--reliability", nargs="+", metavar="NAME",
                    help="datasets for reliability diagrams (default: the first)")

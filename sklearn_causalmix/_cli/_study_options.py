@@ -107,6 +107,9 @@ def _check_values(options, args):
         raise BadArguments(f"--max-steps must be >= 0; got {options['max_steps']}.")
     if args.n_jobs is not None and args.n_jobs == 0:
         raise BadArguments("--n-jobs must not be 0 (use 1 for sequential runs, -1 for all cores).")
+    if args.n_jobs is not None and args.scheduler is not None:
+        raise BadArguments("--n-jobs sets local processes and --scheduler a Dask cluster; give one "
+                           "of them (the cluster's workers set the parallelism).")
 
 
 def study_options(args):

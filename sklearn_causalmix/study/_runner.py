@@ -23,6 +23,7 @@ from sklearn_causalmix.study._cache import (
     save_unit,
     unit_key,
 )
+from sklearn_causalmix.study._dask import check_scheduler, dask_client, run_on_dask
 from sklearn_causalmix.study._data import resolve_datasets
 from sklearn_causalmix.study._settings import study_settings
 from sklearn_causalmix.study._unit import StudyUnit, run_unit_with_its_key
@@ -50,8 +51,21 @@ def plan_units(names, settings):
             for ratio in spec.unit_ratios(settings.grid(spec.name))]
 
 
-def run_units(units, entries, settings, *, cache_dir, n_jobs, verbose):
-    """``{unit: result}`` of every unit: read from the cache, or run (then cached unless failed)."""
+def _local(todo, entries, settings, n_jobs, record):
+    """Run ``todo`` through :class:`joblib.Parallel` (``n_jobs``, or the active backend)."""
+    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    jobs = (joblib.delayed(run_unit_with_its_key)(unit, entries[unit.dataset], settings)
+            for unit in todo)
+    for unit, result in parallel(jobs):
+        record(unit, result)
+
+
+def run_units(units, entries, settings, *, cache_dir, n_jobs, verbose, scheduler=None):
+    """``{unit: result}`` of every unit: read from the cache, or run (then cached unless failed).
+
+    The units run through joblib (``scheduler=None``) or as Dask tasks (:mod:`._dask`); either
+    way the results come back to this process, which writes each to the cache as it arrives.
+    """
     fingerprints = {name: dataset_fingerprint(entry) for name, entry in entries.items()}
     keys = {unit: unit_key(unit, settings, fingerprints[unit.dataset]) for unit in units}
     results = {}
@@ -72,16 +86,20 @@ def run_units(units, entries, settings, *, cache_dir, n_jobs, verbose):
 
     progress = tqdm(total=len(units), initial=len(units) - len(todo), desc="ratio study",
                     unit="run", disable=not verbose)
-    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+
+    def record(unit, result):
+        results[unit] = result
+        if cache_dir is not None and not result["row"]["error"]:
+            save_unit(cache_dir, unit, keys[unit], result)
+        progress.set_postfix_str(unit.label, refresh=False)
+        progress.update(1)
+
     try:
-        jobs = (joblib.delayed(run_unit_with_its_key)(unit, entries[unit.dataset], settings)
-                for unit in todo)
-        for unit, result in parallel(jobs):
-            results[unit] = result
-            if cache_dir is not None and not result["row"]["error"]:
-                save_unit(cache_dir, unit, keys[unit], result)
-            progress.set_postfix_str(unit.label, refresh=False)
-            progress.update(1)
+        if scheduler is None:
+            _local(todo, entries, settings, n_jobs, record)
+        else:
+            with dask_client(scheduler) as client:
+                run_on_dask(client, todo, entries, settings, record)
     finally:
         progress.close()
     return results
@@ -109,12 +127,12 @@ def add_improvements(frame):
     return frame
 
 
-def run_study(entries, settings, *, cache_dir, n_jobs, verbose):
+def run_study(entries, settings, *, cache_dir, n_jobs, verbose, scheduler=None):
     """``(results, predictions)`` of a planned study; ``results.attrs`` notes changed weights."""
     watch = WeightsWatch(settings.model)
     units = plan_units(list(entries), settings)
     results = run_units(units, entries, settings, cache_dir=cache_dir, n_jobs=n_jobs,
-                        verbose=verbose)
+                        verbose=verbose, scheduler=scheduler)
     frame = result_frame([results[unit]["row"] for unit in units])
     frame.attrs.update(weights_sha256=watch.sha256, warnings=watch.changes())
     return frame, {unit: results[unit]["predictions"] for unit in units
@@ -147,6 +165,7 @@ def result_frame(rows):
         "max_steps": [Interval(Integral, 0, None, closed="left"), None],
         "device": "no_validation",  # the default model checks it
         "n_jobs": [Integral, None],
+        "scheduler": [str, HasMethods(["submit", "scatter", "cancel"]), None],
         "cache_dir": [str, os.PathLike, None],
         "max_test": [Interval(Integral, 2, None, closed="left")],
         "in_domain_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -162,14 +181,15 @@ def result_frame(rows):
 )
 def ratio_study(datasets, ratios=(0.0, 0.25, 0.5, 0.75, 1.0), *, seeds=(0, 1, 2), n_train=512,
                 methods=None, model=None, augmenters=None, max_steps=None, device="auto",
-                n_jobs=None, cache_dir=None, max_test=2000, in_domain_fraction=0.25, cv=3,
+                n_jobs=None, scheduler=None, cache_dir=None, max_test=2000, in_domain_fraction=0.25, cv=3,
                 method_ratios=None, monitor=True, errors="raise", return_predictions=False,
                 verbose=1):
     """How the synthetic share changes ROC-AUC and calibration of a fine-tuned TFM under shift.
 
     For every dataset and seed, every method trains on at most ``n_train`` source-domain rows and
     is scored on held-out source rows and on at most ``max_test`` target-domain rows (see
-    :ref:`study`). Units run through :class:`joblib.Parallel`; ``cache_dir`` lets a study resume.
+    :ref:`study`). Units run through :class:`joblib.Parallel` or a Dask cluster (``scheduler=``);
+    ``cache_dir`` lets a study resume.
 
     Parameters
     ----------
@@ -195,6 +215,13 @@ def ratio_study(datasets, ratios=(0.0, 0.25, 0.5, 0.75, 1.0), *, seeds=(0, 1, 2)
         Device of the default model.
     n_jobs : int, default=None
         Parallel units (joblib); None defers to the active ``joblib.parallel_config``.
+    scheduler : distributed.Client, str or None, default=None
+        Run the units as tasks of a Dask cluster (extra ``[distributed]``) instead of joblib: a
+        connected ``distributed.Client``, a scheduler address such as ``"tcp://host:8786"``, or
+        ``"local:N"`` for a ``LocalCluster`` of N one-thread worker processes started for the run
+        and closed after it. Workers run each unit with one torch thread and send its result
+        back; this process writes the cache, so ``cache_dir`` need not be on shared storage (see
+        :ref:`scale`). Leave ``n_jobs=None`` with it.
     cache_dir : str or path, default=None
         Folder of the unit cache and of the augmenter cache passed to the model's ``memory``.
     max_test : int, default=2000
@@ -231,6 +258,11 @@ def ratio_study(datasets, ratios=(0.0, 0.25, 0.5, 0.75, 1.0), *, seeds=(0, 1, 2)
     >>> results[["method", "n_train", "n_test_shifted"]].values.tolist()
     [['logreg', 64, 150], ['hgb', 64, 150]]
     """
+    if scheduler is not None and n_jobs is not None:
+        raise ValueError(
+            f"n_jobs={n_jobs} sets local processes, scheduler={scheduler!r} a Dask cluster; pass "
+            "one of them (with scheduler=, the cluster's workers set the parallelism).")
+    check_scheduler(scheduler)
     entries = resolve_datasets(datasets)
     settings = study_settings(
         ratios=ratios, seeds=seeds, methods=methods, model=model, augmenters=augmenters,
@@ -238,5 +270,5 @@ def ratio_study(datasets, ratios=(0.0, 0.25, 0.5, 0.75, 1.0), *, seeds=(0, 1, 2)
         in_domain_fraction=in_domain_fraction, cv=cv, monitor=monitor, errors=errors,
         device=device, cache_dir=cache_dir)
     frame, predictions = run_study(entries, settings, cache_dir=cache_dir, n_jobs=n_jobs,
-                                   verbose=verbose)
+                                   verbose=verbose, scheduler=scheduler)
     return (frame, predictions) if return_predictions else frame

@@ -14,7 +14,7 @@ from sklearn_causalmix.evaluation import validation_test_gap
 from sklearn_causalmix.study._data import load, make_split
 from sklearn_causalmix.study._scores import score_proba
 
-__all__ = ["StudyUnit", "run_unit"]
+__all__ = ["StudyUnit", "base_row", "failed_result", "run_unit"]
 
 logger = logging.getLogger("sklearn_causalmix.study")
 
@@ -81,9 +81,7 @@ def run_unit(unit, entry, settings):
         ``row`` (one row of the result frame) and ``predictions`` on the shifted test
         (``y_true``, ``proba``, ``classes``), or None when the unit failed.
     """
-    row = {"dataset": unit.dataset, "seed": int(unit.seed), "method": unit.method,
-           "ratio": float("nan") if unit.ratio is None else float(unit.ratio), "cached": False,
-           "error": ""}
+    row = base_row(unit)
     try:
         split = make_split(load(entry), int(unit.seed), n_train=settings.n_train,
                            max_test=settings.max_test,
@@ -112,10 +110,23 @@ def run_unit(unit, entry, settings):
     except Exception as exc:
         if settings.errors == "raise":
             raise
-        row["error"] = f"{type(exc).__name__}: {exc}"
-        logger.warning("Unit %s failed: %s\n%s", unit.label, row["error"], traceback.format_exc())
-        return {"row": row, "predictions": None}
+        return failed_result(unit, exc, row=row, details=traceback.format_exc())
     return {"row": row, "predictions": predictions}
+
+
+def base_row(unit):
+    """The columns of ``unit``'s result row that do not depend on running it."""
+    return {"dataset": unit.dataset, "seed": int(unit.seed), "method": unit.method,
+            "ratio": float("nan") if unit.ratio is None else float(unit.ratio), "cached": False,
+            "error": ""}
+
+
+def failed_result(unit, exc, *, row=None, details="", hint=""):
+    """The result of a unit that failed with ``exc`` (``errors="record"``): its row names it."""
+    row = base_row(unit) if row is None else row
+    row["error"] = f"{type(exc).__name__}: {exc}{hint}"
+    logger.warning("Unit %s failed: %s\n%s", unit.label, row["error"], details)
+    return {"row": row, "predictions": None}
 
 
 def run_unit_with_its_key(unit, entry, settings):
