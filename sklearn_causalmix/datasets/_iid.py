@@ -24,7 +24,11 @@ import pandas as pd
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import validate_params
 
-from sklearn_causalmix.datasets._readers import package_available, package_version, read_table
+from sklearn_causalmix.datasets._readers import (
+    package_available,
+    package_version,
+    read_table,
+)
 
 __all__ = ["list_iid_datasets", "load_iid_dataset"]
 

@@ -1,4 +1,4 @@
-"""The study's units on a Dask cluster: the client of ``scheduler=``, submission, results as they finish.
+"""The study's units on a Dask cluster: the client of ``scheduler=``, the tasks, their results.
 
 Every unit is one Dask task that runs :func:`~sklearn_causalmix.study._unit.run_unit` on a worker
 with one torch thread and one BLAS/OpenMP thread, and returns its result to the client; the
@@ -37,7 +37,7 @@ def _distributed():
 
 
 def check_scheduler(scheduler):
-    """``(kind, value)`` of ``scheduler=``: ``("client", Client)``, ``("local", n)``, ``("address", str)``.
+    """``(kind, value)`` of ``scheduler=``: a client, ``("local", n)`` or ``("address", str)``.
 
     Parameters
     ----------
@@ -80,8 +80,8 @@ def dask_client(scheduler):
     """A connected ``distributed.Client`` for ``scheduler=`` (see :func:`check_scheduler`).
 
     A client passed in is used as it is and left open; ``"local:N"`` starts a ``LocalCluster``
-    (N processes, one thread each, its dashboard on a free port) and closes it on exit; an address connects to a
-    running scheduler and closes only that connection.
+    (N processes, one thread each, its dashboard on a free port) and closes it on exit; an
+    address connects to a running scheduler and closes only that connection.
     """
     kind, value = check_scheduler(scheduler)
     if kind == "client":
@@ -109,7 +109,7 @@ def dask_client(scheduler):
 
 
 def run_unit_on_worker(unit, entry, settings):
-    """``(unit, run_unit(...))`` with one torch thread and one BLAS/OpenMP thread (a worker task)."""
+    """``(unit, run_unit(...))`` with one torch thread and one BLAS/OpenMP thread (a task)."""
     from threadpoolctl import threadpool_limits
 
     with thread_policy(1), threadpool_limits(1):
