@@ -128,7 +128,8 @@ def _cmd_study(args) -> int:
     ratios = method_ratios(options)
     try:
         results, predictions = ratio_study(
-            options["datasets"], options["ratios"], seeds=options["seeds"],
+            options["datasets"], options["ratios"], protocol=options["protocol"],
+            seeds=options["seeds"], n_folds=args.n_folds,
             n_train=options["n_train"], methods=options["methods"], model=model,
             augmenters=augmenter_presets(options["augmenter_preset"]),
             max_steps=options["max_steps"], device=args.device, n_jobs=args.n_jobs,
@@ -141,21 +142,37 @@ def _cmd_study(args) -> int:
         # work (a --scheduler that is not an address, Dask not installed, no scheduler there)
         print(f"causalmix study: error: {exc}", file=sys.stderr)
         return 2
-    files = write_outputs(results, output, predictions=predictions, reliability=args.reliability,
-                          command="causalmix " + " ".join(shlex.quote(a) for a in args.argv),
-                          notes=_notes(results, model, ratios, options),
-                          title="Ratio study" + (" (--quick)" if args.quick else ""))
-    return _summary(results, files)
+    command = "causalmix " + " ".join(shlex.quote(a) for a in args.argv)
+    title = "Ratio study" + (" (--quick)" if args.quick else "")
+    protocols = list(dict.fromkeys(results["protocol"]))
+    if len(protocols) > 1:  # one report per protocol, beside the results of both
+        results.to_csv(output / "results.csv", index=False)
+        print(f"wrote {output / 'results.csv'} (both protocols)")
+    for protocol in protocols:
+        part = results[results["protocol"] == protocol]
+        reliability = [d for d in args.reliability or [] if d in set(part["dataset"])] or None
+        files = write_outputs(
+            part, output if len(protocols) == 1 else output / protocol,
+            predictions={unit: p for unit, p in predictions.items() if unit.protocol == protocol},
+            reliability=reliability, command=command,
+            notes=_notes(part, model, ratios, options),
+            title=title + (f", {protocol} protocol" if protocol != "shift" else ""))
+        _summary(part, files)
+    return _status(results)
 
 
 def _summary(results, files):
-    """Print what was written (and how many runs failed); the exit status."""
-    failed = int((results["error"] != "").sum())
+    """Print what was written."""
     print(f"wrote {files['results']} ({len(results)} runs, {int(results['cached'].sum())} from "
           f"the cache), {files['report']} and {len(files) - 2} figures")
+
+
+def _status(results):
+    """The exit status: 0, or 1 (with a message) when some runs failed."""
+    failed = int((results["error"] != "").sum())
     if failed:
         print(f"causalmix study: {failed} run(s) failed; see the 'error' column of "
-              f"{files['results']}.", file=sys.stderr)
+              "results.csv.", file=sys.stderr)
         return 1
     return 0
 
@@ -197,6 +214,19 @@ def add_study_parser(sub) -> None:
     )
     p.add_argument("--output", "-o", required=True, metavar="DIR", help="output folder (created)")
     p.add_argument("--quick", action="store_true", help="a small grid that runs in minutes on a laptop CPU")
+    p.add_argument("--protocol", choices=["shift", "iid", "both"], default=None,
+                   help="shift: train on the source domain, test on it and on the shifted domain (default); "
+                        "iid: stratified K-fold splits of each table; both: shift where a table has domains, "
+                        "and iid (default with --data and no --domain: iid)")
+    p.add_argument("--n-folds", type=int, default=5, metavar="K",
+                   help="folds of the iid protocol (default 5); seed s is fold s %% K")
+    p.add_argument("--data", default=None, metavar="FILE",
+                   help="your own table, .csv or .parquet, instead of --datasets (needs --target)")
+    p.add_argument("--target", default=None, metavar="COL", help="label column of --data")
+    p.add_argument("--domain", default=None, metavar="COL",
+                   help="column of --data that splits source and target domain (with --source)")
+    p.add_argument("--source", default=None, metavar="VALUE",
+                   help="value of --domain of the source-domain rows; all other rows are the target domain")
     p.add_argument("--datasets", nargs="+", metavar="NAME",
                    help="tables from `causalmix datasets`, or 'all' (default: all installed)")
     p.add_argument("--ratios", nargs="+", metavar="R", help="synthetic ratios in [0, 1] (default: 0 .25 .5 .75 1)")
