@@ -1,7 +1,7 @@
 """The study's units on a Dask cluster: the client of ``scheduler=``, the tasks, their results.
 
 Every unit is one Dask task that runs :func:`~sklearn_causalmix.study._unit.run_unit` on a worker
-with one torch thread and one BLAS/OpenMP thread, and returns its result to the client; the
+(set to one torch thread and one BLAS/OpenMP thread) and returns its result to the client; the
 client writes the study cache as results arrive, so the workers need no access to ``cache_dir``
 and an interrupted study keeps every unit that finished. A unit's numbers depend only on its own
 settings (dataset, protocol, seed, method, ratio), never on the worker or the order.
@@ -14,7 +14,7 @@ import logging
 import re
 import uuid
 
-from sklearn_causalmix._core import thread_policy
+from sklearn_causalmix._core import set_thread_policy
 from sklearn_causalmix.study._unit import failed_result, run_unit
 
 __all__ = ["check_scheduler", "dask_client", "run_on_dask", "run_unit_on_worker"]
@@ -23,6 +23,7 @@ logger = logging.getLogger("sklearn_causalmix.study")
 
 _EXTRA_HINT = 'pip install "sklearn-causalmix[distributed]"'
 _LOCAL = re.compile(r"local:(\d+)")
+_WORKER = {"one_thread": False}  # whether this (worker) process was set to one thread
 
 
 def _distributed():
@@ -108,12 +109,24 @@ def dask_client(scheduler):
         yield client
 
 
-def run_unit_on_worker(unit, entry, settings):
-    """``(unit, run_unit(...))`` with one torch thread and one BLAS/OpenMP thread (a task)."""
-    from threadpoolctl import threadpool_limits
+def _one_thread_per_process():
+    """One torch thread in the package's calls and one BLAS/OpenMP thread, for good.
 
-    with thread_policy(1), threadpool_limits(1):
-        return unit, run_unit(unit, entry, settings)
+    Set for the worker process and not restored: a worker with several threads runs several
+    tasks at once, and a task restoring the setting on exit would undo it under another.
+    """
+    if not _WORKER["one_thread"]:
+        from threadpoolctl import threadpool_limits
+
+        set_thread_policy(1)
+        threadpool_limits(1)
+        _WORKER["one_thread"] = True
+
+
+def run_unit_on_worker(unit, entry, settings):
+    """``(unit, run_unit(...))`` with one torch and one BLAS/OpenMP thread (a worker's task)."""
+    _one_thread_per_process()
+    return unit, run_unit(unit, entry, settings)
 
 
 _IMPORT_HINT = (" (a worker could not import what the unit needs: install the same packages on "
