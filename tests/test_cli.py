@@ -30,6 +30,15 @@ def test_datasets_lists_every_table(capsys):
     assert "tables; data packages not installed" in out
 
 
+def test_datasets_lists_the_iid_tables(capsys):
+    from sklearn_causalmix.datasets import list_iid_datasets
+
+    assert main(["datasets", "--iid"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in list_iid_datasets()["name"])
+    assert "15 tables" in out and "suite" in out
+
+
 def test_datasets_csv(capsys):
     import io
 

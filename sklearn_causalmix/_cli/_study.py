@@ -195,8 +195,14 @@ def add_study_parser(sub) -> None:
             causalmix-cv (ratio chosen by inner CV), noise / smote / copula (other augmenters, same
             protocol), ctgan (when installed), and the references logreg / rf / hgb.
 
+            --protocol iid: stratified K-fold splits of each table (the i.i.d. tables of `causalmix datasets`
+            --iid, or a shifted table's source domain); the held-out fold is the test, seed s is fold s % K.
+            --protocol both: the shift protocol where a table has domains, and the iid protocol.
+            --data FILE --target COL [--domain COL --source VALUE]: your own CSV or Parquet table.
+
             Writes DIR/results.csv (one row per run), DIR/report.md (tables), PNG figures, and a cache of
-            finished runs (DIR/cache): run the same command again to resume an interrupted study.
+            finished runs (DIR/cache): run the same command again to resume an interrupted study. With both
+            protocols, one report per protocol in DIR/shift and DIR/iid. --scheduler runs on Dask.
             Lists take spaces or commas: --ratios 0 0.5 1 or --ratios 0,0.5,1."""),
         epilog=dedent("""\
             --quick: datasets penguins, anes96, seattle_weather; seed 0; ratios 0, 0.5, 1; --n-train 128;
