@@ -51,8 +51,8 @@ def _comparable(frame):
 
 
 def test_local_cluster_gives_exactly_the_sequential_frame(tasks):
-    sequential = ratio_study(tasks, n_jobs=1, **SETTINGS)
-    on_dask = ratio_study(tasks, scheduler="local:2", **SETTINGS)
+    sequential = ratio_study(tasks, n_jobs=1, **{**SETTINGS, "protocol": "both"})
+    on_dask = ratio_study(tasks, scheduler="local:2", **{**SETTINGS, "protocol": "both"})
     pd.testing.assert_frame_equal(_comparable(sequential), _comparable(on_dask), check_exact=True)
 
 
