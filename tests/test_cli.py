@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -29,6 +30,15 @@ def test_datasets_lists_every_table(capsys):
     assert "tables; data packages not installed" in out
 
 
+def test_datasets_lists_the_iid_tables(capsys):
+    from sklearn_causalmix.datasets import list_iid_datasets
+
+    assert main(["datasets", "--iid"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in list_iid_datasets()["name"])
+    assert "15 tables" in out and "suite" in out
+
+
 def test_datasets_csv(capsys):
     import io
 
@@ -47,11 +57,19 @@ def test_datasets_csv(capsys):
     (["--n-train", "2"], "--n-train must be at least 8"),
     (["--max-steps", "-1"], "--max-steps must be >= 0"),
     (["--n-jobs", "0"], "--n-jobs must not be 0"),
+    (["--n-jobs", "2", "--scheduler", "local:2"], "give one of them"),
 ])
 def test_bad_study_arguments_exit_2_with_a_message(tmp_path, capsys, argv, message):
     assert main(["study", "--output", str(tmp_path / "out"), *argv]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_scheduler_exits_2_with_a_message(tmp_path, capsys):
+    argv = ["study", "--output", str(tmp_path / "out"), "--quick", "--datasets", "anes96",
+            "--methods", "logreg", "--scheduler", "local:0", "--quiet"]
+    assert main(argv) == 2
+    assert "'local:N' with N >= 1" in capsys.readouterr().err
 
 
 def test_missing_output_is_an_argparse_error(capsys):
@@ -131,3 +149,73 @@ def test_the_command_line_uses_only_the_public_face_of_the_study():
 
     for path in Path(cli.__file__).parent.glob("*.py"):
         assert "sklearn_causalmix.study._" not in path.read_text(), path.name
+
+
+# ------------------------------------------------------------------ protocols and --data
+def _user_csv(tmp_path, n=240, rare=False):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=n), "colour": rng.choice(["red", "blue"], size=n),
+                          "site": rng.choice(["north", "south"], size=n, p=[0.6, 0.4])})
+    frame["label"] = np.where(frame["x"] + rng.normal(scale=0.7, size=n) > 0, "sick", "well")
+    if rare:
+        frame.loc[0, "label"] = "other"  # a class with one row
+    path = tmp_path / "mine.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_study_on_the_users_csv_without_domain_runs_the_iid_protocol(tmp_path):
+    out = tmp_path / "out"
+    argv = ["study", "--data", str(_user_csv(tmp_path, rare=True)), "--target", "label",
+            "--output", str(out), "--methods", "logreg", "hgb", "--seeds", "0", "1", "--quiet"]
+    assert main(argv) == 0
+    results = pd.read_csv(out / "results.csv", keep_default_na=False, na_values=[""])
+    assert (results["dataset"] == "mine").all() and (results["protocol"] == "iid").all()
+    assert results["auc_shifted"].isna().all() and results["auc_in_domain"].between(0, 1).all()
+    # the one 'other' row trains in this fold: left out with a note, not a failed run
+    assert (results["error"].isna()).all()
+    assert results["note"].str.contains("left out class").any()
+    assert "iid protocol" in (out / "report.md").read_text()
+
+
+def test_study_on_the_users_table_with_a_domain_runs_the_shift_protocol(tmp_path):
+    out = tmp_path / "out"
+    argv = ["study", "--data", str(_user_csv(tmp_path)), "--target", "label", "--domain", "site",
+            "--source", "north", "--output", str(out), "--methods", "logreg", "--seeds", "0",
+            "--quiet"]
+    assert main(argv) == 0
+    results = pd.read_csv(out / "results.csv")
+    assert results["protocol"].tolist() == ["shift"] and results["auc_shifted"].notna().all()
+
+
+def test_both_protocols_write_one_report_each(tmp_path):
+    out = tmp_path / "out"
+    argv = ["study", "--quick", "--protocol", "both", "--datasets", "anes96", "wells",
+            "--methods", "logreg", "--output", str(out), "--quiet"]
+    assert main(argv) == 0
+    results = pd.read_csv(out / "results.csv")
+    assert results[["dataset", "protocol"]].values.tolist() == [
+        ["anes96", "shift"], ["anes96", "iid"], ["wells", "iid"]]
+    assert (out / "shift" / "report.md").exists() and (out / "iid" / "report.md").exists()
+    assert len(pd.read_csv(out / "iid" / "results.csv")) == 2
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--datasets", "wells"], "have no domains, which --protocol shift needs"),
+    (["--target", "label"], "give --data FILE too"),
+    (["--data", "DATA", "--target", "nope"], "--target 'nope' is not a column"),
+    (["--data", "DATA"], "--data needs --target COL"),
+    (["--data", "DATA", "--target", "label", "--domain", "site"], "go together"),
+    (["--data", "DATA", "--target", "label", "--domain", "site", "--source", "east"],
+     "--source 'east' is not a value of --domain 'site'; its values are: north, south"),
+    (["--data", "DATA", "--target", "label", "--protocol", "shift"], "needs --domain COL"),
+    (["--data", "DATA", "--target", "label", "--datasets", "penguins"], "exclude each other"),
+    (["--data", "missing.csv", "--target", "label"], "is not a file"),
+    (["--n-folds", "1"], "--n-folds must be at least 2"),
+])
+def test_bad_protocol_and_data_arguments_exit_2(tmp_path, capsys, argv, message):
+    data = str(_user_csv(tmp_path))
+    argv = [data if a == "DATA" else str(tmp_path / a) if a == "missing.csv" else a for a in argv]
+    assert main(["study", "--output", str(tmp_path / "out"), *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

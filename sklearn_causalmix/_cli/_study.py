@@ -126,30 +126,53 @@ def _cmd_study(args) -> int:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     ratios = method_ratios(options)
-    results, predictions = ratio_study(
-        options["datasets"], options["ratios"], seeds=options["seeds"],
-        n_train=options["n_train"], methods=options["methods"], model=model,
-        augmenters=augmenter_presets(options["augmenter_preset"]),
-        max_steps=options["max_steps"], device=args.device, n_jobs=args.n_jobs,
-        cache_dir=cache_dir, max_test=options["max_test"], cv=args.cv_folds,
-        method_ratios=ratios or None, errors="record", return_predictions=True,
-        verbose=0 if args.quiet else 1,
-    )
-    files = write_outputs(results, output, predictions=predictions, reliability=args.reliability,
-                          command="causalmix " + " ".join(shlex.quote(a) for a in args.argv),
-                          notes=_notes(results, model, ratios, options),
-                          title="Ratio study" + (" (--quick)" if args.quick else ""))
-    return _summary(results, files)
+    try:
+        results, predictions = ratio_study(
+            options["datasets"], options["ratios"], protocol=options["protocol"],
+            seeds=options["seeds"], n_folds=args.n_folds,
+            n_train=options["n_train"], methods=options["methods"], model=model,
+            augmenters=augmenter_presets(options["augmenter_preset"]),
+            max_steps=options["max_steps"], device=args.device, n_jobs=args.n_jobs,
+            scheduler=args.scheduler, cache_dir=cache_dir, max_test=options["max_test"],
+            cv=args.cv_folds, method_ratios=ratios or None, errors="record",
+            return_predictions=True, verbose=0 if args.quiet else 1,
+        )
+    except (ValueError, ImportError, OSError) as exc:
+        # with errors="record" a failing run is recorded; what raises is a setting that cannot
+        # work (a --scheduler that is not an address, Dask not installed, no scheduler there)
+        print(f"causalmix study: error: {exc}", file=sys.stderr)
+        return 2
+    command = "causalmix " + " ".join(shlex.quote(a) for a in args.argv)
+    title = "Ratio study" + (" (--quick)" if args.quick else "")
+    protocols = list(dict.fromkeys(results["protocol"]))
+    if len(protocols) > 1:  # one report per protocol, beside the results of both
+        results.to_csv(output / "results.csv", index=False)
+        print(f"wrote {output / 'results.csv'} (both protocols)")
+    for protocol in protocols:
+        part = results[results["protocol"] == protocol]
+        reliability = [d for d in args.reliability or [] if d in set(part["dataset"])] or None
+        files = write_outputs(
+            part, output if len(protocols) == 1 else output / protocol,
+            predictions={unit: p for unit, p in predictions.items() if unit.protocol == protocol},
+            reliability=reliability, command=command,
+            notes=_notes(part, model, ratios, options),
+            title=title + (f", {protocol} protocol" if protocol != "shift" else ""))
+        _summary(part, files)
+    return _status(results)
 
 
 def _summary(results, files):
-    """Print what was written (and how many runs failed); the exit status."""
-    failed = int((results["error"] != "").sum())
+    """Print what was written."""
     print(f"wrote {files['results']} ({len(results)} runs, {int(results['cached'].sum())} from "
           f"the cache), {files['report']} and {len(files) - 2} figures")
+
+
+def _status(results):
+    """The exit status: 0, or 1 (with a message) when some runs failed."""
+    failed = int((results["error"] != "").sum())
     if failed:
         print(f"causalmix study: {failed} run(s) failed; see the 'error' column of "
-              f"{files['results']}.", file=sys.stderr)
+              "results.csv.", file=sys.stderr)
         return 1
     return 0
 
@@ -172,8 +195,14 @@ def add_study_parser(sub) -> None:
             causalmix-cv (ratio chosen by inner CV), noise / smote / copula (other augmenters, same
             protocol), ctgan (when installed), and the references logreg / rf / hgb.
 
+            --protocol iid: stratified K-fold splits of each table (the i.i.d. tables of `causalmix datasets`
+            --iid, or a shifted table's source domain); the held-out fold is the test, seed s is fold s % K.
+            --protocol both: the shift protocol where a table has domains, and the iid protocol.
+            --data FILE --target COL [--domain COL --source VALUE]: your own CSV or Parquet table.
+
             Writes DIR/results.csv (one row per run), DIR/report.md (tables), PNG figures, and a cache of
-            finished runs (DIR/cache): run the same command again to resume an interrupted study.
+            finished runs (DIR/cache): run the same command again to resume an interrupted study. With both
+            protocols, one report per protocol in DIR/shift and DIR/iid. --scheduler runs on Dask.
             Lists take spaces or commas: --ratios 0 0.5 1 or --ratios 0,0.5,1."""),
         epilog=dedent("""\
             --quick: datasets penguins, anes96, seattle_weather; seed 0; ratios 0, 0.5, 1; --n-train 128;
@@ -186,10 +215,24 @@ def add_study_parser(sub) -> None:
 
             examples:
               causalmix study --quick --output study-quick
-              causalmix study --output study --datasets credit_data wage --seeds 0 1 --n-jobs 2"""),
+              causalmix study --output study --datasets credit_data wage --seeds 0 1 --n-jobs 2
+              causalmix study --output study --scheduler tcp://scheduler:8786"""),
     )
     p.add_argument("--output", "-o", required=True, metavar="DIR", help="output folder (created)")
     p.add_argument("--quick", action="store_true", help="a small grid that runs in minutes on a laptop CPU")
+    p.add_argument("--protocol", choices=["shift", "iid", "both"], default=None,
+                   help="shift: train on the source domain, test on it and on the shifted domain (default); "
+                        "iid: stratified K-fold splits of each table; both: shift where a table has domains, "
+                        "and iid (default with --data and no --domain: iid)")
+    p.add_argument("--n-folds", type=int, default=5, metavar="K",
+                   help="folds of the iid protocol (default 5); seed s is fold s %% K")
+    p.add_argument("--data", default=None, metavar="FILE",
+                   help="your own table, .csv or .parquet, instead of --datasets (needs --target)")
+    p.add_argument("--target", default=None, metavar="COL", help="label column of --data")
+    p.add_argument("--domain", default=None, metavar="COL",
+                   help="column of --data that splits source and target domain (with --source)")
+    p.add_argument("--source", default=None, metavar="VALUE",
+                   help="value of --domain of the source-domain rows; all other rows are the target domain")
     p.add_argument("--datasets", nargs="+", metavar="NAME",
                    help="tables from `causalmix datasets`, or 'all' (default: all installed)")
     p.add_argument("--ratios", nargs="+", metavar="R", help="synthetic ratios in [0, 1] (default: 0 .25 .5 .75 1)")
@@ -218,6 +261,9 @@ def add_study_parser(sub) -> None:
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, ... or auto (default)")
     p.add_argument("--n-jobs", type=int, default=None, metavar="N",
                    help="runs in parallel (joblib; default 1, -1 = all cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local:N",
+                   help="run on a Dask cluster (extra [distributed]): a scheduler address such as "
+                        "tcp://host:8786, or local:N for N one-thread worker processes here")
     p.add_argument("--cache-dir", default=None, metavar="DIR", help="run cache (default: DIR/cache)")
     p.add_argument("--reliability", nargs="+", metavar="NAME",
                    help="datasets for reliability diagrams (default: the first)")

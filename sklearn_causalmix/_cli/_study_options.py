@@ -14,6 +14,8 @@ QUICK = {
     "methods": ["zero-shot", "finetune", "causalmix", "noise", "copula", "logreg", "hgb"],
     "augmenter_preset": "fast",
 }
+#: The tables of ``--quick`` under the i.i.d. protocol (three small ones).
+QUICK_IID = ["wells", "beps", "contraception"]
 FULL = {
     "datasets": None,  # every table whose data package is installed
     "ratios": [0.0, 0.25, 0.5, 0.75, 1.0],
@@ -48,6 +50,7 @@ def _split_list(values, convert, option):
 def _read_options(args):
     """``--quick`` or full defaults, overridden by the explicit options (lists split)."""
     options = dict(QUICK if args.quick else FULL)
+    options["datasets"] = None  # the protocol's tables (see _default_datasets) unless given
     for key, convert in (("datasets", str), ("ratios", float), ("seeds", int), ("methods", str)):
         if getattr(args, key) is not None:
             options[key] = _split_list(getattr(args, key), convert, f"--{key}")
@@ -61,21 +64,46 @@ def _read_options(args):
     return options
 
 
-def _check_datasets(options):
-    """Replace None or ``all`` by the installed tables; refuse unknown or uninstalled ones."""
-    from sklearn_causalmix.datasets import list_shifted_datasets
+def _catalogue():
+    """Name -> (protocol kind, installed, package) of every packaged table."""
+    import pandas as pd
 
-    catalogue = list_shifted_datasets().set_index("name")
+    from sklearn_causalmix.datasets import list_iid_datasets, list_shifted_datasets
+
+    shifted = list_shifted_datasets().assign(kind="shift")
+    iid = list_iid_datasets().assign(kind="iid", package=lambda f: f["source"].str.split().str[0])
+    columns = ["name", "kind", "installed", "package"]
+    return pd.concat([shifted[columns], iid[columns]]).set_index("name")
+
+
+def _default_datasets(options, quick, catalogue):
+    """The tables of the protocol(s): ``--quick``'s, or every installed one."""
+    kinds = ("shift", "iid") if options["protocol"] == "both" else (options["protocol"],)
+    if quick:
+        return [*(QUICK["datasets"] if "shift" in kinds else []),
+                *(QUICK_IID if "iid" in kinds else [])]
+    names = [n for n in catalogue.index if catalogue.loc[n, "kind"] in kinds
+             and catalogue.loc[n, "installed"]]
+    if not names:
+        raise BadArguments('No dataset is installed; pip install "sklearn-causalmix[datasets]".')
+    return names
+
+
+def _check_datasets(options, args):
+    """Replace None or ``all`` by the installed tables; refuse unknown or uninstalled ones."""
+    catalogue = _catalogue()
     if options["datasets"] is None or options["datasets"] == ["all"]:
-        options["datasets"] = [n for n in catalogue.index if catalogue.loc[n, "installed"]]
-        if not options["datasets"]:
-            raise BadArguments(
-                'No shifted dataset is installed; pip install "sklearn-causalmix[datasets]".')
+        options["datasets"] = _default_datasets(options, args.quick, catalogue)
     unknown = [d for d in options["datasets"] if d not in catalogue.index]
     if unknown:
         raise BadArguments(
             f"unknown dataset(s) {unknown}. Valid names: {', '.join(catalogue.index)} "
             "(see `causalmix datasets`).")
+    no_domain = [d for d in options["datasets"] if catalogue.loc[d, "kind"] == "iid"]
+    if options["protocol"] == "shift" and no_domain:
+        raise BadArguments(
+            f"dataset(s) {no_domain} have no domains, which --protocol shift needs; use "
+            "--protocol iid or both.")
     absent = [d for d in options["datasets"] if not catalogue.loc[d, "installed"]]
     if absent:
         packages = sorted(set(catalogue.loc[absent, "package"]))
@@ -98,8 +126,9 @@ def _check_values(options, args):
     wrong = [m for m in options["methods"] or [] if m not in METHODS]
     if wrong:
         raise BadArguments(f"unknown method(s) {wrong}. Valid methods: {', '.join(METHODS)}.")
-    smallest = {"--cv-folds": (args.cv_folds, 2), "--n-train": (options["n_train"], 8),
-                "--max-test": (options["max_test"], 10), "--episode-size": (args.episode_size, 4)}
+    smallest = {"--cv-folds": (args.cv_folds, 2), "--n-folds": (args.n_folds, 2),
+                "--n-train": (options["n_train"], 8), "--max-test": (options["max_test"], 10),
+                "--episode-size": (args.episode_size, 4)}
     for option, (value, low) in smallest.items():
         if value is not None and value < low:
             raise BadArguments(f"{option} must be at least {low}; got {value}.")
@@ -107,6 +136,9 @@ def _check_values(options, args):
         raise BadArguments(f"--max-steps must be >= 0; got {options['max_steps']}.")
     if args.n_jobs is not None and args.n_jobs == 0:
         raise BadArguments("--n-jobs must not be 0 (use 1 for sequential runs, -1 for all cores).")
+    if args.n_jobs is not None and args.scheduler is not None:
+        raise BadArguments("--n-jobs sets local processes and --scheduler a Dask cluster; give one "
+                           "of them (the cluster's workers set the parallelism).")
 
 
 def study_options(args):
@@ -118,9 +150,33 @@ def study_options(args):
         Naming the option and the fix.
     """
     options = _read_options(args)
-    _check_datasets(options)
+    if args.data is not None:
+        _user_table(options, args)
+    else:
+        if args.target or args.domain or args.source:
+            raise BadArguments("--target, --domain and --source describe a --data table; give "
+                               "--data FILE too.")
+        options["protocol"] = args.protocol or "shift"
+        _check_datasets(options, args)
     _check_values(options, args)
     return options
+
+
+def _user_table(options, args):
+    """``--data FILE --target COL [--domain COL --source VALUE]``: the protocol and the Bunch."""
+    from sklearn_causalmix._cli._study_data import read_user_table
+
+    if args.datasets is not None:
+        raise BadArguments("--data and --datasets exclude each other: give one of them.")
+    if args.target is None:
+        raise BadArguments("--data needs --target COL, the label column of the table.")
+    options["protocol"] = args.protocol or ("iid" if args.domain is None else "shift")
+    if options["protocol"] != "iid" and args.domain is None:
+        raise BadArguments(f"--protocol {options['protocol']} needs --domain COL and --source "
+                           "VALUE (which rows are the source domain); without them, --protocol "
+                           "iid.")
+    table = read_user_table(args.data, args.target, args.domain, args.source)
+    options["datasets"] = {table.name: table}
 
 
 def chosen_methods(options):

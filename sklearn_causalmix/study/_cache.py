@@ -43,17 +43,36 @@ def _canonical(obj):
 
 
 def dataset_fingerprint(entry):
+    """What identifies a dataset entry: a packaged table's name and source, else a data hash."""
     if isinstance(entry, str):
-        from sklearn_causalmix.datasets import list_shifted_datasets
+        from sklearn_causalmix.datasets import list_iid_datasets, list_shifted_datasets
 
-        row = list_shifted_datasets().set_index("name").loc[entry]
-        return {"table": entry, "package": row["package"], "n_rows": int(row["n_rows"])}
+        shifted = list_shifted_datasets().set_index("name")
+        if entry in shifted.index:
+            row = shifted.loc[entry]
+            return {"table": entry, "package": row["package"], "n_rows": int(row["n_rows"])}
+        row = list_iid_datasets().set_index("name").loc[entry]
+        return {"table": entry, "source": row["source"], "n_rows": int(row["n_rows"])}
+    if getattr(entry, "domain", None) is None:
+        return {"data_hash": joblib.hash((np.asarray(entry.X, dtype=object), np.asarray(entry.y)))}
     return {"data_hash": joblib.hash((np.asarray(entry.X, dtype=object), np.asarray(entry.y),
                                       np.asarray(entry.domain)))}
 
 
+def _protocol(unit, settings):
+    """The protocol's part of a unit's key (the shift protocol's as before the i.i.d. one)."""
+    if unit.protocol == "iid":
+        return {"name": "iid", "n_folds": settings.n_folds, "n_train": settings.n_train,
+                "max_test": settings.max_test}
+    return {"n_train": settings.n_train, "max_test": settings.max_test,
+            "in_domain_fraction": settings.in_domain_fraction}
+
+
 def unit_key(unit, settings, fingerprint):
     """The cache key of ``unit``: a hash of its data, name, protocol and its method's fields.
+
+    Keys of shift-protocol units are those of the versions before the i.i.d. protocol, so their
+    cache entries stay valid.
 
     ``settings.spec(unit.method).cache_fields(settings)`` adds what the method depends on (the
     model, its weights and ``max_steps``, the augmenter, the inner cross-validation).
@@ -65,8 +84,7 @@ def unit_key(unit, settings, fingerprint):
         "version": __version__,
         "unit": [unit.dataset, int(unit.seed), unit.method, unit.ratio],
         "data": fingerprint,
-        "protocol": {"n_train": settings.n_train, "max_test": settings.max_test,
-                     "in_domain_fraction": settings.in_domain_fraction},
+        "protocol": _protocol(unit, settings),
         **settings.spec(unit.method).cache_fields(settings),
     }
     return joblib.hash(_canonical(description))[:16]
@@ -76,7 +94,8 @@ def _unit_paths(cache_dir, unit, key):
     ratio = "na" if unit.ratio is None else f"{unit.ratio:g}"
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in unit.dataset)
     folder = Path(cache_dir) / "units" / safe
-    stem = f"{unit.method}_r{ratio}_s{unit.seed}_{key}"
+    protocol = "" if unit.protocol == "shift" else f"{unit.protocol}_"
+    stem = f"{protocol}{unit.method}_r{ratio}_s{unit.seed}_{key}"
     return folder / f"{stem}.json", folder / f"{stem}.npz"
 
 

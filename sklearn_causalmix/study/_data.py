@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 from dataclasses import dataclass
 
@@ -12,7 +13,8 @@ from sklearn_causalmix._core import TableSchema, largest_remainder
 from sklearn_causalmix.evaluation import DomainShiftSplit, LowDataSubsampler
 from sklearn_causalmix.study._shift import shift_variables
 
-__all__ = ["StudySplit", "make_split", "resolve_datasets"]
+__all__ = ["StudySplit", "assemble_split", "dataset_protocols", "draw_rows", "has_domain", "load",
+           "make_split", "resolve_datasets", "training_rows"]
 
 
 @dataclass
@@ -40,6 +42,10 @@ class StudySplit:
         (:func:`._shift.shift_variables`); empty otherwise.
     shift_note : str
         Why ``shift_variables`` is empty ("" otherwise).
+    protocol : {"shift", "iid"}
+        ``"iid"``: the in-domain test is a held-out fold and there is no shifted test (empty).
+    note : str
+        What the split changed to keep the run possible (a class left out), or "".
     """
 
     X_train: pd.DataFrame
@@ -52,76 +58,121 @@ class StudySplit:
     n_masked_levels: int = 0
     shift_variables: tuple = ()
     shift_note: str = ""
+    protocol: str = "shift"
+    note: str = ""
+
+    @property
+    def main_test(self):
+        """``(X, y)`` of the test the study watches: the shifted test, or the held-out fold (iid).
+
+        Monitored methods get it as ``monitor=``; ``return_predictions`` returns predictions on it.
+        """
+        if self.protocol == "iid":
+            return self.X_test, self.y_test
+        return self.X_shift, self.y_shift
 
 
-def resolve_datasets(datasets):
+def _is_bunch(obj):
+    return hasattr(obj, "X") and hasattr(obj, "y")
+
+
+def _items(datasets):
+    """``[(name, entry)]`` of ``datasets`` (names, Bunches, a list of them, or a dict)."""
+    if isinstance(datasets, dict) and not _is_bunch(datasets):
+        return list(datasets.items())
+    if isinstance(datasets, str) or _is_bunch(datasets):
+        datasets = [datasets]
+    items = []
+    for entry in datasets:
+        if isinstance(entry, str):
+            items.append((entry, entry))
+        elif _is_bunch(entry):
+            items.append((str(getattr(entry, "name", f"dataset{len(items)}")), entry))
+        else:
+            raise TypeError(
+                f"datasets entries must be table names or Bunches with X and y (and domain for "
+                f"the shift protocol); got {type(entry).__name__}.")
+    return items
+
+
+@functools.cache
+def _table_names():
+    """``{name: "shift" | "iid"}`` of the packaged tables."""
+    from sklearn_causalmix.datasets import list_iid_datasets, list_shifted_datasets
+
+    return {**dict.fromkeys(list_shifted_datasets()["name"], "shift"),
+            **dict.fromkeys(list_iid_datasets()["name"], "iid")}
+
+
+def has_domain(entry):
+    """Whether a dataset entry (a table name or a Bunch) has a source and a target domain."""
+    if isinstance(entry, str):
+        return _table_names().get(entry) == "shift"
+    return getattr(entry, "domain", None) is not None
+
+
+def resolve_datasets(datasets, protocol="shift"):
     """Normalise ``datasets`` to a dict of name -> dataset (a name or a Bunch).
 
     Parameters
     ----------
     datasets : str, Bunch, list of str or Bunch, or dict of str to Bunch
-        Names of :func:`~sklearn_causalmix.datasets.list_shifted_datasets` tables, Bunches with
-        ``X``, ``y``, ``domain`` (0 source / 1 target) and ``name`` (for instance from
+        Names of :func:`~sklearn_causalmix.datasets.list_shifted_datasets` or
+        :func:`~sklearn_causalmix.datasets.list_iid_datasets` tables, Bunches with ``X``, ``y``,
+        ``name`` and, for the shift protocol, ``domain`` (0 source / 1 target; for instance from
         :func:`~sklearn_causalmix.datasets.make_shifted_classification`), or a dict naming
         Bunches.
+    protocol : {"shift", "iid", "both"}, default="shift"
+        The shift protocol needs every table to have a domain.
 
     Returns
     -------
     datasets : dict
         Name to a table name (loaded lazily, in the worker) or a Bunch.
     """
-    from sklearn_causalmix.datasets import list_shifted_datasets
-
-    def is_bunch(obj):
-        return hasattr(obj, "X") and hasattr(obj, "y")
-
-    if isinstance(datasets, dict) and not is_bunch(datasets):
-        items = list(datasets.items())
-    else:
-        if isinstance(datasets, str) or is_bunch(datasets):
-            datasets = [datasets]
-        items = []
-        for entry in datasets:
-            if isinstance(entry, str):
-                items.append((entry, entry))
-            elif is_bunch(entry):
-                items.append((str(getattr(entry, "name", f"dataset{len(items)}")), entry))
-            else:
-                raise TypeError(
-                    f"datasets entries must be table names or Bunches with X, y and domain; got "
-                    f"{type(entry).__name__}."
-                )
+    items = _items(datasets)
     if not items:
         raise ValueError(
-            "datasets is empty; name at least one table (see list_shifted_datasets()).")
+            "datasets is empty; name at least one table (see list_shifted_datasets() and "
+            "list_iid_datasets()).")
     names = [name for name, _ in items]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
         raise ValueError(
             f"Dataset names {duplicated} occur more than once; pass a dict to name each Bunch."
         )
-    known = set(list_shifted_datasets()["name"])
+    known = _table_names()
     for name, entry in items:
         if isinstance(entry, str) and entry not in known:
+            shifted = sorted(n for n, kind in known.items() if kind == "shift")
+            iid = sorted(n for n, kind in known.items() if kind == "iid")
             raise ValueError(
-                f"Unknown dataset {entry!r}. The shifted datasets are: {sorted(known)}."
-            )
-        if not isinstance(entry, str):
-            missing = [key for key in ("X", "y", "domain") if not hasattr(entry, key)]
-            if missing:
-                raise ValueError(
-                    f"Dataset {name!r} lacks {missing}; a study dataset needs X, y and domain "
-                    "(0 source, 1 target), like load_shifted_dataset returns."
-                )
+                f"Unknown dataset {entry!r}. The shifted datasets are: {shifted}; the i.i.d. "
+                f"datasets are: {iid}.")
+        if protocol == "shift" and not has_domain(entry):
+            what = ("is an i.i.d. table without domains" if isinstance(entry, str)
+                    else "lacks ['domain']")
+            raise ValueError(
+                f"Dataset {name!r} {what}; the shift protocol needs X, y and domain (0 source, "
+                "1 target), like load_shifted_dataset returns. protocol='iid' (or 'both') runs "
+                "a table without one.")
     return dict(items)
+
+
+def dataset_protocols(entries, protocol):
+    """``{name: protocols}``: "both" runs shift where a table has domains, and iid always."""
+    wanted = ("shift", "iid") if protocol == "both" else (protocol,)
+    return {name: tuple(p for p in wanted if p == "iid" or has_domain(entry))
+            for name, entry in entries.items()}
 
 
 def load(entry):
     """The Bunch of a dataset entry (loading a table name)."""
     if isinstance(entry, str):
-        from sklearn_causalmix.datasets import load_shifted_dataset
+        from sklearn_causalmix.datasets import load_iid_dataset, load_shifted_dataset
 
-        return load_shifted_dataset(entry)
+        return (load_shifted_dataset if _table_names()[entry] == "shift"
+                else load_iid_dataset)(entry)
     return entry
 
 
@@ -141,8 +192,8 @@ def make_split(data, seed, *, n_train=512, max_test=2000, in_domain_fraction=0.2
        :class:`~sklearn_causalmix.evaluation.DomainShiftSplit`.
     2. In-domain test: a stratified, seeded ``in_domain_fraction`` of the source rows (at most
        ``max_test``).
-    3. Training rows: at most ``n_train`` of the remaining source rows, stratified and seeded by
-       :class:`~sklearn_causalmix.evaluation.LowDataSubsampler`.
+    3. Training rows: at most ``n_train`` of the remaining source rows (:func:`training_rows`:
+       stratified and seeded, at least two rows of every class that has two).
     4. Shifted test: at most ``max_test`` target rows, stratified and seeded the same way.
 
     Test rows whose class is absent from the training rows are left out (no model can score
@@ -190,10 +241,61 @@ def make_split(data, seed, *, n_train=512, max_test=2000, in_domain_fraction=0.2
     rng = np.random.RandomState(seed)
     n_test = int(min(max_test, max(2, round(in_domain_fraction * len(source)))))
     pool, test = _stratified_holdout(source, y, n_test, rng)
-    subsampler = LowDataSubsampler([(pool, test)], n_train=n_train, random_state=seed)
-    train, _ = next(subsampler.split(X, y))
-    shift, _ = next(LowDataSubsampler([(target, train)], n_train=max_test,
-                                      random_state=seed).split(X, y))
+    train, note = training_rows(X, y, pool, test, n_train, seed)
+    shift = draw_rows(X, y, target, train, max_test, seed)
+    return assemble_split(X, y, train, test, shift, note=note, shift_info=shift_variables(data, X.columns))
+
+
+def draw_rows(X, y, rows, other, n, seed):
+    """At most ``n`` of ``rows``, stratified by ``y`` and seeded (LowDataSubsampler's draw)."""
+    kept, _ = next(LowDataSubsampler([(rows, other)], n_train=n, random_state=seed).split(X, y))
+    return kept
+
+
+def training_rows(X, y, pool, test, n_train, seed):
+    """``(train, note)``: at most ``n_train`` rows of ``pool``, stratified, seeded, two per class.
+
+    Fine-tuning holds out a stratified validation split, so a class with a single training row
+    stops it. Where the stratified draw leaves a class one row and the pool has more, a second
+    row of that class replaces a row of the largest class; a class with a single row in the
+    whole pool is left out of the run (its test rows then too, as classes unseen in training),
+    and ``note`` says so.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.study._data import training_rows
+    >>> y = np.array(["a"] * 40 + ["b"] * 3 + ["c"])
+    >>> train, note = training_rows(None, y, np.arange(44), np.array([], int), 20, 0)
+    >>> sorted(np.unique(y[train], return_counts=True)[1].tolist()), note
+    ([2, 18], "left out class(es) ['c']: a single row in the training part")
+    """
+    labels, counts = np.unique(y[pool], return_counts=True)
+    single = labels[counts == 1]
+    pool = pool[~np.isin(y[pool], single)]
+    if len(np.unique(y[pool])) < 2:
+        raise ValueError(
+            f"The training part holds fewer than two classes with two rows each ({len(pool)} "
+            "rows); the study needs two. Use a larger table or merge rare classes.")
+    train = draw_rows(X, y, pool, test, n_train, seed)
+    rng = np.random.RandomState(seed)
+    for label in np.unique(y[train]):
+        if (y[train] == label).sum() == 1:
+            spare = np.setdiff1d(pool[y[pool] == label], train)
+            largest = max(np.unique(y[train]), key=lambda c: (y[train] == c).sum())
+            out = rng.choice(train[y[train] == largest]) if (y[train] == largest).sum() > 2 \
+                else None
+            train = np.sort(np.append(train[train != out], rng.choice(spare)))
+    note = (f"left out class(es) {[v.item() if hasattr(v, 'item') else v for v in single]}: a "
+            "single row in the training part" if len(single) else "")
+    return train, note
+
+
+def assemble_split(X, y, train, test, shift, *, protocol="shift", note="", shift_info=((), "")):
+    """The :class:`StudySplit` of row indices: test rows of classes unseen in training dropped.
+
+    ``shift_info`` is ``(shift_variables, shift_note)`` of the dataset (:func:`._shift.shift_variables`).
+    """
     seen = np.isin(y, np.unique(y[train]))
     n_dropped = int((~seen[test]).sum() + (~seen[shift]).sum())
     test, shift = test[seen[test]], shift[seen[shift]]
@@ -202,7 +304,7 @@ def make_split(data, seed, *, n_train=512, max_test=2000, in_domain_fraction=0.2
     X_shift = X.iloc[shift].reset_index(drop=True)
     n_unseen = count_unseen_levels(X_train, X_test) + count_unseen_levels(X_train, X_shift)
     return StudySplit(X_train, y[train], X_test, y[test], X_shift, y[shift], n_dropped, n_unseen,
-                      *shift_variables(data, X.columns))
+                      *shift_info, protocol=protocol, note=note)
 
 
 def count_unseen_levels(X_train, X_other):
@@ -231,8 +333,8 @@ def _stratified_holdout(rows, y, n_test, rng):
     classes, codes = np.unique(labels, return_inverse=True)
     counts = np.bincount(codes)
     quota = largest_remainder(n_test, counts)
-    # Keep at least one training row of every class that has more than one row.
-    quota = np.minimum(quota, np.maximum(counts - 1, 0))
+    # Keep two training rows of every class that has them (fine-tuning validates on a split).
+    quota = np.minimum(quota, np.maximum(counts - 2, 0))
     test = np.concatenate([
         rng.choice(rows[codes == k], size=quota[k], replace=False) for k in range(len(classes))
     ])

@@ -52,6 +52,8 @@ class StudySettings:
         Largest size of each test set.
     in_domain_fraction : float, default=0.25
         Share of the source rows held out as the in-domain test.
+    n_folds : int, default=5
+        Folds of the i.i.d. protocol's stratified K-fold split.
     cv : int, default=3
         Folds of the inner cross-validation.
     monitor : bool, default=True
@@ -81,6 +83,7 @@ class StudySettings:
     n_train: int = 512
     max_test: int = 2000
     in_domain_fraction: float = 0.25
+    n_folds: int = 5
     cv: int = 3
     monitor: bool = True
     errors: str = "raise"
@@ -178,8 +181,8 @@ def _default_model(device):
 
 def study_settings(*, ratios=(0.0, 0.25, 0.5, 0.75, 1.0), seeds=(0, 1, 2), methods=None,
                    model=None, augmenters=None, method_ratios=None, max_steps=None, n_train=512,
-                   max_test=2000, in_domain_fraction=0.25, cv=3, monitor=True, errors="raise",
-                   device="auto", cache_dir=None):
+                   max_test=2000, in_domain_fraction=0.25, n_folds=5, cv=3, monitor=True,
+                   errors="raise", device="auto", cache_dir=None):
     """The :class:`StudySettings` of :func:`~sklearn_causalmix.study.ratio_study`'s arguments.
 
     Checks what the parameter constraints of ``ratio_study`` cannot express (ratios in [0, 1],
@@ -204,5 +207,6 @@ def study_settings(*, ratios=(0.0, 0.25, 0.5, 0.75, 1.0), seeds=(0, 1, 2), metho
     return StudySettings(
         methods=specs, seeds=seeds, ratios=ratios, method_ratios=grids, model=model,
         augmenters=augmenters, max_steps=max_steps, n_train=n_train, max_test=max_test,
-        in_domain_fraction=in_domain_fraction, cv=int(cv), monitor=bool(monitor), errors=errors,
+        in_domain_fraction=in_domain_fraction, n_folds=int(n_folds), cv=int(cv),
+        monitor=bool(monitor), errors=errors,
         augmenter_cache=None if cache_dir is None else str(Path(cache_dir) / "augmenters"))

@@ -175,11 +175,11 @@ class MethodSpec:
         """The unit's estimator fitted on the training rows, and its extra result columns.
 
         Takes the parameters of :meth:`build` and returns what it returns, the estimator fitted
-        (with the shifted test as ``monitor=`` when the method is monitored and the study's
-        ``monitor`` is on).
+        (with the split's main test -- the shifted test, or the held-out fold of the i.i.d.
+        protocol -- as ``monitor=`` when the method is monitored and the study's ``monitor`` is on).
         """
         estimator, extras = self.build(unit, split, settings)
-        monitor = (split.X_shift, split.y_shift) if self.monitored and settings.monitor else None
+        monitor = split.main_test if self.monitored and settings.monitor else None
         return fit_with_monitor(estimator, split.X_train, split.y_train, monitor), extras
 
 

@@ -93,3 +93,18 @@ class TinyFineTuner(ClassifierMixin, BaseEstimator):
             if unseen and self.handle_unknown == "error":
                 raise ValueError(f"Column {column!r} has levels not seen at fit time: {unseen}")
         return self.model_.predict_proba(_encode(X))
+
+
+def fit_calls():
+    """Fits made in this process (run on Dask workers with ``client.run(fit_calls)``)."""
+    return _CALLS["n"]
+
+
+def fail_at(ratio):
+    """Make fits in this process raise at ``ratio`` (None: stop); ``client.run(fail_at, r)``."""
+    FAIL["ratio"] = ratio
+
+
+def executing(dask_worker):
+    """Tasks a Dask worker is running (cancelled ones run on until they finish)."""
+    return len(dask_worker.state.executing)
