@@ -60,6 +60,7 @@ exclude_patterns = [
     "_build",
     "gallery_header.rst",
     "generated/datasets_table.rst",
+    "generated/api_index.rst",
     "generated/weights_table.rst",
     "generated/backbone_quality.rst",
     "generated/weights_prior.rst",
@@ -217,6 +218,74 @@ def _write_datasets_table():
 
 
 _write_datasets_table()
+
+
+#: The public sub-packages in the order of the API reference (one page each under ``api/``), with
+#: the few words that head their section of the API index.
+API_MODULES = {
+    "augment": "causal data augmentation",
+    "finetune": "fine-tuning with a synthetic ratio",
+    "backbones": "tabular foundation models",
+    "prior": "the SCM prior and pretraining",
+    "evaluation": "metrics and shift splitters",
+    "datasets": "tables with a domain shift",
+    "study": "the ratio study",
+}
+
+
+def _first_paragraph(doc):
+    """The summary of a docstring: its first paragraph, on one line."""
+    import inspect
+
+    text = inspect.cleandoc(doc or "").split("\n\n", 1)[0]
+    return " ".join(text.split())
+
+
+def _write_api_index():
+    """``generated/api_index.rst``: every public name, by sub-package, with its summary line.
+
+    Read from each sub-package's ``__all__`` at build time, so the overview on ``api/index`` lists
+    exactly the names the module pages document (each once, on its sub-package's page).
+    """
+    import importlib
+    import inspect
+
+    from sphinx.pycode import ModuleAnalyzer
+
+    lines = []
+    for sub in API_MODULES:
+        name = f"sklearn_causalmix.{sub}"
+        module = importlib.import_module(name)
+        try:
+            attr_docs = ModuleAnalyzer.for_module(name).find_attr_docs()
+        except Exception:  # noqa: BLE001 -- no source: no ``#:`` comments to read
+            attr_docs = {}
+        heading = f"{sub}: {API_MODULES[sub]}"
+        lines += [heading, "=" * len(heading), "",
+                  f":doc:`{name} </api/{sub}>`: {_first_paragraph(module.__doc__)}", ""]
+        lines += [".. list-table::", "   :widths: 28 10 62", "   :header-rows: 1", "",
+                  "   * - name", "     - kind", "     - what it is"]
+        for public in module.__all__:
+            obj = getattr(module, public)
+            if inspect.isclass(obj):
+                kind, summary = "class", _first_paragraph(obj.__doc__)
+            elif inspect.isfunction(obj):
+                kind, summary = "function", _first_paragraph(obj.__doc__)
+            else:
+                kind = "data"
+                summary = " ".join(attr_docs.get(("", public), [])).strip() or _first_paragraph(
+                    getattr(obj, "__doc__", "") if callable(obj) else ""
+                )
+            lines += [f"   * - :obj:`~{name}.{public}`", f"     - {kind}", f"     - {summary}"]
+        lines.append("")
+    out = DOCS / "generated" / "api_index.rst"
+    out.parent.mkdir(exist_ok=True)
+    text = "\n".join(lines)
+    if not out.is_file() or out.read_text(encoding="utf-8") != text:
+        out.write_text(text, encoding="utf-8")
+
+
+_write_api_index()
 
 
 def _fmt(value):
@@ -525,7 +594,7 @@ def _public_home(name):
     """``sklearn_causalmix.<sub>.<name>`` for a public name, the page it is documented on."""
     import importlib
 
-    for sub in ("augment", "finetune", "backbones", "prior", "evaluation", "datasets", "study"):
+    for sub in API_MODULES:
         module = importlib.import_module(f"sklearn_causalmix.{sub}")
         if name in getattr(module, "__all__", ()):
             return f"sklearn_causalmix.{sub}.{name}"
