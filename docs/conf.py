@@ -50,6 +50,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "causalmix_results",  # _ext/causalmix_results.py: the committed results files as pages
     "causalmix_numbers",  # _ext/causalmix_numbers.py: :measured: numbers read from those files
+    "causalmix_quickstart",  # _ext/causalmix_quickstart.py: the quick start's recorded output
 ]
 # MathJax from a local copy, not a CDN: the extension sets ``mathjax_path`` to its bundled
 # MathJax 3 and copies it into the built site. Without it formulas would load MathJax from the
@@ -159,6 +160,9 @@ sphinx_gallery_conf = {
     "abort_on_example_error": False,
     "matplotlib_animations": False,
     "show_memory": False,
+    # No "Computation times" pages: sphinx-gallery builds them with DataTables, jQuery and Bootstrap
+    # loaded from CDNs, and this site loads nothing from the network.
+    "write_computation_times": False,
 }
 
 # -- HTML output --------------------------------------------------------------------------------
@@ -167,8 +171,10 @@ if importlib.util.find_spec("pydata_sphinx_theme") is not None:
     html_theme_options = {
         "navigation_with_keys": False,
         "show_toc_level": 2,
-        # four links keep the header on one line at 1400 px (the rest go under "More")
-        "header_links_before_dropdown": 4,
+        # six links (up to Limits and the FAQ) keep the header on one line at 1400 px; the rest
+        # go under "More"
+        "header_links_before_dropdown": 6,
+        "logo": {"text": f"sklearn-causalmix {release}", "alt_text": "sklearn-causalmix"},
     }
 else:
     html_theme = "alabaster"
@@ -176,9 +182,12 @@ else:
 # Single pages at the top level have no section navigation: no empty left side bar there.
 html_sidebars = {
     page: []
-    for page in ("index", "install", "runtime", "limits", "glossary", "changelog", "citation")
+    for page in ("index", "install", "runtime", "limits", "faq", "glossary", "changelog", "citation")
 }
 html_title = f"sklearn-causalmix {release}"
+# A causal graph whose label node is half real, half synthetic (drawn for this site, no font).
+html_logo = "_static/logo.svg"
+html_favicon = "_static/favicon.svg"
 html_static_path = ["_static"]
 # A wider main column, so that code blocks of up to ~100 characters are not clipped.
 html_css_files = ["custom.css"]

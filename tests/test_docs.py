@@ -440,6 +440,21 @@ def built_docs(tmp_path_factory):
     return out / "html"
 
 
+def test_built_site_loads_nothing_from_the_network(built_docs):
+    """No page loads a script, a style sheet, a font or an image from another host (no CDN)."""
+    remote = re.compile(
+        r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=[\"'](?:https?:)?//[^\"']*", re.I
+    )
+    found = {}
+    for page in built_docs.rglob("*.html"):
+        hits = remote.findall(page.read_text(encoding="utf-8", errors="replace"))
+        if hits:
+            found[str(page.relative_to(built_docs))] = hits[:3]
+    assert not found, f"pages that load from the network: {found}"
+    styles = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in built_docs.rglob("*.css"))
+    assert not re.search(r"@import\s+url\([\"']?https?:", styles), "a style sheet imports a remote file"
+
+
 def test_docs_build_is_nitpick_clean_and_offline(built_docs):
     page = (built_docs / "user_guide" / "shift_evaluation.html").read_text(encoding="utf-8")
     assert "_static/mathjax/tex-chtml.js" in page, "formulas must load the local MathJax copy"

@@ -158,6 +158,7 @@ def test_runtime_page_has_no_measurement_typed_by_hand():
 def test_front_page_numbers_have_a_source():
     text = _prose((DOCS / "index.rst").read_text(encoding="utf-8"))
     text = re.sub(r":\w+:`[^`]*`", " ", text)
+    text = re.sub(r"^\.\. .*$", " ", text, flags=re.M)  # directives name blocks, files, labels
     citation = (DOCS / "citation.rst").read_text(encoding="utf-8")
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     python = re.search(r'requires-python = ">=([\d.]+)"', pyproject).group(1)
@@ -195,3 +196,21 @@ def test_quick_study_duration_is_not_stale():
     """The study page once said ``--quick`` takes "about 3 minutes"; it is a minute or two now."""
     study = (DOCS / "user_guide" / "study.rst").read_text(encoding="utf-8")
     assert "about 3 minutes" not in study
+
+
+def test_quick_start_outputs_belong_to_the_code():
+    """The recorded outputs shown on the front page were printed by the quick start as it is now."""
+    import json
+
+    quickstart = pytest.importorskip("causalmix_quickstart")
+    data = json.loads(quickstart.OUTPUTS.read_text(encoding="utf-8"))
+    blocks = quickstart.quick_start_blocks()
+    assert len(data["blocks"]) == len(blocks), "rerun python docs/_ext/causalmix_quickstart.py"
+    for number, (entry, code) in enumerate(zip(data["blocks"], blocks), start=1):
+        assert entry["code_sha256"] == quickstart.code_hash(code), (
+            f"quick-start block {number} changed since its output was recorded: "
+            "rerun python docs/_ext/causalmix_quickstart.py"
+        )
+    shown = re.findall(r"^\.\. quickstart-output:: (\d+)", (DOCS / "index.rst").read_text(encoding="utf-8"), flags=re.M)
+    printing = [str(n) for n, entry in enumerate(data["blocks"], start=1) if entry["output"].strip()]
+    assert shown == printing, f"the front page shows the output of blocks {shown}; blocks {printing} print"
