@@ -6,7 +6,7 @@ Usage::
     python benchmarks/bench_inference.py --contend           # the same while another process keeps the cores busy
     python benchmarks/bench_inference.py --policy none       # torch's own thread setting (no package policy)
     python benchmarks/bench_inference.py --tiny --no-write   # a quick dry run
-    python benchmarks/bench_inference.py --weights ../shared/weights/cpu-continued/model.json   # other weights
+    python benchmarks/bench_inference.py --weights path/to/model.json   # other weights (a manifest)
 
 "before" is ``InContextClassifier(fit_mode="low_memory")``: nothing is kept after ``fit`` and every
 ``predict_proba`` runs the ensemble members one after another, each through the whole context (the path used

@@ -21,6 +21,7 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(DOCS / "_ext"))  # local extensions: causalmix_results, causalmix_numbers
 
 # The gallery's fast mode: examples read CAUSALMIX_FAST and shrink their settings.
 if os.environ.get("CAUSALMIX_FULL", "") == "1":
@@ -47,6 +48,9 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    "causalmix_results",  # _ext/causalmix_results.py: the committed results files as pages
+    "causalmix_numbers",  # _ext/causalmix_numbers.py: :measured: numbers read from those files
+    "causalmix_quickstart",  # _ext/causalmix_quickstart.py: the quick start's recorded output
 ]
 # MathJax from a local copy, not a CDN: the extension sets ``mathjax_path`` to its bundled
 # MathJax 3 and copies it into the built site. Without it formulas would load MathJax from the
@@ -60,6 +64,8 @@ exclude_patterns = [
     "_build",
     "gallery_header.rst",
     "generated/datasets_table.rst",
+    "generated/api_index.rst",
+    "generated/benchmark_files.rst",
     "generated/weights_table.rst",
     "generated/backbone_quality.rst",
     "generated/weights_prior.rst",
@@ -154,6 +160,9 @@ sphinx_gallery_conf = {
     "abort_on_example_error": False,
     "matplotlib_animations": False,
     "show_memory": False,
+    # No "Computation times" pages: sphinx-gallery builds them with DataTables, jQuery and Bootstrap
+    # loaded from CDNs, and this site loads nothing from the network.
+    "write_computation_times": False,
 }
 
 # -- HTML output --------------------------------------------------------------------------------
@@ -162,8 +171,10 @@ if importlib.util.find_spec("pydata_sphinx_theme") is not None:
     html_theme_options = {
         "navigation_with_keys": False,
         "show_toc_level": 2,
-        # four links keep the header on one line at 1400 px (the rest go under "More")
-        "header_links_before_dropdown": 4,
+        # six links (up to Limits and the FAQ) keep the header on one line at 1400 px; the rest
+        # go under "More"
+        "header_links_before_dropdown": 6,
+        "logo": {"text": f"sklearn-causalmix {release}", "alt_text": "sklearn-causalmix"},
     }
 else:
     html_theme = "alabaster"
@@ -171,9 +182,12 @@ else:
 # Single pages at the top level have no section navigation: no empty left side bar there.
 html_sidebars = {
     page: []
-    for page in ("index", "install", "runtime", "limits", "glossary", "changelog", "citation")
+    for page in ("index", "install", "runtime", "limits", "faq", "glossary", "changelog", "citation")
 }
 html_title = f"sklearn-causalmix {release}"
+# A causal graph whose label node is half real, half synthetic (drawn for this site, no font).
+html_logo = "_static/logo.svg"
+html_favicon = "_static/favicon.svg"
 html_static_path = ["_static"]
 # A wider main column, so that code blocks of up to ~100 characters are not clipped.
 html_css_files = ["custom.css"]
@@ -217,6 +231,126 @@ def _write_datasets_table():
 
 
 _write_datasets_table()
+
+
+#: The public sub-packages in the order of the API reference (one page each under ``api/``), with
+#: the few words that head their section of the API index.
+API_MODULES = {
+    "augment": "causal data augmentation",
+    "finetune": "fine-tuning with a synthetic ratio",
+    "backbones": "tabular foundation models",
+    "prior": "the SCM prior and pretraining",
+    "evaluation": "metrics and shift splitters",
+    "datasets": "tables with a domain shift",
+    "study": "the ratio study",
+}
+
+
+def _first_paragraph(doc):
+    """The summary of a docstring: its first paragraph, on one line."""
+    import inspect
+
+    text = inspect.cleandoc(doc or "").split("\n\n", 1)[0]
+    return " ".join(text.split())
+
+
+def _write_api_index():
+    """``generated/api_index.rst``: every public name, by sub-package, with its summary line.
+
+    Read from each sub-package's ``__all__`` at build time, so the overview on ``api/index`` lists
+    exactly the names the module pages document (each once, on its sub-package's page).
+    """
+    import importlib
+    import inspect
+
+    from sphinx.pycode import ModuleAnalyzer
+
+    lines = []
+    for sub in API_MODULES:
+        name = f"sklearn_causalmix.{sub}"
+        module = importlib.import_module(name)
+        try:
+            attr_docs = ModuleAnalyzer.for_module(name).find_attr_docs()
+        except Exception:  # noqa: BLE001 -- no source: no ``#:`` comments to read
+            attr_docs = {}
+        heading = f"{sub}: {API_MODULES[sub]}"
+        lines += [heading, "=" * len(heading), "",
+                  f":doc:`{name} </api/{sub}>`: {_first_paragraph(module.__doc__)}", ""]
+        lines += [".. list-table::", "   :widths: 28 10 62", "   :header-rows: 1", "",
+                  "   * - name", "     - kind", "     - what it is"]
+        for public in module.__all__:
+            obj = getattr(module, public)
+            if inspect.isclass(obj):
+                kind, summary = "class", _first_paragraph(obj.__doc__)
+            elif inspect.isfunction(obj):
+                kind, summary = "function", _first_paragraph(obj.__doc__)
+            else:
+                kind = "data"
+                summary = " ".join(attr_docs.get(("", public), [])).strip() or _first_paragraph(
+                    getattr(obj, "__doc__", "") if callable(obj) else ""
+                )
+            lines += [f"   * - :obj:`~{name}.{public}`", f"     - {kind}", f"     - {summary}"]
+        lines.append("")
+    out = DOCS / "generated" / "api_index.rst"
+    out.parent.mkdir(exist_ok=True)
+    text = "\n".join(lines)
+    if not out.is_file() or out.read_text(encoding="utf-8") != text:
+        out.write_text(text, encoding="utf-8")
+
+
+_write_api_index()
+
+
+def _write_benchmark_files():
+    """``generated/benchmark_files.rst``: the results files, their pages and the weights they measured."""
+    from causalmix_results import RESULTS, weights_note
+
+    lines = [".. list-table::", "   :header-rows: 1", "   :widths: 30 30 40", "",
+             "   * - file", "     - what it holds", "     - weights"]
+    for page in sorted((DOCS / "benchmarks").glob("*.rst")):
+        match = re.search(r"^\.\. results-file:: (\S+)", page.read_text(encoding="utf-8"), flags=re.M)
+        if not match:
+            continue
+        path = RESULTS / match.group(1)
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        heading = re.search(r"^#+ (.+)$", text, flags=re.M)
+        what = heading.group(1).strip("` ") if heading and path.suffix == ".md" else "profiler output"
+        what = what.replace("`", "")
+        lines += [
+            f"   * - :doc:`{match.group(1)} </benchmarks/{page.stem}>`",
+            f"     - {what}",
+            f"     - {weights_note(text) or 'no weights involved, or none named'}",
+        ]
+    out = DOCS / "generated" / "benchmark_files.rst"
+    out.parent.mkdir(exist_ok=True)
+    text = "\n".join(lines) + "\n"
+    if not out.is_file() or out.read_text(encoding="utf-8") != text:
+        out.write_text(text, encoding="utf-8")
+
+
+_write_benchmark_files()
+
+
+def _weights_phrase(name):
+    """How ``benchmarks/results/<name>`` relates to the shipped weights, in a few words."""
+    from causalmix_results import RESULTS, measured_weights
+
+    path = RESULTS / name
+    shipped, others = measured_weights(path.read_text(encoding="utf-8") if path.is_file() else "")
+    if shipped and not others:
+        return "measured with the weights shipped in the package"
+    if shipped:
+        return "which names the shipped and other weights; each section says which it measured"
+    if others:
+        return "measured with earlier weights than those shipped in the package"
+    return "which does not say which weights it measured"
+
+
+# |ratio-study-weights|: whether the committed ratio study measured the shipped weights, for the
+# pages that cite it (rerunning the study with the shipped weights updates the phrase).
+rst_epilog = f"""
+.. |ratio-study-weights| replace:: {_weights_phrase("ratio_study.md")}
+"""
 
 
 def _fmt(value):
@@ -354,7 +488,7 @@ _SHIFTED_MEDIANS = re.compile(
 
 
 def _backbone_benchmark_note(sha256):
-    """A sentence on the zero-shot benchmark, when ``benchmarks/results/backbone.md`` measured these weights."""
+    """A sentence on the zero-shot benchmark, when :doc:`benchmarks/results/backbone.md </benchmarks/backbone>` measured these weights."""
     path = ROOT / "benchmarks" / "results" / "backbone.md"
     if not path.is_file() or not sha256:
         return ""
@@ -362,7 +496,7 @@ def _backbone_benchmark_note(sha256):
     measured = _MEASURED_WEIGHTS.search(report)
     if not measured or not sha256.startswith(measured.group(1)):
         return (
-            "\n``benchmarks/results/backbone.md`` was measured with other weights than these; rerun "
+            "\n:doc:`benchmarks/results/backbone.md </benchmarks/backbone>` was measured with other weights than these; rerun "
             "``benchmarks/bench_backbone.py``.\n"
         )
     medians = _SHIFTED_MEDIANS.search(report)
@@ -370,7 +504,7 @@ def _backbone_benchmark_note(sha256):
         return ""
     zero_shot, logreg, rf, hgb = medians.groups()
     return (
-        "\nMeasured zero-shot with these weights (``benchmarks/results/backbone.md``, at most 512 "
+        "\nMeasured zero-shot with these weights (:doc:`benchmarks/results/backbone.md </benchmarks/backbone>`, at most 512 "
         "source-domain training rows, test on the shifted domain of the real tables): median ROC-AUC "
         f"**{zero_shot}**, against {logreg} for logistic regression, {rf} for a random forest and {hgb} "
         "for histogram gradient boosting on the same splits.\n"
@@ -384,7 +518,7 @@ def _backbone_quality_text(manifest, report):
     """The paragraph of the front page on how good the shipped backbone is.
 
     Every number comes from the weights' manifest (its ``validation_suite`` when present) or from
-    ``benchmarks/results/backbone.md`` when that report measured the shipped weights (same
+    :doc:`benchmarks/results/backbone.md </benchmarks/backbone>` when that report measured the shipped weights (same
     sha256); otherwise the paragraph says that the report measured other weights.
     """
 
@@ -442,13 +576,13 @@ def _backbone_quality_text(manifest, report):
                 f"median ROC-AUC is **{shifted.group(1)}**, against {shifted.group(2)} for logistic "
                 f"regression, {shifted.group(3)} for a random forest and {shifted.group(4)} for "
                 f"histogram gradient boosting; on {beaten} of the {len(rows)} tables of that report "
-                "one of these three scores higher (``benchmarks/results/backbone.md``)."
+                "one of these three scores higher (:doc:`benchmarks/results/backbone.md </benchmarks/backbone>`)."
             )
             if float(shifted.group(1)) < float(shifted.group(3)):
                 weaker = "its median on the shifted tables is below a random forest's"
     elif report and measured:
         text += (
-            " ``benchmarks/results/backbone.md`` (the comparison on the study's 17 shifted tables) "
+            " :doc:`benchmarks/results/backbone.md </benchmarks/backbone>` (the comparison on the study's 17 shifted tables) "
             f"measured earlier weights (sha256 ``{measured.group(1)}...``), not these; "
             "``python benchmarks/bench_backbone.py`` measures them."
         )
@@ -525,7 +659,7 @@ def _public_home(name):
     """``sklearn_causalmix.<sub>.<name>`` for a public name, the page it is documented on."""
     import importlib
 
-    for sub in ("augment", "finetune", "backbones", "prior", "evaluation", "datasets", "study"):
+    for sub in API_MODULES:
         module = importlib.import_module(f"sklearn_causalmix.{sub}")
         if name in getattr(module, "__all__", ()):
             return f"sklearn_causalmix.{sub}.{name}"

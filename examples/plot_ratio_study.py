@@ -18,7 +18,8 @@ The same study runs on the real shifted tables from the command line::
 With ``CAUSALMIX_FAST=1`` in the environment (the documentation build) the grid is tiny: two
 tasks, one seed, two ratios and **two** fine-tuning steps. Differences between methods and ratios
 in such a run are noise; the documentation build shows how to run and read the study, not its
-result. ``benchmarks/results/ratio_study.md`` holds the study on the 17 real shifted tables.
+result. :doc:`benchmarks/results/ratio_study.md </benchmarks/ratio_study>` holds the study on the
+17 real shifted tables (|ratio-study-weights|).
 """
 
 # %%

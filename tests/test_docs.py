@@ -6,7 +6,8 @@ Fast (no Sphinx build). Every name listed in a public sub-package's ``__all__`` 
   (CONTRIBUTING: every public name has a runnable example; pytest runs them as doctests);
 - document only parameters its signature has (and, for functions and estimators, all of them);
   public methods of estimators likewise;
-- appear in an ``autosummary`` table of ``docs/api.rst``, which lists nothing else.
+- appear, once, in an ``autosummary`` table of its sub-package's page ``docs/api/<sub>.rst``,
+  which lists nothing else.
 
 These checks parse docstrings here, so they run with the test extra alone. Where the docs extra is
 installed (numpydoc, docutils), each docstring is also rendered as numpydoc renders it for Sphinx
@@ -29,7 +30,7 @@ from sklearn.base import BaseEstimator
 import sklearn_causalmix
 
 ROOT = Path(__file__).resolve().parents[1]
-API_RST = ROOT / "docs" / "api.rst"
+API_DIR = ROOT / "docs" / "api"
 
 
 def _subpackages():
@@ -59,7 +60,7 @@ def _public_objects():
 
 PUBLIC = _public_objects()
 # Classes and functions carry their own docstrings. Module-level data (a dict of scorers, a list of
-# column names, a version number) cannot; they are checked for a listing in api.rst only.
+# column names, a version number) cannot; they are checked for a listing in docs/api/ only.
 DOCUMENTED = [
     (sub, name, obj) for sub, name, obj in PUBLIC if inspect.isclass(obj) or inspect.isfunction(obj)
 ]
@@ -334,26 +335,31 @@ def test_docstring_is_valid_restructuredtext(obj, rst_check):
 
 # ------------------------------------------------------------------------------ api.rst
 def _api_listing():
-    """``{module: {names}}`` from the autosummary tables of docs/api.rst."""
+    """``{module: [names]}`` from the autosummary tables of the pages in docs/api/ (with repeats)."""
     listing = {}
-    module = None
-    in_autosummary = False
-    for line in API_RST.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"\.\. currentmodule:: (\S+)", line.strip())
-        if match:
-            module = match.group(1)
-            continue
-        if line.startswith(".. autosummary::"):
-            in_autosummary = True
-            continue
-        if in_autosummary:
-            stripped = line.strip()
-            if not stripped or stripped.startswith(":"):
+    for page in sorted(API_DIR.glob("*.rst")):
+        module = None
+        in_autosummary = False
+        for line in page.read_text(encoding="utf-8").splitlines():
+            match = re.match(r"\.\. currentmodule:: (\S+)", line.strip())
+            if match:
+                module = match.group(1)
                 continue
-            if line.startswith("   "):
-                listing.setdefault(module, set()).add(stripped)
+            if line.startswith(".. autosummary::"):
+                in_autosummary = True
                 continue
-            in_autosummary = False
+            if in_autosummary:
+                stripped = line.strip()
+                if not stripped or stripped.startswith(":"):
+                    continue
+                if line.startswith("   "):
+                    assert page.stem == module.rpartition(".")[2], (
+                        f"docs/api/{page.name} lists {module}.{stripped}: each sub-package's names "
+                        f"belong on its own page, docs/api/{module.rpartition('.')[2]}.rst"
+                    )
+                    listing.setdefault(module, []).append(stripped)
+                    continue
+                in_autosummary = False
     return listing
 
 
@@ -362,16 +368,21 @@ def test_api_reference_lists_every_public_name():
     for sub in SUBPACKAGES:
         module_name = f"sklearn_causalmix.{sub}"
         exported = set(importlib.import_module(module_name).__all__)
-        listed = listing.get(module_name, set())
+        repeated = sorted({n for n in listing.get(module_name, []) if listing[module_name].count(n) > 1})
+        assert not repeated, f"docs/api/{sub}.rst lists {repeated} more than once"
+        listed = set(listing.get(module_name, []))
         missing = sorted(exported - listed)
         extra = sorted(listed - exported)
-        assert not missing, f"docs/api.rst does not list {missing} of {module_name}.__all__"
+        assert not missing, f"docs/api/{sub}.rst does not list {missing} of {module_name}.__all__"
         assert (
             not extra
-        ), f"docs/api.rst lists {extra} under {module_name}, which are not in its __all__"
+        ), f"docs/api/{sub}.rst lists {extra} under {module_name}, which are not in its __all__"
     documented_modules = {m for m in listing if m and m.startswith("sklearn_causalmix.")}
     unknown = sorted(documented_modules - {f"sklearn_causalmix.{s}" for s in SUBPACKAGES})
-    assert not unknown, f"docs/api.rst documents modules that do not exist (yet): {unknown}"
+    assert not unknown, f"docs/api/ documents modules that do not exist (yet): {unknown}"
+    toctree = (API_DIR / "index.rst").read_text(encoding="utf-8")
+    unlisted = [s for s in SUBPACKAGES if not re.search(rf"^   (\S+ <)?{s}>?$", toctree, flags=re.M)]
+    assert not unlisted, f"docs/api/index.rst's toctree does not list the pages of {unlisted}"
 
 
 def test_top_level_names_are_documented_in_a_subpackage():
@@ -427,6 +438,21 @@ def built_docs(tmp_path_factory):
         f"{proc.stderr[-6000:]}\n{proc.stdout[-2000:]}"
     )
     return out / "html"
+
+
+def test_built_site_loads_nothing_from_the_network(built_docs):
+    """No page loads a script, a style sheet, a font or an image from another host (no CDN)."""
+    remote = re.compile(
+        r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=[\"'](?:https?:)?//[^\"']*", re.I
+    )
+    found = {}
+    for page in built_docs.rglob("*.html"):
+        hits = remote.findall(page.read_text(encoding="utf-8", errors="replace"))
+        if hits:
+            found[str(page.relative_to(built_docs))] = hits[:3]
+    assert not found, f"pages that load from the network: {found}"
+    styles = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in built_docs.rglob("*.css"))
+    assert not re.search(r"@import\s+url\([\"']?https?:", styles), "a style sheet imports a remote file"
 
 
 def test_docs_build_is_nitpick_clean_and_offline(built_docs):

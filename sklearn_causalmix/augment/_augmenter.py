@@ -214,8 +214,8 @@ class CausalSCMAugmenter(CausalMethodsMixin, BaseAugmenter):
 
     References
     ----------
-    .. [1] Bühler, Purucker & Hutter (2026). "CausalMixFT: causal data augmentation for
-       fine-tuning tabular foundation models". arXiv:2601.04110.
+    .. [1] Bühler, Purucker & Hutter (2026). "Causal Data Augmentation for Robust Fine-Tuning
+       of Tabular Foundation Models". arXiv:2601.04110.
 
     Examples
     --------

@@ -218,11 +218,16 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
 
         Examples
         --------
+        Every augmenter of :mod:`sklearn_causalmix.augment` has this ``fit``; two of them here:
+
         >>> import numpy as np
-        >>> from sklearn_causalmix.augment import NoiseAugmenter
-        >>> X, y = np.random.RandomState(0).normal(size=(20, 2)), np.arange(20) % 2
-        >>> NoiseAugmenter(random_state=0).fit(X, y).classes_
-        array([0, 1])
+        >>> from sklearn_causalmix.augment import CausalSCMAugmenter, NoiseAugmenter
+        >>> X, y = np.random.RandomState(0).normal(size=(40, 2)), np.arange(40) % 2
+        >>> for augmenter in (CausalSCMAugmenter(n_bootstrap=2, n_graphs=2, random_state=0),
+        ...                   NoiseAugmenter(random_state=0)):
+        ...     print(type(augmenter).__name__, augmenter.fit(X, y).classes_)
+        CausalSCMAugmenter [0 1]
+        NoiseAugmenter [0 1]
         """
         name = type(self).__name__
         X, y = as_pandas(X), as_pandas(y)
@@ -312,15 +317,22 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
 
         Examples
         --------
+        Every augmenter of :mod:`sklearn_causalmix.augment` has this ``sample``; with a
+        ``random_state``, the same call gives the same rows, without one new rows:
+
         >>> import numpy as np
-        >>> from sklearn_causalmix.augment import NoiseAugmenter
-        >>> X, y = np.random.RandomState(0).normal(size=(20, 2)), np.arange(20) % 2
-        >>> seeded = NoiseAugmenter(random_state=0).fit(X, y)
-        >>> bool((seeded.sample(5)[0] == seeded.sample(5)[0]).all())
-        True
-        >>> unseeded = NoiseAugmenter().fit(X, y)
-        >>> bool((unseeded.sample(5)[0] == unseeded.sample(5)[0]).all())
-        False
+        >>> from sklearn_causalmix.augment import CausalSCMAugmenter, NoiseAugmenter
+        >>> X, y = np.random.RandomState(0).normal(size=(40, 2)), np.arange(40) % 2
+        >>> for seed in (0, None):
+        ...     for augmenter in (CausalSCMAugmenter(n_bootstrap=2, n_graphs=2, random_state=seed),
+        ...                       NoiseAugmenter(random_state=seed)):
+        ...         fitted = augmenter.fit(X, y)
+        ...         same = bool((fitted.sample(5)[0] == fitted.sample(5)[0]).all())
+        ...         print(type(augmenter).__name__, f"random_state={seed}:", same)
+        CausalSCMAugmenter random_state=0: True
+        NoiseAugmenter random_state=0: True
+        CausalSCMAugmenter random_state=None: False
+        NoiseAugmenter random_state=None: False
         """
         check_is_fitted(self, "schema_")
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 0:
@@ -374,12 +386,18 @@ class BaseAugmenter(OneToOneFeatureMixin, BaseEstimator):
 
         Examples
         --------
+        Every augmenter of :mod:`sklearn_causalmix.augment` has this ``fit_resample``; 60 real
+        rows at ``synthetic_ratio=0.25`` gain 20 synthetic ones:
+
         >>> import numpy as np
-        >>> from sklearn_causalmix.augment import NoiseAugmenter
+        >>> from sklearn_causalmix.augment import CausalSCMAugmenter, NoiseAugmenter
         >>> X, y = np.random.RandomState(0).normal(size=(60, 2)), np.arange(60) % 2
-        >>> X_res, y_res = NoiseAugmenter(synthetic_ratio=0.25, random_state=0).fit_resample(X, y)
-        >>> X_res.shape, bool((X_res[:60] == X).all())
-        ((80, 2), True)
+        >>> for augmenter in (CausalSCMAugmenter(n_bootstrap=2, n_graphs=2, random_state=0),
+        ...                   NoiseAugmenter(random_state=0)):
+        ...     X_res, y_res = augmenter.set_params(synthetic_ratio=0.25).fit_resample(X, y)
+        ...     print(type(augmenter).__name__, X_res.shape, bool((X_res[:60] == X).all()))
+        CausalSCMAugmenter (80, 2) True
+        NoiseAugmenter (80, 2) True
         """
         return resample_with_ratio(self, as_pandas(X), as_pandas(y))
 

@@ -170,7 +170,14 @@ class _Block(nn.Module):
 
 
 class CausalMixPFN(PFNBase):
-    """The embedded prior-fitted network.
+    """The earlier, per-cell embedded prior-fitted network; its weights still load.
+
+    Not the shipped model: the weights inside the package are a :class:`RowPFN`. ``CausalMixPFN``
+    gives every *cell* a token that attends across all context rows in every layer (as TabPFN v2
+    does), which makes a prediction cost grow with the number of features times the number of
+    context rows; it was the default backbone until the row model replaced it. It stays so that
+    weight files in its format (``sklearn-causalmix/pfn-v1``) load with
+    :func:`~sklearn_causalmix.backbones.load_weights` and can be pretrained and compared.
 
     Preprocessing contract: numeric values and category codes are encoded per cell from the context rows only
     (see :func:`~sklearn_causalmix.backbones.embedded._preprocess.encode_cells`); categorical columns get an extra

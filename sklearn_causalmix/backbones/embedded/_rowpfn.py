@@ -145,7 +145,25 @@ class _Block(nn.Module):
 
 
 class RowPFN(PFNBase):
-    """The embedded row-token prior-fitted network (see the module docstring).
+    """The embedded row-token prior-fitted network: the model of the shipped weights.
+
+    One token per *row*, so in-context learning costs little per row (in the spirit of TabICL, Qu
+    et al., 2025). It works in two stages:
+
+    1. **Rows.** Each cell is encoded from the context rows only, embedded, and told apart from the
+       other columns by a random identity vector. A small transformer lets the cells of one row
+       attend to each other together with ``n_cls`` learned summary tokens; their outputs,
+       concatenated, are the row's embedding of width ``d_model = n_cls * d_feature``. This stage
+       never looks at other rows, so it costs the same per row whatever the context size.
+    2. **In context.** Context rows add their label's embedding, query rows a learned "unknown
+       label" vector, and ``thinking_rows`` learned rows join the context. Each layer lets every row
+       attend to the context (and thinking) rows only -- queries never see each other -- followed
+       by an MLP; a decoder reads the query rows.
+
+    Because queries attend only to context rows, the context's per-layer keys and values are
+    computed once (:meth:`encode_context`) and every prediction runs only its own rows
+    (:meth:`predict_queries`); ``forward`` computes the same numbers in one pass. The per-cell
+    alternative, whose weights still load, is :class:`~sklearn_causalmix.backbones.CausalMixPFN`.
 
     Preprocessing contract: as :class:`~sklearn_causalmix.backbones.CausalMixPFN` — numeric values and category
     codes encoded per cell from the context rows only, a learned embedding for categorical columns, a missing
