@@ -16,11 +16,11 @@ def _pretrain_arg_error(args) -> str | None:
     for flag, value in positive.items():
         if value is not None and not value > 0:
             return f"{flag} must be positive, got {value}."
-    at_least = {"--max-steps": (args.max_steps, 1), "--threads": (args.threads, 1),
+    at_least = {"--max-steps": (args.max_steps, 1), "--steps": (args.steps, 1), "--threads": (args.threads, 1),
                 "--n-layers": (args.n_layers, 1), "--n-heads": (args.n_heads, 1), "--mlp-ratio": (args.mlp_ratio, 1),
                 "--min-rows": (args.min_rows, 4), "--max-features": (args.max_features, 2),
                 "--tokens": (args.tokens, 64), "--d-feature": (args.d_feature, 1), "--n-cls": (args.n_cls, 1),
-                "--feature-layers": (args.feature_layers, 0)}
+                "--feature-layers": (args.feature_layers, 0), "--micro-batches": (args.micro_batches, 1)}
     for flag, (value, low) in at_least.items():
         if value is not None and value < low:
             return f"{flag} must be at least {low}, got {value}."
@@ -72,13 +72,15 @@ def _cmd_pretrain(args) -> int:
     prior = PriorConfig(min_rows=args.min_rows, max_rows=args.max_rows, max_features=args.max_features,
                         tokens_per_batch=args.tokens)
     validation = None
-    if args.validation != "none":
+    main_rank = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 validates and reports
+    if args.validation != "none" and main_rank:
         validation = ValidationSuite(seeds=(0, 1) if args.validation == "full" else (0,))
     manifest = pretrain(
         args.out,
         minutes=args.minutes,
         cpu_minutes=args.cpu_minutes,
         max_steps=args.max_steps,
+        steps=args.steps,
         device=device,
         seed=args.seed,
         recipe=args.recipe,
@@ -94,9 +96,12 @@ def _cmd_pretrain(args) -> int:
         validate_minutes=args.validate_minutes,
         threads=args.threads,
         eval_every=args.eval_every,
+        micro_batches=args.micro_batches,
         command=" ".join(["causalmix", *map(shlex.quote, args.argv)]),
         verbose=0 if args.quiet else 1,
     )
+    if not main_rank:
+        return 0
     keys = ["steps", "steps_per_s", "wall_time_s", "cpu_time_s", "val_auc", "val_loss", "sha256", "hardware"]
     summary = {k: manifest[k] for k in keys}
     if manifest.get("validation_curve"):
@@ -112,7 +117,9 @@ def add_pretrain_parser(sub) -> None:
         help="pretrain the embedded model on the SCM prior",
         description="Pretrain the embedded in-context transformer on random-SCM tasks; writes "
         "model.safetensors and its manifest model.json (architecture, sha256, seed, steps, rows seen, hardware, "
-        "wall time, held-out prior AUC) to --out.",
+        "wall time, held-out prior AUC) to --out. Data parallel when launched by torchrun "
+        "(python -m torch.distributed.run --nproc_per_node N -m sklearn_causalmix._cli pretrain ... "
+        "--micro-batches M): gloo on CPUs, NCCL on GPUs (one per process).",
     )
     p.add_argument("--out", required=True, help="output folder (also holds the resume state checkpoint.pt)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out exactly where it stopped")
@@ -125,6 +132,8 @@ def add_pretrain_parser(sub) -> None:
     p.add_argument("--minutes", type=float, default=5.0, help="wall-time budget of this call (default: 5)")
     p.add_argument("--cpu-minutes", type=float, default=None, help="stop at this much training CPU time in total")
     p.add_argument("--max-steps", type=int, default=None, help="total steps of the run (default: time only)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="steps of this call at most (e.g. stop halfway and --resume later)")
     p.add_argument("--device", default="auto", help="cuda, cpu, cuda:1, ... or auto (default)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--seed", type=int, default=0)
@@ -138,7 +147,11 @@ def add_pretrain_parser(sub) -> None:
     p.add_argument("--min-rows", type=int, default=64, help="smallest prior task (rows)")
     p.add_argument("--max-rows", type=int, default=512, help="largest prior task (rows)")
     p.add_argument("--max-features", type=int, default=24, help="widest prior task (features)")
-    p.add_argument("--tokens", type=int, default=65536, help="cells per batch")
+    p.add_argument("--tokens", type=int, default=65536, help="cells per batch (per micro-batch)")
+    p.add_argument("--micro-batches", type=int, default=1,
+                   help="prior batches per step, their losses averaged (the global batch; fixed for the run). Under "
+                   "torchrun --nproc_per_node N, each process takes every N-th micro-batch and the gradients are "
+                   "summed: the same updates as one process (needs N <= micro-batches)")
     p.add_argument("--init", default=None, help="manifest to continue from (fresh optimiser)")
     p.add_argument("--validation", choices=["full", "quick", "none"], default="quick",
                    help="real-table validation suite: 2 seeds, 1 seed, or none (default: quick)")
