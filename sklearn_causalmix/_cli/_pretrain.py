@@ -82,7 +82,12 @@ def _cmd_pretrain(args) -> int:
     validation = None
     main_rank = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 validates and reports
     if args.validation != "none" and main_rank:
-        validation = ValidationSuite(seeds=(0, 1) if args.validation == "full" else (0,))
+        try:
+            validation = ValidationSuite(groups=tuple(args.validation_groups.split(",")),
+                                         seeds=(0, 1) if args.validation == "full" else (0,))
+        except ValueError as exc:  # an unknown group, with the known ones
+            print(f"error: --validation-groups: {exc}", file=sys.stderr)
+            return 2
     manifest = pretrain(
         args.out,
         minutes=args.minutes,
@@ -169,6 +174,9 @@ def add_pretrain_parser(sub) -> None:
     p.add_argument("--init", default=None, help="manifest to continue from (fresh optimiser)")
     p.add_argument("--validation", choices=["full", "quick", "none"], default="quick",
                    help="real-table validation suite: 2 seeds, 1 seed, or none (default: quick)")
+    p.add_argument("--validation-groups", default="default",
+                   help="table groups of the suite, comma-separated: default (the 13 tables of every earlier curve), "
+                   "wide (119-751 features), many_class (5-10 classes); each group's mean AUC is recorded")
     p.add_argument("--validate-minutes", type=float, default=10.0, help="wall minutes between validations")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0, help="wall minutes between checkpoints")
     p.add_argument("--eval-every", type=int, default=0, help="held-out prior AUC every N steps (0: at the end)")

@@ -5,7 +5,8 @@ One episode type (:class:`Episode`), one loss (:func:`query_loss`), one autocast
 (:class:`Optimizers`: AdamW, or Muon + AdamW groups, gradient clipping) and one step (:func:`train_step`);
 and the small pieces a loop is made of: :class:`Budget`, :class:`StopRequests`, :class:`BestState`,
 :class:`WeightAverage` (LAWA), the atomic checkpoint and memory helpers; and data parallelism over processes
-(:class:`DataParallel`, :func:`data_parallel`: micro-batches shared out over ranks, gradients summed). Both loops are short loops over these.
+(:class:`DataParallel`, :func:`data_parallel`: micro-batches shared out over ranks, gradients summed). Both
+loops are short loops over these.
 """
 
 from sklearn_causalmix._training._run import (

@@ -99,9 +99,11 @@ class Trainer:
     def validate(self, validation, budget) -> float:
         with budget.excluded():  # validation time is not training time
             scores = validation.score(self.averaged_model())
-        self.run.val_curve.append({"step": self.run.step, "wall_s": round(self.run.wall_s, 1),
-                                   "cpu_s": round(self.run.cpu_s, 1), "mean_auc": scores["mean_auc"],
-                                   "median_auc": scores["median_auc"]})
+        point = {"step": self.run.step, "wall_s": round(self.run.wall_s, 1), "cpu_s": round(self.run.cpu_s, 1),
+                 "mean_auc": scores["mean_auc"], "median_auc": scores["median_auc"]}
+        if len(scores.get("groups", ())) > 1:  # a suite of several groups: each one's mean too
+            point["groups"] = scores["groups"]
+        self.run.val_curve.append(point)
         return scores["mean_auc"]
 
     def _gradients(self, sample, budget) -> tuple[float, int, int]:

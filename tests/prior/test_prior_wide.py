@@ -83,6 +83,7 @@ def test_the_tabicl_prior_has_no_wide_share(tmp_path):
     (["--wide-fraction", "2"], "must be in \\[0, 1\\]"),
     (["--wide-fraction", "0.3", "--prior", "tabicl"], "applies to the SCM prior"),
     (["--micro-batches", "0"], "--micro-batches must be at least 1"),
+    (["--validation-groups", "default,tall"], "--validation-groups: Unknown validation groups \\['tall'\\]"),
 ])
 def test_the_command_line_refuses_bad_wide_and_micro_batch_flags(tmp_path, capsys, flags, match):
     import re
