@@ -176,7 +176,7 @@ def add_pretrain_parser(sub) -> None:
                    help="real-table validation suite: 2 seeds, 1 seed, or none (default: quick)")
     p.add_argument("--validation-groups", default="default",
                    help="table groups of the suite, comma-separated: default (the 13 tables of every earlier curve), "
-                   "wide (119-751 features), many_class (5-10 classes); each group's mean AUC is recorded")
+                   "wide (111-751 features), many_class (5-10 classes); each group's mean AUC is recorded")
     p.add_argument("--validate-minutes", type=float, default=10.0, help="wall minutes between validations")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0, help="wall minutes between checkpoints")
     p.add_argument("--eval-every", type=int, default=0, help="held-out prior AUC every N steps (0: at the end)")

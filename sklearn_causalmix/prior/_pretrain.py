@@ -54,7 +54,6 @@ def _make_prior(name: str, prior_config: PriorConfig, device):
 
     if name == "tabicl" and prior_config.wide_fraction:
         raise ValueError("wide_fraction applies to the SCM prior: use prior='scm' or 'mix' (its SCM half), or 0.")
-
     tabicl = TabICLPrior(
         min_rows=prior_config.min_rows, max_rows=prior_config.max_rows, max_features=prior_config.max_features,
         max_classes=prior_config.max_classes,
@@ -277,6 +276,7 @@ def pretrain(
     steps : int, default=None
         Steps to run in this call at most (e.g. to stop a run halfway and resume it later).
     device : str, default="cpu"
+        The training device; under torchrun, ``"cuda"`` is each process's GPU (``cuda:LOCAL_RANK``).
     seed : int, default=0
         Seeds the initialisation, the prior stream and the feature identities.
     recipe : {"row"}, default="row"

@@ -23,7 +23,7 @@ def test_the_opt_in_groups_are_wide_and_many_class():
     assert not suite.skipped
     shapes = {s.table: (s.X_train.shape[1], s.y_train.nunique()) for s in suite.splits}
     assert list(shapes) == list(dict.fromkeys(VALIDATION_GROUPS["wide"] + VALIDATION_GROUPS["many_class"]))
-    assert all(shapes[t][0] >= 119 for t in VALIDATION_GROUPS["wide"])
+    assert all(shapes[t][0] >= 111 for t in VALIDATION_GROUPS["wide"])
     assert all(5 <= shapes[t][1] <= 10 for t in VALIDATION_GROUPS["many_class"])
     assert not set(OLD_13) & set(shapes)
 
@@ -44,3 +44,17 @@ def test_scores_report_each_group_and_wide_tables_go_through_feature_subsets():
 def test_unknown_groups_are_refused():
     with pytest.raises(ValueError, match="Unknown validation groups \\['tall'\\]"):
         ValidationSuite(groups="tall")
+
+
+def test_a_pretraining_curve_records_each_group(tmp_path):
+    from sklearn_causalmix.backbones import RowPFNConfig
+    from sklearn_causalmix.prior import PriorConfig, pretrain
+
+    class TwoGroups:
+        def score(self, model):
+            return {"mean_auc": 0.7, "median_auc": 0.7, "tables": {}, "groups": {"default": 0.8, "wide": 0.6}}
+
+    m = pretrain(tmp_path, max_steps=1, config=RowPFNConfig(d_feature=8, n_cls=2, n_layers=1, n_heads=2),
+                 prior_config=PriorConfig(max_rows=64, max_features=4, tokens_per_batch=1024), validation=TwoGroups(),
+                 prior_eval_batches=1, verbose=0)
+    assert [p["groups"] for p in m["validation_curve"]] == [{"default": 0.8, "wide": 0.6}] * 2
