@@ -4,7 +4,9 @@
 One episode type (:class:`Episode`), one loss (:func:`query_loss`), one autocast, one optimiser wrapper
 (:class:`Optimizers`: AdamW, or Muon + AdamW groups, gradient clipping) and one step (:func:`train_step`);
 and the small pieces a loop is made of: :class:`Budget`, :class:`StopRequests`, :class:`BestState`,
-:class:`WeightAverage` (LAWA), the atomic checkpoint and memory helpers. Both loops are short loops over these.
+:class:`WeightAverage` (LAWA), the atomic checkpoint and memory helpers; and data parallelism over processes
+(:class:`DataParallel`, :func:`data_parallel`: micro-batches shared out over ranks, gradients summed). Both
+loops are short loops over these.
 """
 
 from sklearn_causalmix._training._run import (
@@ -19,10 +21,12 @@ from sklearn_causalmix._training._run import (
     save_checkpoint,
     snapshot,
 )
+from sklearn_causalmix._training._distributed import DataParallel, data_parallel, local_torchrun
 from sklearn_causalmix._training._step import (
     Episode,
     L2SP,
     Optimizers,
+    accumulate_gradients,
     autocast,
     parameter_groups,
     query_loss,
@@ -33,13 +37,17 @@ __all__ = [
     "CHECKPOINT_NAME",
     "BestState",
     "Budget",
+    "DataParallel",
     "Episode",
     "L2SP",
     "Optimizers",
     "StopRequests",
     "WeightAverage",
+    "accumulate_gradients",
     "autocast",
+    "data_parallel",
     "load_checkpoint",
+    "local_torchrun",
     "parameter_groups",
     "query_loss",
     "release_freed_memory",

@@ -57,6 +57,13 @@ class Budget:
     wall_s, cpu_s : float, default=0.0
         Training wall and CPU seconds of the run before this call.
 
+    Attributes
+    ----------
+    others_cpu_s : float
+        CPU seconds of the other processes of a data-parallel run in this call (set by the loop from their
+        reports, see :class:`DataParallel`); counted in :attr:`cpu_s`, so the CPU budget is the sum over
+        processes. 0 on one process.
+
     Examples
     --------
     >>> from sklearn_causalmix._training import Budget
@@ -71,6 +78,7 @@ class Budget:
         self.first_step = first_step
         self._wall0, self._cpu0 = wall_s, cpu_s
         self._start, self._cpu_start = time.perf_counter(), time.process_time()
+        self.others_cpu_s = 0.0
 
     @property
     def call_s(self) -> float:
@@ -83,9 +91,14 @@ class Budget:
         return self._wall0 + self.call_s
 
     @property
+    def call_cpu_s(self) -> float:
+        """CPU seconds of this process since this call started (validation included)."""
+        return time.process_time() - self._cpu_start
+
+    @property
     def cpu_s(self) -> float:
-        """Training CPU seconds of the whole run."""
-        return self._cpu0 + time.process_time() - self._cpu_start
+        """Training CPU seconds of the whole run (with the other processes' of a data-parallel run)."""
+        return self._cpu0 + self.call_cpu_s + self.others_cpu_s
 
     def exhausted(self, step: int) -> bool:
         """Whether the run should stop before taking step ``step``."""

@@ -15,7 +15,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["Episode", "L2SP", "Optimizers", "autocast", "parameter_groups", "query_loss", "train_step"]
+__all__ = [
+    "Episode", "L2SP", "Optimizers", "accumulate_gradients", "autocast", "parameter_groups", "query_loss", "train_step",
+]
 
 #: Where the transformer blocks of the embedded models live (RowPFN also has its row-stage blocks).
 _BLOCK_PREFIXES = ("blocks.", "feature_blocks.")
@@ -271,6 +273,49 @@ class L2SP:
         return self.strength * total
 
 
+def accumulate_gradients(model, episode, *, scale=1.0, penalty=None) -> float:
+    """Forward under :func:`autocast` and backpropagate ``scale`` times the query cross-entropy of ``episode``.
+
+    The gradients are *added* to the parameters' ``.grad`` (nothing is cleared or stepped), so a step over
+    ``M`` micro-batches calls this once per micro-batch with ``scale=1 / M`` and then steps once.
+
+    Parameters
+    ----------
+    model : TabularBackbone
+        In training mode.
+    episode : Episode
+        On any device: moved to the model's device.
+    scale : float, default=1.0
+        Factor of the loss in the backward pass (1: the loss itself, bit for bit).
+    penalty : callable, default=None
+        ``penalty(model) -> scalar tensor`` added to the loss (e.g. :class:`L2SP`), also scaled.
+
+    Returns
+    -------
+    loss : float
+        The query cross-entropy (unscaled, without the penalty).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_causalmix._training import Episode, accumulate_gradients
+    >>> from sklearn_causalmix.backbones import RowPFN, RowPFNConfig
+    >>> model = RowPFN(RowPFNConfig(d_feature=8, n_cls=2, n_feature_layers=1, n_layers=1, n_heads=2)).train()
+    >>> episode = Episode(torch.randn(1, 8, 3), torch.arange(8).reshape(1, 8) % 2, torch.randn(1, 4, 3),
+    ...                   torch.tensor([[0, 1, 0, 1]]), torch.zeros(3, dtype=torch.bool), n_classes=2)
+    >>> loss = accumulate_gradients(model, episode, scale=0.5)
+    >>> model.decoder[-1].weight.grad is not None
+    True
+    """
+    device = next(model.parameters()).device
+    episode = episode.to(device)
+    with autocast(device):
+        loss = query_loss(model, episode)
+    total = loss if penalty is None else loss + penalty(model)
+    (total if scale == 1 else total * scale).backward()
+    return float(loss.detach())
+
+
 def train_step(model, optimizers: Optimizers, episode, penalty=None) -> float:
     """One update on ``episode``: forward under :func:`autocast`, query cross-entropy, backward, clip, step.
 
@@ -300,11 +345,7 @@ def train_step(model, optimizers: Optimizers, episode, penalty=None) -> float:
     >>> train_step(model, Optimizers(model, grad_clip=1.0), episode) > 0
     True
     """
-    device = next(model.parameters()).device
-    episode = episode.to(device)
     optimizers.zero_grad()
-    with autocast(device):
-        loss = query_loss(model, episode)
-    (loss if penalty is None else loss + penalty(model)).backward()
+    loss = accumulate_gradients(model, episode, penalty=penalty)
     optimizers.step()
-    return float(loss.detach())
+    return loss

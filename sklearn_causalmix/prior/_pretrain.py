@@ -1,19 +1,22 @@
 """Pretraining of the embedded model on a synthetic prior (``causalmix pretrain``).
 
-One run is a sequence of steps; step ``s`` draws its prior batch and the model's random feature identities
-from generators seeded by ``(seed, s)``, so a run is reproducible and a resumed run continues exactly where it
-stopped. The loop is short: it takes the training core's step (:func:`~sklearn_causalmix._training.train_step`)
-under a :class:`~sklearn_causalmix._training.Budget`, averages weights (LAWA), scores the real-table
+One run is a sequence of steps; step ``s`` is ``micro_batches`` micro-batches, each drawing its prior batch
+and the model's random feature identities from generators seeded by ``(seed, s, m)``, so a run is reproducible,
+a resumed run continues exactly where it stopped, and the stream does not depend on the number of processes
+(``torchrun``: the micro-batches are shared out over them and their gradients summed, see
+:mod:`sklearn_causalmix.prior._trainer`). The loop is short: it takes the training core's micro-batch
+gradients (:func:`~sklearn_causalmix._training.accumulate_gradients`) and one optimiser step under a
+:class:`~sklearn_causalmix._training.Budget`, averages weights (LAWA), scores the real-table
 :class:`ValidationSuite` every few minutes (its curve, AUC against wall-clock and CPU time, goes into the
-manifest) and writes the resume state atomically every few minutes to ``checkpoint.pt``. The shipped weights
-(``model.safetensors`` + manifest) are the LAWA average of the last snapshots.
+manifest) and writes the resume state atomically every few minutes to ``checkpoint.pt``. Rank 0 alone
+validates and writes; all ranks stop together. The shipped weights (``model.safetensors`` + manifest) are the
+LAWA average of the last snapshots.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 import platform
 import time
 from numbers import Integral, Real
@@ -23,20 +26,11 @@ import torch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
 from sklearn_causalmix._core import fork_torch_rng, package_threads, thread_policy
-from sklearn_causalmix._training import (
-    Budget,
-    Optimizers,
-    StopRequests,
-    WeightAverage,
-    load_checkpoint,
-    release_freed_memory,
-    rss_mb,
-    save_checkpoint,
-    train_step,
-)
+from sklearn_causalmix._training import Budget, StopRequests, data_parallel, load_checkpoint
 from sklearn_causalmix.backbones import RowPFNConfig, build_model, load_weights, save_weights
 from sklearn_causalmix.prior._heldout import prior_validation_auc
 from sklearn_causalmix.prior._scm_prior import PRIOR_VERSION, PriorConfig, SCMPrior
+from sklearn_causalmix.prior._trainer import Trainer
 
 __all__ = ["pretrain", "RECIPES"]
 
@@ -53,36 +47,13 @@ RECIPES = {
 _PRIORS = ("scm", "tabicl", "mix")
 
 
-@dataclasses.dataclass
-class PretrainRun:
-    """The counters and curves of a run, kept in its resume state."""
-
-    step: int = 0
-    tasks: int = 0
-    rows: int = 0
-    wall_s: float = 0.0
-    cpu_s: float = 0.0
-    loss_curve: list = dataclasses.field(default_factory=list)
-    val_curve: list = dataclasses.field(default_factory=list)
-    sessions: list = dataclasses.field(default_factory=list)
-    commands: list = dataclasses.field(default_factory=list)
-
-
-def _lr_at(progress: float, warmup: float, peak: float) -> float:
-    if progress < warmup:
-        return peak * progress / warmup
-    return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, (progress - warmup) / (1 - warmup)))))
-
-
-def _step_seed(seed: int, step: int) -> int:
-    return (int(seed) * 1_000_003 + int(step)) % (2**63 - 1)
-
-
 def _make_prior(name: str, prior_config: PriorConfig, device):
     if name == "scm":
         return lambda seed: SCMPrior(prior_config, device=device, seed=seed).sample()
     from sklearn_causalmix.prior._tabicl_prior import TabICLPrior
 
+    if name == "tabicl" and prior_config.wide_fraction:
+        raise ValueError("wide_fraction applies to the SCM prior: use prior='scm' or 'mix' (its SCM half), or 0.")
     tabicl = TabICLPrior(
         min_rows=prior_config.min_rows, max_rows=prior_config.max_rows, max_features=prior_config.max_features,
         max_classes=prior_config.max_classes,
@@ -94,7 +65,7 @@ def _make_prior(name: str, prior_config: PriorConfig, device):
 
 
 def _settings(state, *, recipe, config, prior, prior_config, seed, learning_rate, optimizer, max_steps, minutes,
-              lawa, threads) -> dict:
+              lawa, threads, micro_batches) -> dict:
     """The run's settings: the checkpoint's when resuming (but the budget and threads of this call)."""
     if state is not None:
         saved = state["settings"]
@@ -107,7 +78,7 @@ def _settings(state, *, recipe, config, prior, prior_config, seed, learning_rate
         recipe, prior, seed, lawa = saved["recipe"], saved["prior"], saved["seed"], saved["lawa"]
         config = RowPFNConfig(**saved["architecture"])
         prior_config, learning_rate = PriorConfig(**saved["prior_config"]), saved["learning_rate"]
-        optimizer = saved["optimizer"]
+        optimizer, micro_batches = saved["optimizer"], saved.get("micro_batches", 1)
         max_steps = max_steps if max_steps is not None else saved["max_steps"]
     spec = RECIPES[recipe]
     return {
@@ -115,7 +86,7 @@ def _settings(state, *, recipe, config, prior, prior_config, seed, learning_rate
         "prior_version": PRIOR_VERSION, "seed": seed,
         "learning_rate": spec["learning_rate"] if learning_rate is None else learning_rate,
         "max_steps": max_steps, "budget_minutes": minutes, "lawa": lawa, "threads": threads,
-        "optimizer": optimizer or spec["optimizer"], "grad_clip": spec["grad_clip"],
+        "optimizer": optimizer or spec["optimizer"], "grad_clip": spec["grad_clip"], "micro_batches": micro_batches,
     }
 
 
@@ -137,61 +108,14 @@ def _initial_model(config, init, seed):
         return build_model(config or RowPFNConfig())
 
 
-class _Trainer:
-    """A pretraining run in memory: model, optimisers, weight average, counters; one method per event."""
-
-    def __init__(self, settings, model, device, *, lawa_every, warmup, state=None):
-        self.settings, self.device, self.warmup = settings, device, warmup
-        self.model = model.to(device).train()
-        self.optimizers = Optimizers(self.model, settings["optimizer"], lr=settings["learning_rate"],
-                                     grad_clip=settings["grad_clip"])
-        self.average = WeightAverage(size=settings["lawa"], every=lawa_every)
-        self.run = PretrainRun()
-        if state is not None:
-            self.model.load_state_dict(state["model"])
-            self.optimizers.load_state_dict(state["optimizers"])
-            self.average.load_state_dict(state["lawa"])
-            self.run = PretrainRun(**state["run"])
-        self.ema = self.run.loss_curve[-1]["loss_ema"] if self.run.loss_curve else None
-
-    def averaged_model(self):
-        averaged = build_model(self.model.config)
-        averaged.load_state_dict(self.average.average() if self.average.snapshots else self.model.state_dict())
-        return averaged.eval().to(self.device)
-
-    def checkpoint(self, out) -> None:
-        save_checkpoint({"settings": self.settings, "model": self.model.state_dict(),
-                         "optimizers": self.optimizers.state_dict(), "lawa": self.average.state_dict(),
-                         "run": dataclasses.asdict(self.run)}, out)
-
-    def validate(self, validation, budget) -> float:
-        with budget.excluded():  # validation time is not training time
-            scores = validation.score(self.averaged_model())
-        self.run.val_curve.append({"step": self.run.step, "wall_s": round(self.run.wall_s, 1),
-                                   "cpu_s": round(self.run.cpu_s, 1), "mean_auc": scores["mean_auc"],
-                                   "median_auc": scores["median_auc"]})
-        return scores["mean_auc"]
-
-    def step(self, sample, budget, *, eval_every, prior_config) -> None:
-        seed, run = self.settings["seed"], self.run
-        self.optimizers.set_lr(_lr_at(budget.progress(run.step), self.warmup, self.settings["learning_rate"]))
-        batch = sample(_step_seed(seed, run.step))
-        self.model.feature_generator = torch.Generator().manual_seed(_step_seed(seed + 1, run.step))
-        value = train_step(self.model, self.optimizers, batch.episode())
-        run.tasks += batch.X.shape[0]
-        run.rows += batch.X.shape[0] * batch.X.shape[1]
-        del batch
-        run.step = step = run.step + 1
-        self.ema = value if self.ema is None else 0.95 * self.ema + 0.05 * value
-        if step % self.average.every == 0:
-            self.average.add(self.model.state_dict())
-        if step % 25 == 0 or step < 3:
-            release_freed_memory()
-            run.loss_curve.append({"step": step, "wall_s": round(run.wall_s, 1), "cpu_s": round(run.cpu_s, 1),
-                                   "loss_ema": self.ema, "rss_mb": round(rss_mb(), 1)})
-        if eval_every and step % eval_every == 0:
-            scores = prior_validation_auc(self.model, n_batches=4, prior_config=prior_config, device=self.device)
-            run.loss_curve[-1:] = [dict(run.loss_curve[-1] if run.loss_curve else {}, **scores)]
+def _check_world_size(micro_batches: int, world_size: int) -> None:
+    if micro_batches < world_size:
+        raise ValueError(
+            f"micro_batches={micro_batches} is smaller than the number of processes ({world_size}): every process "
+            "takes the micro-batches m = rank, rank + world_size, ... of a step, so some would idle. Use "
+            f"micro_batches >= {world_size} (--micro-batches; a run's micro-batches are fixed when it starts and "
+            "kept by --resume, so resume it with at most that many processes)."
+        )
 
 
 def _hardware(device) -> str:
@@ -200,27 +124,36 @@ def _hardware(device) -> str:
 
 def _loop(trainer, out, budget, sample, *, validation, validate_minutes, checkpoint_minutes, eval_every,
           prior_config, verbose) -> None:
-    """Steps until the budget is spent or a stop is requested; validation and checkpoints on the way."""
+    """Steps until the budget is spent or a stop is requested; validation and checkpoints on the way.
+
+    Rank 0 alone validates, checkpoints and decides when the budget is spent; before every step the ranks
+    agree on whether to go on (a signal on any rank stops all) and on the schedule's progress (rank 0's, which
+    follows its wall clock when the run has no ``max_steps``).
+    """
     from tqdm.auto import tqdm
 
-    run = trainer.run
+    run, ranks = trainer.run, trainer.ranks
     last_ckpt = last_val = time.perf_counter()
     last_val_auc = run.val_curve[-1]["mean_auc"] if run.val_curve else float("nan")
-    bar = tqdm(total=budget.max_steps, initial=run.step, disable=not verbose, unit="step", dynamic_ncols=True)
+    bar = tqdm(total=budget.max_steps, initial=run.step, disable=not (verbose and ranks.is_main), unit="step",
+               dynamic_ncols=True)
     try:
         with StopRequests() as stop:
-            while not stop.requested:
+            while True:
                 run.wall_s, run.cpu_s = budget.wall_s, budget.cpu_s
-                if budget.exhausted(run.step):
+                halt, progress = ranks.agree(stop.requested or (ranks.is_main and budget.exhausted(run.step)),
+                                             budget.progress(run.step))
+                if halt:
                     break
                 now = time.perf_counter()
-                if validation is not None and (now - last_val >= validate_minutes * 60.0 or not run.val_curve):
+                if ranks.is_main and validation is not None and (
+                        now - last_val >= validate_minutes * 60.0 or not run.val_curve):
                     last_val_auc = trainer.validate(validation, budget)
                     last_val = time.perf_counter()
-                if now - last_ckpt >= checkpoint_minutes * 60.0:
+                if ranks.is_main and now - last_ckpt >= checkpoint_minutes * 60.0:
                     trainer.checkpoint(out)
                     last_ckpt = time.perf_counter()
-                trainer.step(sample, budget, eval_every=eval_every, prior_config=prior_config)
+                trainer.step(sample, budget, progress, eval_every=eval_every, prior_config=prior_config)
                 bar.update(1)
                 bar.set_postfix(loss=f"{trainer.ema:.3f}", val_auc=f"{last_val_auc:.3f}",
                                 left_min=f"{max(0.0, budget.minutes * 60.0 - budget.call_s) / 60:.0f}")
@@ -245,6 +178,7 @@ def _write_weights(out, trainer, init, n_batches) -> dict:
         mixed_precision="bf16" if device.type == "cuda" else "fp32", torch_version=torch.__version__,
         learning_rate=settings["learning_rate"], prior=settings["prior_config"], prior_version=PRIOR_VERSION,
         init=str(init) if init is not None else None, sessions=run.sessions, commands=run.commands,
+        micro_batches=settings["micro_batches"], world_size=trainer.ranks.world_size,
         loss_curve=run.loss_curve[-200:], validation_curve=run.val_curve, **scores,
     )
 
@@ -274,6 +208,7 @@ def _write_weights(out, trainer, init, n_batches) -> dict:
         "validate_minutes": [Interval(Real, 0, None, closed="neither")],
         "threads": [Interval(Integral, 1, None, closed="left"), None],
         "eval_every": [Interval(Integral, 0, None, closed="left")],
+        "micro_batches": [Interval(Integral, 1, None, closed="left")],
         "prior_eval_batches": [Interval(Integral, 1, None, closed="left")],
         "command": [str, None],
         "verbose": ["verbose"],
@@ -305,6 +240,7 @@ def pretrain(
     validate_minutes=10.0,
     threads=None,
     eval_every=0,
+    micro_batches=1,
     prior_eval_batches=16,
     command=None,
     verbose=1,
@@ -316,6 +252,15 @@ def pretrain(
     ``model.safetensors`` with their manifest ``model.json``. The learning-rate schedule (linear warm-up, cosine
     decay to 5 %) follows ``step / max_steps`` when ``max_steps`` is given (exactly resumable), else the elapsed
     share of ``minutes``. Mixed precision (bfloat16 autocast) on CUDA.
+
+    Data parallel: launched by ``torchrun --nproc_per_node N`` (or called in an initialised process group),
+    the ``N`` processes train one model: each takes its share of a step's ``micro_batches`` micro-batches
+    (``m = rank, rank + N, ...``) and the gradients are summed over the processes before the one optimiser
+    step, so the updates are those of one process with the same ``micro_batches`` (up to the order of
+    floating-point sums), and a checkpoint resumes with any number of processes up to ``micro_batches``.
+    Rank 0 validates, writes the checkpoint and the weights, and decides when the budget is spent (wall time:
+    its own; CPU time: the sum over processes); all ranks stop together and return the same manifest. gloo on
+    the CPU, NCCL on GPUs (``device="cuda"`` is ``cuda:LOCAL_RANK``); ``out`` must be one folder all ranks see.
 
     Parameters
     ----------
@@ -331,6 +276,7 @@ def pretrain(
     steps : int, default=None
         Steps to run in this call at most (e.g. to stop a run halfway and resume it later).
     device : str, default="cpu"
+        The training device; under torchrun, ``"cuda"`` is each process's GPU (``cuda:LOCAL_RANK``).
     seed : int, default=0
         Seeds the initialisation, the prior stream and the feature identities.
     recipe : {"row"}, default="row"
@@ -355,7 +301,7 @@ def pretrain(
         to what this run trains on.
     resume : bool, default=False
         Continue the run saved in ``out/checkpoint.pt`` (its settings win over the arguments above, except
-        ``minutes``, ``max_steps``, ``validation``, ``threads`` and ``verbose``).
+        ``minutes``, ``max_steps``, ``validation``, ``threads`` and ``verbose``); with any number of processes.
     checkpoint_minutes : float, default=5.0
         Wall time between checkpoints.
     validation : ValidationSuite, default=None
@@ -365,6 +311,10 @@ def pretrain(
         Torch threads during the call (restored afterwards; None: leave torch's setting).
     eval_every : int, default=0
         Held-out prior AUC every this many steps (0: only at the end).
+    micro_batches : int, default=1
+        Prior batches per step (the global batch: ``micro_batches`` x ``prior_config.tokens_per_batch``
+        cells); their losses are averaged. A run's value is kept by ``resume``; at least the number of
+        processes.
     prior_eval_batches : int, default=16
         Held-out prior batches scored for the manifest's ``val_auc`` at the end.
     command : str, default=None
@@ -388,12 +338,15 @@ def pretrain(
     >>> m["steps"], m["recipe"]
     (2, 'row')
     """
-    device, out = torch.device(device), Path(out)
+    out = Path(out)
     state = load_checkpoint(out) if resume else None
     settings = _settings(state, recipe=recipe, config=config or RowPFNConfig(), prior=prior,
                          prior_config=prior_config or PriorConfig(), seed=seed, learning_rate=learning_rate,
-                         optimizer=optimizer, max_steps=max_steps, minutes=minutes, lawa=lawa, threads=threads)
+                         optimizer=optimizer, max_steps=max_steps, minutes=minutes, lawa=lawa, threads=threads,
+                         micro_batches=micro_batches)
     with contextlib.ExitStack() as scope:
+        ranks = scope.enter_context(data_parallel(device))
+        _check_world_size(settings["micro_batches"], ranks.world_size)
         if threads is not None:  # the run's threads, torch's setting restored afterwards
             scope.enter_context(thread_policy(threads))
             scope.enter_context(package_threads())
@@ -402,19 +355,23 @@ def pretrain(
             settings["architecture"] = model.config.to_dict()
         else:
             model = build_model(RowPFNConfig(**settings["architecture"]))
-        trainer = _Trainer(settings, model, device, lawa_every=lawa_every, warmup=warmup, state=state)
+        trainer = Trainer(settings, model, ranks, lawa_every=lawa_every, warmup=warmup, state=state)
         if command is not None:
             trainer.run.commands.append(command)
         prior_config = PriorConfig(**settings["prior_config"])
         run = trainer.run
         budget = Budget(minutes=minutes, max_steps=settings["max_steps"], steps=steps, cpu_minutes=cpu_minutes,
                         first_step=run.step, wall_s=run.wall_s, cpu_s=run.cpu_s)
-        _loop(trainer, out, budget, _make_prior(settings["prior"], prior_config, device), validation=validation,
-              validate_minutes=validate_minutes, checkpoint_minutes=checkpoint_minutes, eval_every=eval_every,
-              prior_config=prior_config, verbose=verbose)
+        _loop(trainer, out, budget, _make_prior(settings["prior"], prior_config, ranks.device),
+              validation=validation, validate_minutes=validate_minutes, checkpoint_minutes=checkpoint_minutes,
+              eval_every=eval_every, prior_config=prior_config, verbose=verbose)
         run.sessions.append({"steps_to": run.step, "wall_s": round(budget.call_s, 1),
-                             "threads": torch.get_num_threads(), "hardware": _hardware(device)})
-        if validation is not None:
-            trainer.validate(validation, budget)
-        trainer.checkpoint(out)
-        return _write_weights(out, trainer, init, prior_eval_batches)
+                             "threads": torch.get_num_threads(), "hardware": _hardware(ranks.device),
+                             "world_size": ranks.world_size})
+        manifest = None
+        if ranks.is_main:  # rank 0 validates and writes; every rank returns its manifest
+            if validation is not None:
+                trainer.validate(validation, budget)
+            trainer.checkpoint(out)
+            manifest = _write_weights(out, trainer, init, prior_eval_batches)
+        return ranks.broadcast_object(manifest)

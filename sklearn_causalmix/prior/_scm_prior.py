@@ -55,6 +55,15 @@ class PriorConfig:
         Probability that a task has missing values; its MCAR rate is then uniform in ``(0, max_missing)``.
     max_missing : float
         Largest MCAR rate.
+    wide_fraction : float
+        Share of batches of *wide* tasks (0: none): their features are uniform in
+        ``max_features + 1 .. max_wide_features`` instead of ``min_features .. max_features``, and their rows are
+        at most ``tokens_per_batch // (2 * (features + 1))`` (at least ``min_rows``), so that a batch of two wide
+        tasks stays within the cell budget and a wide step costs about what a narrow one does. Whether a batch
+        is wide is drawn from its seed, so the mixture is resumable; with 0 the stream is that of earlier
+        versions.
+    max_wide_features : int
+        Widest wide task.
 
     Examples
     --------
@@ -74,6 +83,21 @@ class PriorConfig:
     max_categories: int = 8
     p_missing: float = 0.3
     max_missing: float = 0.2
+    wide_fraction: float = 0.0
+    max_wide_features: int = 100
+
+    def __post_init__(self):
+        if not 2 <= self.min_features <= self.max_features:
+            raise ValueError(f"Need 2 <= min_features <= max_features, got {self.min_features}, {self.max_features}.")
+        if not 4 <= self.min_rows <= self.max_rows:
+            raise ValueError(f"Need 4 <= min_rows <= max_rows, got {self.min_rows}, {self.max_rows}.")
+        if not 0.0 <= self.wide_fraction <= 1.0:
+            raise ValueError(f"wide_fraction must be in [0, 1], got {self.wide_fraction}.")
+        if self.wide_fraction and self.max_wide_features <= self.max_features:
+            raise ValueError(
+                f"max_wide_features ({self.max_wide_features}) must exceed max_features ({self.max_features}) "
+                "when wide_fraction > 0: wide tasks have max_features + 1 .. max_wide_features features."
+            )
 
     def to_dict(self) -> dict:
         """The configuration as a JSON-serialisable dict."""
@@ -207,6 +231,8 @@ class SCMPrior:
             n_rows = int(rng.integers(cfg.min_rows, cfg.max_rows + 1))
             n_features = int(rng.integers(cfg.min_features, cfg.max_features + 1))
             n_classes = 2 if rng.random() < cfg.p_binary else int(rng.integers(3, cfg.max_classes + 1))
+            if cfg.wide_fraction and rng.random() < cfg.wide_fraction:  # no draw at all when there are none
+                n_rows, n_features = self._wide_shape(rng)
         else:
             n_rows, n_features, n_classes = shape
         B = max(2, cfg.tokens_per_batch // (n_rows * (n_features + 1)))
@@ -230,6 +256,13 @@ class SCMPrior:
         X = self._categorize(X, cat_mask, rng)
         X = self._missing(X)
         return PriorBatch(X=X, y=y, n_context=n_context, n_classes=n_classes, categorical_mask=cat_mask)
+
+    def _wide_shape(self, rng) -> tuple[int, int]:
+        """Rows and features of a wide batch: features above ``max_features``, two tasks within the budget."""
+        cfg = self.config
+        n_features = int(rng.integers(cfg.max_features + 1, cfg.max_wide_features + 1))
+        most_rows = min(cfg.max_rows, max(cfg.min_rows, cfg.tokens_per_batch // (2 * (n_features + 1))))
+        return int(rng.integers(cfg.min_rows, most_rows + 1)), n_features
 
     def _scm_nodes(self, B, n_rows, n_features, rng) -> torch.Tensor:
         n_layers = int(rng.integers(2, 5))

