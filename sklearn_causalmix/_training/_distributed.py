@@ -197,6 +197,9 @@ def data_parallel(device="cpu", *, timeout_minutes: float = 30.0):
         yield DataParallel(device)
     finally:
         if owned:
+            # every rank reaches the end before any closes its connections: a rank that tears down gloo
+            # while its peer is still sending aborts the peer ("terminate called without an active exception")
+            dist.barrier()
             dist.destroy_process_group()
 
 
