@@ -22,3 +22,21 @@ def write_keeping_reading(path, text: str) -> None:
     reading = old.find(READING)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + (old[reading:] if reading >= 0 else ""))
+
+
+def home_relative(path) -> str:
+    """``path`` with the home folder written ``~``: a results file names no user's home.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    str
+        ``~/...`` for a path under the home folder, else ``path`` unchanged.
+    """
+    try:
+        return str(Path("~") / Path(path).expanduser().resolve().relative_to(Path.home().resolve()))
+    except ValueError:
+        return str(path)

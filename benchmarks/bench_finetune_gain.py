@@ -259,6 +259,7 @@ def protocol_lines(args, suites):
 def header(args, command, load_start, counts, records, recipes):
     import numpy as np
     from _finetune_gain_units import code_fingerprint
+    from _results import home_relative
 
     codes = sorted({r["code"] for r in records})
     weights = sorted({str(r["weights_sha256"]) for r in records})
@@ -282,7 +283,8 @@ def header(args, command, load_start, counts, records, recipes):
         f"- Package code fingerprint now: {code_fingerprint()}; of the reported units: {', '.join(codes) or 'n/a'}"
         + (f" (**{stale} of the reported units were made by other package code** than the current)" if stale else ""),
         (f"- Units: {counts['planned']} planned, {counts['ran']} fitted in this invocation, {counts['reported']} "
-        f"reported, {counts['missing']} missing (not run yet), {counts['failed']} failed; cache `{args.cache}`"),
+         f"reported, {counts['missing']} missing (not run yet), {counts['failed']} failed; cache "
+         f"`{home_relative(args.cache)}`"),
         "",
         "## Protocol", "",
         *protocol_lines(args, {r["suite"] for r in records}),

@@ -3,12 +3,12 @@
 Runs (or reads) one ``causalmix pretrain`` pilot per (recipe, prior) pair, all with the same task shapes, one
 CPU thread and the same training-CPU budget, and compares the real-table validation curves that the runs
 record (:class:`sklearn_causalmix.prior.ValidationSuite`, one split per table, scored on the LAWA average;
-validation time is not counted as training time). Reference lines: the shipped weights, the CPU-continued
-candidate weights in ``shared/weights/cpu-continued`` (if present) and a random forest, on the same splits.
+validation time is not counted as training time). Reference lines: the shipped weights, the weights given
+with ``--candidate PATH`` (if any) and a random forest, on the same splits.
 
 Usage::
 
-    # run the three pilots (in parallel, one thread each) and write the report
+    # run the two pilots (in parallel, one thread each) and write the report
     python benchmarks/bench_pretrain_recipe.py --run --cpu-minutes 18
     # only read pilots that ran (or are still running: their last checkpoint) and write the report
     python benchmarks/bench_pretrain_recipe.py
@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from _results import write_keeping_reading  # benchmarks/ is the script's folder
+from _results import home_relative, write_keeping_reading  # benchmarks/ is the script's folder
 
 PILOTS = [("row", "scm"), ("row", "tabicl")]  # the per-cell recipe v1 (an earlier pilot) was retired in 0.2
 #: Task shapes of every pilot: episodes up to the 1,024-row contexts the model is used with. ``--max-steps`` fixes
@@ -33,7 +33,6 @@ PILOTS = [("row", "scm"), ("row", "tabicl")]  # the per-cell recipe v1 (an earli
 SHAPES = ["--min-rows", "128", "--max-rows", "1024", "--max-features", "24", "--tokens", "32768",
           "--max-steps", "12000"]
 RESULTS = Path(__file__).parent / "results"
-CANDIDATE = Path(__file__).resolve().parents[2] / "shared" / "weights" / "cpu-continued" / "model.json"
 
 
 def pilot_command(recipe, prior, out, cpu_minutes):
@@ -74,15 +73,15 @@ def read_pilot(folder: Path) -> dict | None:
     }
 
 
-def references(suite) -> dict:
+def references(suite, candidate: Path | None = None) -> dict:
     from sklearn.ensemble import RandomForestClassifier
 
     from sklearn_causalmix.backbones import load_default_backbone, load_weights
 
     shipped = load_default_backbone()
     refs = {"shipped weights": suite.score(shipped)["mean_auc"]}
-    if CANDIDATE.exists() and load_weights(CANDIDATE).manifest["sha256"] != shipped.manifest["sha256"]:
-        refs["cpu-continued weights"] = suite.score(load_weights(CANDIDATE))["mean_auc"]
+    if candidate is not None and load_weights(candidate).manifest["sha256"] != shipped.manifest["sha256"]:
+        refs[f"candidate weights ({candidate.name})"] = suite.score(load_weights(candidate))["mean_auc"]
     refs["random forest (300 trees)"] = suite.reference(
         RandomForestClassifier(300, random_state=0, n_jobs=1))["mean_auc"]
     return refs
@@ -154,7 +153,7 @@ def auc_at(curve, cpu_s) -> float:
     return points[-1] if points else float("nan")
 
 
-def report(root: Path) -> str:
+def report(root: Path, candidate: Path | None = None) -> str:
     from sklearn_causalmix.prior import ValidationSuite
 
     pilots = {}
@@ -163,12 +162,12 @@ def report(root: Path) -> str:
         if info is not None:
             pilots[f"recipe {recipe}, prior {prior}"] = info
     suite = ValidationSuite(seeds=(0,))
-    refs = references(suite)
+    refs = references(suite, candidate)
     common = min(info["cpu_s"] for info in pilots.values()) if pilots else 0.0
     lines = [
         "# Pretraining recipes at equal CPU time",
         "",
-        f"Pilots in `{root}`; `python benchmarks/bench_pretrain_recipe.py --run --cpu-minutes N` reruns them.",
+        f"Pilots in `{home_relative(root)}`; `python benchmarks/bench_pretrain_recipe.py --run --cpu-minutes N` reruns them.",
         "Each pilot: " + " ".join(pilot_command("RECIPE", "PRIOR", "DIR", "N")[2:]).replace(sys.executable, "python"),
         "",
         "Real-table validation: mean zero-shot ROC-AUC over the 13 tables of `ValidationSuite` (one split per",
@@ -208,13 +207,15 @@ def main(argv=None) -> int:
     parser.add_argument("--root", type=Path, default=Path.home() / ".cache" / "causalmix" / "pilots")
     parser.add_argument("--run", action="store_true", help="run (or resume) the pilots first")
     parser.add_argument("--cpu-minutes", type=float, default=18.0)
+    parser.add_argument("--candidate", type=Path, default=None,
+                        help="a weights manifest (JSON) to score beside the shipped weights, e.g. a continued run")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     if args.run:
         start = time.perf_counter()
         run_pilots(args.root, args.cpu_minutes)
         print(f"pilots done in {(time.perf_counter() - start) / 60:.1f} wall minutes", flush=True)
-    text = report(args.root)
+    text = report(args.root, args.candidate)
     print(text)
     if not args.no_write:
         write_keeping_reading(RESULTS / "pretrain_recipe.md", text)
