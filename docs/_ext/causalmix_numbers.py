@@ -172,6 +172,38 @@ def _steps_per_second(value):
     return f"{1 / float(value):.2f}"
 
 
+def _gain(comparison, metric, column, suite="iid"):
+    """A cell of finetune_gain.md's summary over tables: ``comparison`` x ``metric``, in ``column``."""
+    summary = table("finetune_gain.md", heading=f"{suite} suite: summary over tables", columns="comparison")
+    j = next((k for k, name in enumerate(summary.columns) if column in name), None)
+    for row in summary.rows:
+        if row[0] == comparison and row[1] == metric and j is not None:
+            return row[j]
+    raise MissingMeasurement(f"finetune_gain.md: no {comparison!r} {metric!r} row with column {column!r}")
+
+
+def _gain_interval(comparison, metric, column):
+    """*Derived* wording of a ``mean [low, high]`` cell: ``mean (95% interval low to high)``."""
+    value, low, high = re.fullmatch(r"(\S+) \[(\S+), (\S+)\]", _gain(comparison, metric, column)).groups()
+    return f"{value} (95% interval {low} to {high})"
+
+
+def _study_median(method, ratio, column):
+    """A median of ratio_study.md's 'Medians over datasets x seeds' table (``ratio`` "" for none)."""
+    medians = table("ratio_study.md", heading="Medians over datasets", columns="median")
+    j = next((k for k, name in enumerate(medians.columns) if column in name), None)
+    for row in medians.rows:
+        if row[0] == method and (row[1] == ratio or (ratio and row[1] and float(row[1]) == float(ratio))):
+            if j is not None:
+                return row[j]
+    raise MissingMeasurement(f"ratio_study.md: no median {column!r} of {method} r={ratio!r}")
+
+
+def _study_weights():
+    """The first 12 hex digits of the weights the ratio study ran with."""
+    return search("ratio_study.md", r"weights sha256 `?([0-9a-f]{12})")
+
+
 #: key -> (results file, or "manifest", function returning the value as a string)
 MEASURED = {
     # augmenter.md
@@ -206,6 +238,25 @@ MEASURED = {
     "inference.quick_cpu": ("inference.md", lambda: bare(_inference_summary().cell("causalmix study --quick", "row model, idle").split("/")[1])),
     "inference.quick_contended": ("inference.md", lambda: bare(_inference_summary().cell("causalmix study --quick", "under contention"))),
     "inference.spin_slowdown": ("inference.md", lambda: search("inference.md", r"spinning threads are (\S+) slower").rstrip("x")),
+    # finetune_gain.md: the current recipe against zero-shot on the i.i.d. suite
+    "finetune_gain.tables": ("finetune_gain.md", lambda: search("finetune_gain.md", r"then over the (\d+) tables")),
+    "finetune_gain.seeds": ("finetune_gain.md", lambda: search("finetune_gain.md", r"^\| \w+ \| (\d+) \| 0\.\d+ \|")),
+    "finetune_gain.auc_median": ("finetune_gain.md", lambda: _gain_interval("new - zero-shot", "ΔROC-AUC", "median")),
+    "finetune_gain.auc_mean": ("finetune_gain.md", lambda: _gain_interval("new - zero-shot", "ΔROC-AUC", "mean")),
+    "finetune_gain.auc_detectable": ("finetune_gain.md", lambda: _gain("new - zero-shot", "ΔROC-AUC", "detectable")),
+    "finetune_gain.logloss_mean": ("finetune_gain.md", lambda: _gain_interval("new - zero-shot", "Δlog-loss", "mean")),
+    "finetune_gain.brier_mean": ("finetune_gain.md", lambda: _gain_interval("new - zero-shot", "ΔBrier", "mean")),
+    "finetune_gain.vs_old_auc": ("finetune_gain.md", lambda: _gain_interval("new - old", "ΔROC-AUC", "mean")),
+    "finetune_gain.hpc_jobs": ("finetune_gain.md", lambda: table("finetune_gain.md", heading="iid suite: ROC-AUC per table", columns="new - zero-shot").cell("hpc_jobs", "new - zero-shot")),
+    "finetune_gain.digits": ("finetune_gain.md", lambda: table("finetune_gain.md", heading="iid suite: ROC-AUC per table", columns="new - zero-shot").cell("digits", "new - zero-shot")),
+    # ratio_study.md: medians over tables x seeds, and the weights it ran with
+    "ratio_study.weights": ("ratio_study.md", _study_weights),
+    "ratio_study.seeds": ("ratio_study.md", lambda: str(len(search("ratio_study.md", r"^- seeds: (.+)$").split(",")))),
+    "ratio_study.zero_shot_auc": ("ratio_study.md", lambda: _study_median("zero-shot", "", "median auc_shifted")),
+    "ratio_study.finetune_auc": ("ratio_study.md", lambda: _study_median("finetune", "0", "median auc_shifted")),
+    "ratio_study.r1_delta": ("ratio_study.md", lambda: _study_median("causalmix", "1", "median Δauc_shifted")),
+    "ratio_study.r05_delta": ("ratio_study.md", lambda: _study_median("causalmix", "0.5", "median Δauc_shifted")),
+    "ratio_study.rf_auc": ("ratio_study.md", lambda: _study_median("rf", "", "median auc_shifted")),
     # ratio_study.md
     "ratio_study.tables": ("ratio_study.md", lambda: search("ratio_study.md", r"^- datasets \((\d+)\)")),
     "ratio_study.runs": ("ratio_study.md", lambda: search("ratio_study.md", r"^- runs: (\d+)")),
