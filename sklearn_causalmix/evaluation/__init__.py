@@ -12,6 +12,7 @@ from sklearn_causalmix.evaluation._calibration import (
 from sklearn_causalmix.evaluation._fidelity import synthetic_fidelity
 from sklearn_causalmix.evaluation._gap import validation_test_gap
 from sklearn_causalmix.evaluation._improvement import normalized_improvement
+from sklearn_causalmix.evaluation._normalized import normalized_score
 from sklearn_causalmix.evaluation._roc_auc import multiclass_roc_auc, roc_auc_scorer
 from sklearn_causalmix.evaluation._scorers import SCORING, ece_scorer, get_scoring
 from sklearn_causalmix.evaluation._splitters import (
@@ -42,6 +43,7 @@ __all__ = [
     "multiclass_brier_score",
     "multiclass_roc_auc",
     "normalized_improvement",
+    "normalized_score",
     "roc_auc_scorer",
     "synthetic_fidelity",
     "validation_test_gap",
