@@ -3,9 +3,10 @@
 The Python blocks of README.md's "A first look" section and of the quick start on the front page of
 the documentation (docs/index.rst) are extracted and run, in order, in a fresh Python process (in a
 temporary folder, so the ``memory=`` cache folder they create lands there). Both load the
-three-class ``penguins`` table and say in a comment that ``anes96`` has two classes; each is run as
-written and once more with ``anes96`` in place of ``penguins``, so the same code is checked on a
-multiclass and on a binary table. The numbers the README quotes about the shipped backbone are
+two-class ``anes96`` table (where the fine-tuned candidates score differently; on ``penguins`` every
+candidate scores 1.0) and say in a comment that ``penguins`` has three classes; each is run as
+written and once more with ``penguins`` in place of ``anes96``, so the same code is checked on a
+binary and on a multiclass table. The numbers the README quotes about the shipped backbone are
 checked against the weights' manifest.
 """
 
@@ -72,9 +73,9 @@ def _run(code, tmp_path):
 def _on_table(blocks, table):
     code = "\n".join(blocks)
     assert (
-        code.count('load_shifted_dataset("penguins")') == 1
-    ), 'the snippet should load "penguins" exactly once (the test swaps in "anes96")'
-    return code if table == "penguins" else code.replace('"penguins"', f'"{table}"', 1)
+        code.count('load_shifted_dataset("anes96")') == 1
+    ), 'the snippet should load "anes96" exactly once (the test swaps in "penguins")'
+    return code if table == "anes96" else code.replace('"anes96"', f'"{table}"', 1)
 
 
 def test_snippets_are_found():
@@ -82,7 +83,7 @@ def test_snippets_are_found():
     assert len(quick_start_blocks()) >= 3
 
 
-@pytest.mark.parametrize("table", ["penguins", "anes96"], ids=["multiclass", "binary"])
+@pytest.mark.parametrize("table", ["anes96", "penguins"], ids=["binary", "multiclass"])
 def test_readme_first_look_runs(table, tmp_path):
     pytest.importorskip("palmerpenguins", reason="the snippet needs the [datasets] extra")
     out = _run(_on_table(readme_blocks(), table), tmp_path)
@@ -90,7 +91,7 @@ def test_readme_first_look_runs(table, tmp_path):
     assert (tmp_path / "causalmix_cache").is_dir()  # memory= was used
 
 
-@pytest.mark.parametrize("table", ["penguins", "anes96"], ids=["multiclass", "binary"])
+@pytest.mark.parametrize("table", ["anes96", "penguins"], ids=["binary", "multiclass"])
 def test_quick_start_runs(table, tmp_path):
     pytest.importorskip("palmerpenguins", reason="the snippet needs the [datasets] extra")
     out = _run(_on_table(quick_start_blocks(), table), tmp_path)
