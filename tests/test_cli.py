@@ -175,7 +175,8 @@ def test_study_on_the_users_csv_without_domain_runs_the_iid_protocol(tmp_path):
     # the one 'other' row trains in this fold: left out with a note, not a failed run
     assert (results["error"].isna()).all()
     assert results["note"].str.contains("left out class").any()
-    assert "iid protocol" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "iid protocol" in report and "## Held-out-fold ROC-AUC per dataset" in report
 
 
 def test_study_on_the_users_table_with_a_domain_runs_the_shift_protocol(tmp_path):
@@ -198,6 +199,10 @@ def test_both_protocols_write_one_report_each(tmp_path):
         ["anes96", "shift"], ["anes96", "iid"], ["wells", "iid"]]
     assert (out / "shift" / "report.md").exists() and (out / "iid" / "report.md").exists()
     assert len(pd.read_csv(out / "iid" / "results.csv")) == 2
+    # each report is about its protocol's test: the shifted test, the held-out fold
+    shift, iid = ((out / p / "report.md").read_text() for p in ("shift", "iid"))
+    assert "## Shifted-test ROC-AUC per dataset" in shift and "held-out fold" not in shift
+    assert "## Held-out-fold ROC-AUC per dataset" in iid and "auc_shifted" not in iid
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -98,7 +98,8 @@ def plot_forest(results, runs=None, metric="auc_shifted", *, baseline="finetune"
 
     One row per table (and protocol), one marker per run: the mean over seeds of the paired
     difference, with the t-based 95% interval over the seeds (none for a single seed); the last
-    row is the mean over tables with its bootstrap 95% interval.
+    row is the mean over tables with its bootstrap 95% interval. Tables without a difference (the
+    metric is NaN there, or a run is missing) have no marker.
 
     Parameters
     ----------
@@ -140,7 +141,9 @@ def plot_forest(results, runs=None, metric="auc_shifted", *, baseline="finetune"
     offsets = np.linspace(-0.25, 0.25, len(runs)) if len(runs) > 1 else [0.0]
     for run, offset in zip(runs, offsets):
         deltas = table_deltas(ok, metric, run, base_label, by="dataset", pair="seed", arm="run")
-        deltas = deltas.reindex(tables)
+        # float, also when there is no delta (a metric that is NaN for every run, a missing run):
+        # the empty frame's columns are of object dtype, which scipy's t quantile refuses
+        deltas = deltas.reindex(tables).astype(float)
         half = stats.t.ppf(0.975, np.maximum(deltas["n"] - 1, 1)) * deltas["sd"] / np.sqrt(
             deltas["n"])
         y = np.arange(len(tables)) + offset
@@ -161,6 +164,10 @@ def plot_forest(results, runs=None, metric="auc_shifted", *, baseline="finetune"
 
 def plot_validation_test(results, *, baseline="finetune"):
     """How well what a run can see predicts what it gets under shift.
+
+    It needs both tests of the shift protocol (under the i.i.d. protocol the ``*_shifted`` columns
+    are NaN and the left panel is empty; :func:`~sklearn_causalmix.study.write_outputs` leaves
+    the figure out of an i.i.d. report).
 
     Left: per run (dataset, seed, method, ratio), the paired difference from ``baseline`` of the
     in-domain ROC-AUC against that of the shifted ROC-AUC, with their Spearman correlation.

@@ -16,7 +16,7 @@ import pandas as pd
 
 from sklearn_causalmix.study._methods import METHODS
 from sklearn_causalmix.study._stats import holm_adjust, summarize_deltas, table_deltas
-from sklearn_causalmix.study._tables import _method_rank, _run_label
+from sklearn_causalmix.study._tables import _check_test, _method_rank, _run_label
 
 __all__ = ["DEFAULT_METRICS", "arm_profile_table", "paired_effects_table", "scored_runs"]
 
@@ -160,24 +160,25 @@ def _median(values):
     return float(values.median()) if len(values) else float("nan")
 
 
-def arm_profile_table(results):
+def arm_profile_table(results, *, test="shifted"):
     """What each run is besides its effect: gain over zero-shot with its spread, steps, fidelity.
 
     One row per protocol and run (a method at a ratio), over the tables it has scores on:
 
     - ``tables``: how many;
     - ``gain median`` / ``gain IQR`` / ``gain sd``: the paper's normalised improvement of the
-      shifted ROC-AUC over zero-shot, ``(score / zero-shot score - 1) x 100``, averaged over
+      test's ROC-AUC over zero-shot, ``(score / zero-shot score - 1) x 100``, averaged over
       seeds within a table, then its median, interquartile range and standard deviation over
       tables;
     - ``chosen ratio``: the median ratio chosen by inner cross-validation (``causalmix-cv``);
     - ``best step`` and ``kept pretrained``: the median step whose weights were kept and the
       share of runs that kept the pretrained weights (step 0);
     - ``val-test ρ`` and ``ρ runs``: per run the Spearman correlation over the evaluated
-      checkpoints of ``history_`` between the validation score and the shifted-test
-      (``monitor_score``) score, i.e. ``1 - val_test_gap``; its median over the runs that have
+      checkpoints of ``history_`` between the validation score and the monitored test's
+      (``monitor_score``: the shifted test, the held-out fold under the i.i.d. protocol) score,
+      i.e. ``1 - val_test_gap``; its median over the runs that have
       one (at least 3 checkpoints with varying scores), and their number;
-    - ``ECE after T``: median shifted ECE after temperature scaling;
+    - ``ECE after T``: the test's median ECE after temperature scaling;
     - ``fidelity detection AUC``, ``TSTR AUC``, ``TRTR AUC``: the fidelity of the method's
       augmenter (means over datasets and seeds; measured once per dataset, seed and augmenter,
       so ``causalmix-query``, ``causalmix-context`` and ``causalmix-cv`` show ``causalmix``'s).
@@ -186,6 +187,10 @@ def arm_profile_table(results):
     ----------
     results : DataFrame
         Output of :func:`~sklearn_causalmix.study.ratio_study`.
+    test : {"shifted", "in_domain"}, default="shifted"
+        The test of the gain and of ``ECE after T``: the shifted test (``normalized_improvement``,
+        ``ece_shifted_ts``) or the in-domain test (``normalized_improvement_in_domain``,
+        ``ece_in_domain_ts``), which is the held-out fold under the i.i.d. protocol.
 
     Returns
     -------
@@ -204,13 +209,14 @@ def arm_profile_table(results):
     0         finetune          1.5         0.7              0.5
     1  causalmix r=0.5          4.5         0.2              0.0
     """
+    main = _check_test(test)
     ok = scored_runs(results)
     fidelity = {column: ok.groupby("method")[column].mean() if column in ok else pd.Series(
         dtype=float) for column in ("fidelity_detection_auc", "fidelity_tstr_auc",
                                     "fidelity_trtr_auc")}
     rows = []
     for (protocol, run), group in ok.groupby(["protocol", "run"], sort=False):
-        gains = _table_means(group, "normalized_improvement")
+        gains = _table_means(group, main.column("normalized_improvement"))
         steps = pd.to_numeric(group.get("best_step"), errors="coerce") if (
             "best_step" in group) else pd.Series(dtype=float)
         rho = 1 - pd.to_numeric(group["val_test_gap"], errors="coerce").dropna() if (
@@ -228,7 +234,8 @@ def arm_profile_table(results):
             "kept pretrained": float((steps.dropna() == 0).mean()) if steps.notna().any() else
             float("nan"),
             "val-test ρ": _median(rho), "ρ runs": len(rho),
-            "ECE after T": _median(group.get("ece_shifted_ts", pd.Series(dtype=float))),
+            "ECE after T": _median(group.get(main.column("ece_shifted_ts"),
+                                             pd.Series(dtype=float))),
             "fidelity detection AUC": fidelity["fidelity_detection_auc"].get(source, np.nan),
             "TSTR AUC": fidelity["fidelity_tstr_auc"].get(source, np.nan),
             "TRTR AUC": fidelity["fidelity_trtr_auc"].get(source, np.nan),

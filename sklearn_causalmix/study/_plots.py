@@ -9,7 +9,7 @@ import pandas as pd
 
 from sklearn_causalmix.study._methods import METHODS
 from sklearn_causalmix.study._stats import bootstrap_interval
-from sklearn_causalmix.study._tables import _ok
+from sklearn_causalmix.study._tables import _main_test_of, _ok
 
 __all__ = [
     "bootstrap_ci",
@@ -27,7 +27,9 @@ _LABELS = {
     "brier_shifted": "Brier score (shifted test)",
     "brier_in_domain": "Brier score (in-domain test)",
     "log_loss_shifted": "log-loss (shifted test)",
+    "log_loss_in_domain": "log-loss (in-domain test)",
     "normalized_improvement": "gain of shifted ROC-AUC over zero-shot (%)",
+    "normalized_improvement_in_domain": "gain of in-domain ROC-AUC over zero-shot (%)",
     "val_test_gap": "validation-test gap (1 - Spearman)",
 }
 #: Methods without a synthetic ratio, drawn as horizontal lines across the ratio axis.
@@ -146,7 +148,7 @@ def plot_metric_by_dataset(results, metric="auc_shifted", *, n_cols=4):
     plt = _pyplot()
     datasets = list(dict.fromkeys(results["dataset"]))
     n_cols = max(1, min(n_cols, len(datasets)))
-    n_rows = math.ceil(len(datasets) / n_cols)
+    n_rows = max(1, math.ceil(len(datasets) / n_cols))  # one (hidden) panel for no dataset
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.4 * n_cols, 2.7 * n_rows + 0.9),
                              squeeze=False)
     curves = ratio_curves(results)
@@ -288,7 +290,9 @@ def plot_improvement(results, metric="normalized_improvement"):
     results : DataFrame
         Output of :func:`~sklearn_causalmix.study.ratio_study`.
     metric : str, default="normalized_improvement"
-        ``normalized_improvement`` (% gain of shifted ROC-AUC over zero-shot) or another column.
+        ``normalized_improvement`` (% gain of shifted ROC-AUC over zero-shot),
+        ``normalized_improvement_in_domain`` (the same of the in-domain ROC-AUC: the held-out
+        fold's under the i.i.d. protocol) or another column.
 
     Returns
     -------
@@ -338,6 +342,9 @@ def plot_improvement(results, metric="normalized_improvement"):
 
 def plot_reliability(predictions, dataset, *, method="causalmix", seed=None, n_bins=10):
     """Reliability diagrams on a dataset's shifted test, one curve per ratio of ``method``.
+
+    The predictions are on the test each unit watches: the shifted test, or the held-out fold for
+    units of the i.i.d. protocol (the title says which).
 
     Uses :class:`sklearn.calibration.CalibrationDisplay` on the top-label confidence and whether
     the top label is right (for a binary task that is the usual diagram folded at 0.5, and it
@@ -400,7 +407,8 @@ def plot_reliability(predictions, dataset, *, method="causalmix", seed=None, n_b
                                             strategy="uniform", pos_label=1)
     ax.set_xlabel("top-label confidence", fontsize=10)
     ax.set_ylabel("fraction of correct top labels", fontsize=10)
-    ax.set_title(f"Reliability on the shifted test of {dataset} (seed {seed})", fontsize=11)
+    test = _main_test_of(getattr(u, "protocol", "shift") for u in chosen)
+    ax.set_title(f"Reliability on the {test.noun} of {dataset} (seed {seed})", fontsize=11)
     ax.legend(fontsize=9, loc="upper left")
     fig.tight_layout()
     return fig

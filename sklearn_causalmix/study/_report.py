@@ -15,6 +15,7 @@ from sklearn_causalmix.study._effects import (
 )
 from sklearn_causalmix.study._tables import (
     _ok,
+    main_test,
     per_dataset_table,
     summary_table,
     win_loss_table,
@@ -46,6 +47,10 @@ def markdown_table(frame, digits=3, index=False):
 def write_report(results, path, *, figures=None, title="Ratio study", command=None, reading=None,
                  notes=None):
     """Write the study's markdown report: settings, median tables, per-dataset tables, figures.
+
+    The report is about the shifted test; when every run is of the i.i.d. protocol (``protocol``
+    is ``"iid"`` in every row) it is about that protocol's test, the held-out fold: its tables
+    read the ``*_in_domain`` columns and ``normalized_improvement_in_domain``.
 
     Parameters
     ----------
@@ -86,16 +91,21 @@ def write_report(results, path, *, figures=None, title="Ratio study", command=No
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = _settings_section(results, title, command, notes)
+    main = main_test(results)
+    lines = _settings_section(results, title, command, notes, main)
     if reading:
         lines += [reading.strip(), ""]
-    lines += (_summary_sections(results) + _effects_sections(results)
-              + _per_dataset_sections(results))
+    lines += (_summary_sections(results, main) + _effects_sections(results, main)
+              + _per_dataset_sections(results, main))
     if figures:
         lines += ["## Figures", ""]
         for caption, figure in figures.items():
             rel = os.path.relpath(Path(figure).resolve(), path.parent.resolve())
             lines += [f"### {caption}", "", f"![{caption}]({Path(rel).as_posix()})", ""]
+        if main.suffix != "shifted":
+            lines += ["The figure of validation against test scores of shift reports "
+                      "(in-domain against shifted-test ROC-AUC) is not drawn: under the i.i.d. "
+                      "protocol the held-out fold is the only test.", ""]
     failed = results[results["error"].fillna("") != ""]
     if len(failed):
         lines += ["## Failed runs", "",
@@ -105,7 +115,7 @@ def write_report(results, path, *, figures=None, title="Ratio study", command=No
     return path
 
 
-def _settings_section(results, title, command, notes):
+def _settings_section(results, title, command, notes, main):
     """Report lines: the title, the command and the settings the results were made with."""
     failed = results[results["error"].fillna("") != ""]
     ratios = sorted({float(r) for r in results["ratio"].dropna()})
@@ -124,6 +134,8 @@ def _settings_section(results, title, command, notes):
         f"- training rows per run (median): {n_train}",
         f"- runs: {len(results)} ({len(failed)} failed)",
     ]
+    if main.description:
+        lines.append(f"- test: {main.description}")
     lines += [f"- {note}" for note in notes or []]
     return lines + [""]
 
@@ -144,28 +156,30 @@ def _table_sets_note(results):
             "Medians of these rows are over fewer tables than the others'.")
 
 
-def _summary_sections(results):
+def _summary_sections(results, main):
     """Report lines: medians over datasets x seeds, wins and losses against plain fine-tuning."""
     note = _table_sets_note(results)
+    test = main.adjective
     lines = [
         "## Medians over datasets x seeds", "",
         *([note, ""] if note else []),
         "Δ columns are paired differences from plain fine-tuning on the same dataset and seed. "
-        "'gain over zero-shot (%)' is `normalized_improvement` of the shifted ROC-AUC; "
-        "'normalized-AUC gain' min-max normalises the shifted ROC-AUC over all methods within each "
-        "dataset and seed (1 = best, 0 = worst) and subtracts the zero-shot value (the scale of "
-        "the CausalMixFT paper's '+0.10 / +0.12'); 'TFM runs only' leaves the logreg / rf / hgb "
-        "references out of the normalisation.", "",
-        markdown_table(summary_table(results)), "",
+        f"'gain over zero-shot (%)' is `{main.column('normalized_improvement')}` of the {test} "
+        f"ROC-AUC; 'normalized-AUC gain' min-max normalises the {test} ROC-AUC over all methods "
+        "within each dataset and seed (1 = best, 0 = worst) and subtracts the zero-shot value "
+        "(the scale of the CausalMixFT paper's '+0.10 / +0.12'); 'TFM runs only' leaves the "
+        "logreg / rf / hgb references out of the normalisation.", "",
+        markdown_table(summary_table(results, test=main.suffix)), "",
     ]
-    wins = win_loss_table(results)
+    wins = win_loss_table(results, main.column("auc_shifted"))
     if len(wins):
-        lines += ["## Where synthetic rows help or hurt (shifted ROC-AUC vs plain fine-tuning)", "",
+        lines += [f"## Where synthetic rows help or hurt ({test} ROC-AUC vs plain fine-tuning)",
+                  "",
                   "Datasets (means over seeds) where the run is better / within ±0.005 / worse "
                   "than plain fine-tuning.", "", markdown_table(wins), ""]
-    wins_ece = win_loss_table(results, "ece_shifted", greater_is_better=False)
+    wins_ece = win_loss_table(results, main.column("ece_shifted"), greater_is_better=False)
     if len(wins_ece):
-        lines += ["## Calibration: shifted ECE vs plain fine-tuning", "",
+        lines += [f"## Calibration: {test} ECE vs plain fine-tuning", "",
                   "Better = lower ECE by more than 0.005.", "", markdown_table(wins_ece), ""]
     return lines + _kept_pretrained_section(results)
 
@@ -191,16 +205,17 @@ def _kept_pretrained_section(results):
     ]
 
 
-#: Metrics of the report's paired tables, by baseline.
+#: Metrics of the report's paired tables, by baseline (named by the shifted test's columns).
 _EFFECT_METRICS = {"finetune": ("auc_shifted", "log_loss_shifted", "brier_shifted", "ece_shifted",
                                 "ece_shifted_ts"),
                    "zero-shot": ("auc_shifted", "ece_shifted_ts")}
 
 
-def _effects_sections(results):
+def _effects_sections(results, main):
     """Report lines: paired effects over tables against each baseline, and the arms' profiles."""
     lines = []
     for baseline, metrics in _EFFECT_METRICS.items():
+        metrics = [main.column(m) for m in metrics]
         metrics = [m for m in metrics if m in results and results[m].notna().any()]
         if not metrics or baseline not in set(results["method"]):
             continue
@@ -218,24 +233,24 @@ def _effects_sections(results):
             "Brier score), the two-sided Wilcoxon signed-rank p-value and the same adjusted by "
             "Holm's method across the runs of each metric, and the smallest mean difference "
             "the design detects with 80% power at the 5% level. ROC-AUC: higher is better; "
-            "log-loss, Brier and ECE: lower is better; `_ts`: after temperature scaling (fitted "
-            "on the in-domain test rows).", "",
+            "log-loss, Brier and ECE: lower is better; `_ts`: after temperature scaling "
+            f"({main.temperature}).", "",
             *(["**Rows differ in their tables**: 'missing tables' names, per row, the tables "
                "of the comparison it lacks; such rows are not over the same tables.", ""]
               if differ else []),
             markdown_table(table.drop(columns="method")), ""]
-    profile = arm_profile_table(results)
+    profile = arm_profile_table(results, test=main.suffix)
     if len(profile):
         if (profile["protocol"] == "").all():
             profile = profile.drop(columns="protocol")
         lines += [
             "## The arms beside their effects", "",
-            "'gain': the normalised improvement of the shifted ROC-AUC over zero-shot, "
+            f"'gain': the normalised improvement of the {main.adjective} ROC-AUC over zero-shot, "
             "(score / zero-shot - 1) x 100, averaged over seeds per table; its median, IQR and "
             "sd over tables. 'val-test ρ': per run, the Spearman correlation between the "
-            "validation score and the shifted-test score over the evaluated checkpoints "
+            f"validation score and the {main.compound} score over the evaluated checkpoints "
             "(1 - val_test_gap); median over runs. Fidelity: of the method's augmenter, once "
-            "per dataset and seed, against the in-domain test rows (detection AUC 0.5 = "
+            f"per dataset and seed, against {main.fidelity_rows} (detection AUC 0.5 = "
             "indistinguishable; TSTR: trained on synthetic rows, tested on real ones; TRTR: "
             "the same model cross-validated on the real rows).", "",
             markdown_table(profile.drop(columns="method")), ""]
@@ -256,14 +271,16 @@ def _not_applicable_section(results):
             markdown_table(reasons.rename(columns={"dataset": "datasets"})), ""]
 
 
-def _per_dataset_sections(results):
+def _per_dataset_sections(results, main):
     """Report lines: per-dataset tables of the main metrics, and the ratios chosen by inner CV."""
     ok = _ok(results)
     lines = []
-    for metric, caption in (("auc_shifted", "Shifted-test ROC-AUC"),
-                            ("ece_shifted", "Shifted-test ECE"),
-                            ("auc_in_domain", "In-domain ROC-AUC"),
-                            ("val_test_gap", "Validation-test gap (1 - Spearman)")):
+    test = main.compound[:1].upper() + main.compound[1:]
+    captions = {main.column("auc_shifted"): f"{test} ROC-AUC",
+                main.column("ece_shifted"): f"{test} ECE"}
+    captions.setdefault("auc_in_domain", "In-domain ROC-AUC")  # once, when it is the test's
+    captions["val_test_gap"] = "Validation-test gap (1 - Spearman)"
+    for metric, caption in captions.items():
         if metric in ok and ok[metric].notna().any():
             lines += [f"## {caption} per dataset (mean over seeds)", "",
                       markdown_table(per_dataset_table(results, metric), index=True), ""]
@@ -351,21 +368,25 @@ def _write_figures(results, out, predictions, reliability):
         fig.savefig(figures[key][1], dpi=110)
         plt.close(fig)
 
-    save("auc_by_dataset", "Shifted ROC-AUC against the synthetic ratio, per dataset",
-         plot_metric_by_dataset(results, "auc_shifted"))
-    save("ece_by_dataset", "Shifted ECE against the synthetic ratio, per dataset",
-         plot_metric_by_dataset(results, "ece_shifted"))
+    main = main_test(results)
+    test = main.adjective
+    auc, ece = main.column("auc_shifted"), main.column("ece_shifted")
+    save("auc_by_dataset", f"{test.capitalize()} ROC-AUC against the synthetic ratio, per dataset",
+         plot_metric_by_dataset(results, auc))
+    save("ece_by_dataset", f"{test.capitalize()} ECE against the synthetic ratio, per dataset",
+         plot_metric_by_dataset(results, ece))
     save("aggregate", "ROC-AUC and ECE against the ratio, aggregated (bootstrap 95% CI)",
-         plot_aggregate(results))
-    save("improvement", "Gain of shifted ROC-AUC over zero-shot per method and ratio",
-         plot_improvement(results))
+         plot_aggregate(results, metrics=(auc, ece)))
+    save("improvement", f"Gain of {test} ROC-AUC over zero-shot per method and ratio",
+         plot_improvement(results, main.column("normalized_improvement")))
     ok = scored_runs(results)
     if "finetune" in set(ok["method"]) and (ok["ratio"] > 0).any():
-        save("ratio_curves", "Paired Δ shifted ROC-AUC vs plain fine-tuning against the ratio, "
-             "per protocol (bootstrap 95% CI over tables)", plot_ratio_curves(results))
-        save("forest", "Δ shifted ROC-AUC vs plain fine-tuning per table (95% interval over "
-             "seeds)", plot_forest(results))
-        if "auc_in_domain" in ok:
+        save("ratio_curves", f"Paired Δ {test} ROC-AUC vs plain fine-tuning against the ratio, "
+             "per protocol (bootstrap 95% CI over tables)", plot_ratio_curves(results, auc))
+        save("forest", f"Δ {test} ROC-AUC vs plain fine-tuning per table (95% interval over "
+             "seeds)", plot_forest(results, metric=auc))
+        # in-domain against shifted scores: the i.i.d. protocol has one test (write_report says so)
+        if "auc_in_domain" in ok and main.suffix == "shifted":
             save("validation_test", "What a run can see against what it gets under shift",
                  plot_validation_test(results))
     if predictions:
@@ -377,6 +398,6 @@ def _write_figures(results, out, predictions, reliability):
             for method in methods[:1] if "causalmix" not in methods else ["causalmix"]:
                 safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in dataset)
                 save(f"reliability_{safe}_{method}",
-                     f"Reliability diagrams on the shifted test of {dataset} ({method} ratios)",
+                     f"Reliability diagrams on the {main.noun} of {dataset} ({method} ratios)",
                      plot_reliability(predictions, dataset, method=method))
     return figures

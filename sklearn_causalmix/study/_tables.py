@@ -5,15 +5,108 @@ Also the helpers they share with the figures: successful runs, run labels, metho
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
 from sklearn_causalmix.study._methods import METHODS
 
-__all__ = ["summary_table", "per_dataset_table", "win_loss_table", "minmax_normalized_auc"]
+__all__ = ["MainTest", "main_test", "summary_table", "per_dataset_table", "win_loss_table",
+           "minmax_normalized_auc"]
 
 #: Order of the methods in tables: that of the catalogue (methods it lacks come last).
 _ORDER = tuple(METHODS)
+
+
+class MainTest(NamedTuple):
+    """The test a report is about: its columns' suffix and the words that name it.
+
+    ``column`` maps a shifted-test column name (``auc_shifted``, ``ece_shifted_ts``,
+    ``normalized_improvement``) to this test's; the other fields are the report's words.
+    """
+
+    #: suffix of the test's columns: "shifted" / "in_domain"
+    suffix: str
+    #: before a metric, as in "shifted ROC-AUC" / "held-out-fold ROC-AUC"
+    adjective: str
+    #: before "score", as in "the shifted-test score"; capitalised in per-dataset captions
+    compound: str
+    #: what the predictions are on: "shifted test" / "held-out fold"
+    noun: str
+    #: the rows the temperature of the ``_ts`` columns is fitted on
+    temperature: str
+    #: the real rows the fidelity of the synthetic rows is measured against
+    fidelity_rows: str
+    #: a settings line of the report naming the test ("" for the shifted test: none)
+    description: str = ""
+
+    def column(self, name):
+        """The column of this test that corresponds to the shifted-test column ``name``."""
+        if self.suffix == "shifted":
+            return name
+        if name == "normalized_improvement":
+            return f"{name}_{self.suffix}"
+        return name.replace("_shifted", f"_{self.suffix}")
+
+
+#: The two tests of a report, by column suffix: the shifted test (shift protocol) and the
+#: in-domain test, which is the held-out fold under the i.i.d. protocol.
+_MAIN_TESTS = {
+    "shifted": MainTest("shifted", "shifted", "shifted-test", "shifted test",
+                        "fitted on the in-domain test rows", "the in-domain test rows"),
+    "in_domain": MainTest("in_domain", "held-out-fold", "held-out-fold", "held-out fold",
+                          "cross-fitted: fitted on one half of the held-out fold, scored on the "
+                          "other, both ways", "the held-out fold",
+                          "the held-out fold of each seed's stratified K-fold split (i.i.d. "
+                          "protocol; seed s is fold s % K), scored in the `*_in_domain` columns; "
+                          "every table and figure below is about it"),
+}
+
+
+def _main_test_of(protocols):
+    """The held-out fold when every protocol is ``"iid"`` (at least one), else the shifted test."""
+    protocols = set(protocols)
+    return _MAIN_TESTS["in_domain" if protocols == {"iid"} else "shifted"]
+
+
+def main_test(results):
+    """The test set a report of ``results`` is about.
+
+    The i.i.d. protocol's test is the held-out fold, scored in the ``*_in_domain`` columns (its
+    ``*_shifted`` columns are NaN): results whose runs are all of the i.i.d. protocol are reported
+    on it. Any other results (the shift protocol, no ``protocol`` column, a mix) are reported on
+    the shifted test, as before.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Output of :func:`~sklearn_causalmix.study.ratio_study`.
+
+    Returns
+    -------
+    test : MainTest
+        ``suffix`` (``"shifted"`` or ``"in_domain"``), ``column(name)`` and the words.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_causalmix.study._tables import main_test
+    >>> test = main_test(pd.DataFrame({"protocol": ["iid", "iid"]}))
+    >>> test.suffix, test.column("ece_shifted_ts"), test.noun
+    ('in_domain', 'ece_in_domain_ts', 'held-out fold')
+    >>> main_test(pd.DataFrame({"dataset": ["a"]})).column("auc_shifted")
+    'auc_shifted'
+    """
+    if "protocol" not in results:
+        return _MAIN_TESTS["shifted"]
+    return _main_test_of(results["protocol"].fillna("").astype(str))
+
+
+def _check_test(test):
+    if test not in _MAIN_TESTS:
+        raise ValueError(f"test must be one of {sorted(_MAIN_TESTS)}; got {test!r}.")
+    return _MAIN_TESTS[test]
 
 
 def _ok(results):
@@ -68,23 +161,30 @@ def minmax_normalized_auc(results, metric="auc_shifted", exclude=()):
     return ((values - low) / span).where(span.notna(), 0.5).where(values.notna())
 
 
-def summary_table(results):
+def summary_table(results, *, test="shifted"):
     """Medians over datasets x seeds per method and ratio.
 
     Parameters
     ----------
     results : DataFrame
         Output of :func:`~sklearn_causalmix.study.ratio_study`.
+    test : {"shifted", "in_domain"}, default="shifted"
+        The test set summarised: the shifted test (``*_shifted`` columns and
+        ``normalized_improvement``) or the in-domain test (``*_in_domain`` columns and
+        ``normalized_improvement_in_domain``), which is the held-out fold under the i.i.d.
+        protocol (:func:`~sklearn_causalmix.study.write_report` picks it for i.i.d. results).
 
     Returns
     -------
     table : DataFrame
-        One row per method (and ratio) with the number of runs and the medians of shifted and
-        in-domain ROC-AUC, the paired difference of shifted ROC-AUC from plain fine-tuning, the
-        normalised improvement over zero-shot (%), the min-max normalised shifted AUC gain over
-        zero-shot (normalised over all methods, and over the TFM runs only, i.e. without the
-        logreg / rf / hgb references), shifted ECE and Brier score, the validation-test gap and
-        the fit time.
+        One row per method (and ratio) with the number of runs and the medians of the test's
+        and the in-domain ROC-AUC, the paired difference of the test's ROC-AUC from plain
+        fine-tuning, the normalised improvement over zero-shot (%), the min-max normalised AUC
+        gain over zero-shot (normalised over all methods, and over the TFM runs only, i.e.
+        without the logreg / rf / hgb references), the test's ECE and Brier score, the
+        validation-test gap and the fit time. Columns are named after the test's columns
+        (``median auc_shifted``, ...); with ``test="in_domain"`` the in-domain ROC-AUC is
+        listed once.
 
     Examples
     --------
@@ -98,12 +198,14 @@ def summary_table(results):
     >>> summary_table(results)["median auc_shifted"].tolist()
     [0.7, 0.75, 0.8]
     """
+    main = _check_test(test)
+    auc, ece, brier = (main.column(f"{name}_shifted") for name in ("auc", "ece", "brier"))
     ok = _ok(results).copy()
-    ok["_delta_auc"] = _paired_delta(ok, "auc_shifted")
-    ok["_delta_ece"] = _paired_delta(ok, "ece_shifted")
+    ok["_delta_auc"] = _paired_delta(ok, auc)
+    ok["_delta_ece"] = _paired_delta(ok, ece)
     index = pd.MultiIndex.from_frame(ok[["dataset", "seed"]])
     for column, exclude in (("_norm_gain", ()), ("_norm_gain_tfm", _REFERENCES)):
-        normalized = minmax_normalized_auc(results, exclude=exclude).loc[ok.index]
+        normalized = minmax_normalized_auc(results, auc, exclude=exclude).loc[ok.index]
         zero = ok.assign(_n=normalized)[ok["method"] == "zero-shot"].groupby(
             ["dataset", "seed"])["_n"].first()
         ok[column] = normalized.to_numpy() - zero.reindex(index).to_numpy(dtype=float)
@@ -114,20 +216,20 @@ def summary_table(results):
             values = values[np.isfinite(values)]
             return float(np.median(values)) if len(values) else float("nan")
 
-        rows.append({
+        row = {
             "method": method, "ratio": ratio, "runs": len(group),
-            "median auc_shifted": med("auc_shifted"),
-            "median Δauc_shifted vs finetune": med("_delta_auc"),
-            "median gain over zero-shot (%)": med("normalized_improvement"),
+            f"median {auc}": med(auc),
+            f"median Δ{auc} vs finetune": med("_delta_auc"),
+            "median gain over zero-shot (%)": med(main.column("normalized_improvement")),
             "median normalized-AUC gain over zero-shot": med("_norm_gain"),
             "same, TFM runs only": med("_norm_gain_tfm"),
-            "median ece_shifted": med("ece_shifted"),
-            "median Δece_shifted vs finetune": med("_delta_ece"),
-            "median brier_shifted": med("brier_shifted"),
-            "median auc_in_domain": med("auc_in_domain"),
-            "median val_test_gap": med("val_test_gap"),
-            "median fit_time_s": med("fit_time_s"),
-        })
+            f"median {ece}": med(ece),
+            f"median Δ{ece} vs finetune": med("_delta_ece"),
+            f"median {brier}": med(brier),
+        }
+        row["median auc_in_domain"] = med("auc_in_domain")  # listed once for the in-domain test
+        rows.append({**row, "median val_test_gap": med("val_test_gap"),
+                     "median fit_time_s": med("fit_time_s")})
     table = pd.DataFrame(rows)
     if len(table):
         table = table.assign(_rank=table["method"].map(_method_rank)).sort_values(
