@@ -3,8 +3,40 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
+
+
+def portable_command(argv) -> str:
+    """The command line of a ``causalmix pretrain`` call as another machine can run it.
+
+    The output folder is written ``OUT`` (the manifest lives in it, so every resumed call of a run
+    names the same folder), and paths under the home folder start with ``~``.
+
+    Examples
+    --------
+    >>> portable_command(["pretrain", "--out", "/data/run1", "--resume", "--max-steps", "90"])
+    'causalmix pretrain --out OUT --resume --max-steps 90'
+    """
+    words, out_next = [], False
+    for word in argv:
+        if out_next:
+            word, out_next = "OUT", False
+        elif word in ("--out", "-o"):
+            out_next = True
+        elif word.startswith("--out="):
+            word = "--out=OUT"
+        words.append(_quote_home_relative(word))
+    return " ".join(["causalmix", *words])
+
+
+def _quote_home_relative(word: str) -> str:
+    """``word`` quoted for a shell, a path under the home folder as ``~/...`` (left outside the quotes)."""
+    home = os.path.expanduser("~")
+    if word.startswith(home + os.sep):
+        return "~/" + shlex.quote(word[len(home) + 1:])
+    return shlex.quote(word)
 
 
 def _pretrain_arg_error(args) -> str | None:
@@ -110,7 +142,7 @@ def _cmd_pretrain(args) -> int:
         threads=args.threads,
         eval_every=args.eval_every,
         micro_batches=args.micro_batches,
-        command=" ".join(["causalmix", *map(shlex.quote, args.argv)]),
+        command=portable_command(args.argv),
         verbose=0 if args.quiet else 1,
     )
     if not main_rank:

@@ -99,6 +99,17 @@ def test_cli_pretrain_row_recipe_resumes_and_records_its_commands(tmp_path):
     commands = model.manifest["commands"]
     assert len(commands) == 2 and commands[0].startswith("causalmix pretrain --recipe row")
     assert "--resume" in commands[1]
+    # another machine can run them: the output folder is OUT, not this machine's path
+    assert all("--out OUT" in c and str(tmp_path) not in c for c in commands)
+
+
+def test_recorded_pretrain_command_names_no_home_folder(monkeypatch, tmp_path):
+    from sklearn_causalmix._cli._pretrain import portable_command
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    command = portable_command(["pretrain", "--out", str(tmp_path / "run"), "--init",
+                                str(tmp_path / "my weights" / "model.json"), "--minutes", "5"])
+    assert command == "causalmix pretrain --out OUT --init ~/'my weights/model.json' --minutes 5"
 
 
 @pytest.mark.parametrize("argv, message", [
