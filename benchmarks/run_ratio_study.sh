@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
-# The full ratio study behind benchmarks/results/ratio_study.md, sized for 2 CPU cores (66 min of
-# wall time on a shared 2-core machine). Resumable: finished runs are cached in
-# benchmarks/results/ratio_study/cache, so running it again only runs what is missing (and, with
-# everything cached, just rewrites the results, figures and reports in a few seconds).
+# The ratio study behind benchmarks/results/ratio_study.md: the shift protocol on every shifted table,
+# three seeds, the package's defaults (512 source-domain training rows, the estimator's fine-tuning
+# recipe, CausalSCMAugmenter's defaults), every causalmix ratio, the other augmenters at the same
+# ratios and the three references. benchmarks/results/study_cost.md prices it: about 5 CPU-hours
+# without causalmix-cv (add `--methods ... causalmix-cv` for its ~6 more), one torch thread per unit.
+#
+# Resumable: finished units are cached in $CAUSALMIX_STUDY_CACHE (default ~/.cache/causalmix/study-v2/cache),
+# so running it again runs only what is missing and, with everything cached, rewrites the results,
+# figures and report in a minute. Extra arguments are passed on (a later --methods replaces this one:
+# `benchmarks/run_ratio_study.sh --methods zero-shot finetune causalmix logreg rf hgb` runs the question's
+# arms first).
+#
+# CAUSALMIX_STUDY_TITLE sets the title of the results file (default "Ratio study (full run)").
 #
 # Then benchmarks/results/ratio_study.md = the generated report.md with the hand-written reading
 # (benchmarks/results/ratio_study/reading.md) inserted after the settings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 status=0
 causalmix study \
   --output benchmarks/results/ratio_study \
+  --cache-dir "${CAUSALMIX_STUDY_CACHE:-$HOME/.cache/causalmix/study-v2/cache}" \
+  --protocol shift \
   --datasets all \
-  --seeds 0 \
-  --ratios 0 0.25 0.5 0.75 1 \
-  --baseline-ratios 0.5 \
-  --cv-ratios 0 0.5 1 --cv-folds 2 \
-  --n-train 256 --max-test 500 \
-  --max-steps 20 --eval-every 5 --episode-size 128 \
-  --augmenter-preset fast \
-  --device cpu --n-jobs 2 \
+  --seeds 0 1 2 \
+  --methods zero-shot finetune causalmix noise smote copula logreg rf hgb \
+  --n-jobs "${N_JOBS:-1}" \
   --reliability credit_data penguins \
   "$@" || status=$?
 python - <<'PY'
+import os
 from pathlib import Path
 
 folder = Path("benchmarks/results/ratio_study")
@@ -30,8 +38,10 @@ report = (folder / "report.md").read_text()
 reading = (folder / "reading.md").read_text().strip()
 head, sep, tail = report.partition("\n## Medians over datasets x seeds")
 text = head.rstrip() + "\n\n" + reading + "\n" + sep + tail
-text = text.replace("](", "](ratio_study/").replace("# Ratio study\n", "# Ratio study (full run)\n", 1)
+title = os.environ.get("CAUSALMIX_STUDY_TITLE", "Ratio study (full run)")
+text = text.replace("](", "](ratio_study/").replace("# Ratio study\n", f"# {title}\n", 1)
 text = text.replace("Command:\n", "Command (`benchmarks/run_ratio_study.sh`):\n", 1)
+text = text.replace(str(Path.home()), "~")  # the cache folder of this machine: a results file names no home
 Path("benchmarks/results/ratio_study.md").write_text(text)
 print("wrote benchmarks/results/ratio_study.md")
 PY

@@ -199,6 +199,27 @@ def _study_median(method, ratio, column):
     raise MissingMeasurement(f"ratio_study.md: no median {column!r} of {method} r={ratio!r}")
 
 
+def _study_effect(run, metric="auc_shifted", baseline="finetune"):
+    """*Derived* wording of a paired effect of ratio_study.md: ``mean (95% interval low to high)``."""
+    effects = table("ratio_study.md", heading=f"Paired effects against {baseline}", columns="CI low")
+    col = {name: k for k, name in enumerate(effects.columns)}
+    for row in effects.rows:
+        if row[col["metric"]] == metric and row[col["run"]] == run:
+            mean, low, high = (row[col[name]] for name in ("Δ mean", "CI low", "CI high"))
+            return f"{mean} (95% interval {low} to {high})"
+    raise MissingMeasurement(f"ratio_study.md: no paired effect {metric} of {run!r} against {baseline}")
+
+
+def _study_detectable(run, metric="auc_shifted", baseline="finetune"):
+    """The smallest mean paired effect of ``run`` the study detects with 80% power."""
+    effects = table("ratio_study.md", heading=f"Paired effects against {baseline}", columns="CI low")
+    col = {name: k for k, name in enumerate(effects.columns)}
+    for row in effects.rows:
+        if row[col["metric"]] == metric and row[col["run"]] == run:
+            return row[col["detectable Δ"]]
+    raise MissingMeasurement(f"ratio_study.md: no paired effect {metric} of {run!r} against {baseline}")
+
+
 def _study_weights():
     """The first 12 hex digits of the weights the ratio study ran with."""
     return search("ratio_study.md", r"weights sha256 `?([0-9a-f]{12})")
@@ -257,13 +278,17 @@ MEASURED = {
     "ratio_study.r1_delta": ("ratio_study.md", lambda: _study_median("causalmix", "1", "median Δauc_shifted")),
     "ratio_study.r05_delta": ("ratio_study.md", lambda: _study_median("causalmix", "0.5", "median Δauc_shifted")),
     "ratio_study.rf_auc": ("ratio_study.md", lambda: _study_median("rf", "", "median auc_shifted")),
+    "ratio_study.r05_effect": ("ratio_study.md", lambda: _study_effect("causalmix r=0.5")),
+    "ratio_study.r1_effect": ("ratio_study.md", lambda: _study_effect("causalmix r=1")),
+    "ratio_study.r1_detectable": ("ratio_study.md", lambda: _study_detectable("causalmix r=1")),
+    "ratio_study.r1_logloss": ("ratio_study.md", lambda: _study_effect("causalmix r=1", "log_loss_shifted")),
+    "ratio_study.finetune_vs_zero_shot": ("ratio_study.md", lambda: _study_effect("finetune", baseline="zero-shot")),
     # ratio_study.md
     "ratio_study.tables": ("ratio_study.md", lambda: search("ratio_study.md", r"^- datasets \((\d+)\)")),
     "ratio_study.runs": ("ratio_study.md", lambda: search("ratio_study.md", r"^- runs: (\d+)")),
     "ratio_study.methods": ("ratio_study.md", lambda: str(len(search("ratio_study.md", r"^- methods: (.+)$").split(",")))),
     "ratio_study.minutes": ("ratio_study.md", lambda: search("ratio_study.md", r"took (\d+) min")),
-    "ratio_study.n_train": ("ratio_study.md", lambda: search("ratio_study.md", r"--n-train (\d+)")),
-    "ratio_study.max_steps": ("ratio_study.md", lambda: search("ratio_study.md", r"--max-steps (\d+)")),
+    "ratio_study.n_train": ("ratio_study.md", lambda: search("ratio_study.md", r"^- training rows per run \(median\): (\d+)")),
     # study_cost.md: CPU-seconds per unit, by arm, and the default grid
     "study_cost.zero_shot": ("study_cost.md", lambda: table("study_cost.md", columns="mean").cell("zero-shot", "mean")),
     "study_cost.finetune": ("study_cost.md", lambda: table("study_cost.md", columns="mean").cell("finetune (r = 0)", "mean")),
