@@ -199,25 +199,20 @@ def _study_median(method, ratio, column):
     raise MissingMeasurement(f"ratio_study.md: no median {column!r} of {method} r={ratio!r}")
 
 
+def _study_effect_cells(run, metric="auc_shifted", baseline="finetune"):
+    """The row of ratio_study.md's paired effects of ``run`` against ``baseline``, as {column: cell}."""
+    effects = table("ratio_study.md", heading=f"Paired effects against {baseline}", columns="CI low")
+    for row in effects.rows:
+        cells = dict(zip(effects.columns, row))
+        if cells.get("metric") == metric and cells.get("run") == run:
+            return cells
+    raise MissingMeasurement(f"ratio_study.md: no paired effect {metric} of {run!r} against {baseline}")
+
+
 def _study_effect(run, metric="auc_shifted", baseline="finetune"):
     """*Derived* wording of a paired effect of ratio_study.md: ``mean (95% interval low to high)``."""
-    effects = table("ratio_study.md", heading=f"Paired effects against {baseline}", columns="CI low")
-    col = {name: k for k, name in enumerate(effects.columns)}
-    for row in effects.rows:
-        if row[col["metric"]] == metric and row[col["run"]] == run:
-            mean, low, high = (row[col[name]] for name in ("Δ mean", "CI low", "CI high"))
-            return f"{mean} (95% interval {low} to {high})"
-    raise MissingMeasurement(f"ratio_study.md: no paired effect {metric} of {run!r} against {baseline}")
-
-
-def _study_detectable(run, metric="auc_shifted", baseline="finetune"):
-    """The smallest mean paired effect of ``run`` the study detects with 80% power."""
-    effects = table("ratio_study.md", heading=f"Paired effects against {baseline}", columns="CI low")
-    col = {name: k for k, name in enumerate(effects.columns)}
-    for row in effects.rows:
-        if row[col["metric"]] == metric and row[col["run"]] == run:
-            return row[col["detectable Δ"]]
-    raise MissingMeasurement(f"ratio_study.md: no paired effect {metric} of {run!r} against {baseline}")
+    cells = _study_effect_cells(run, metric, baseline)
+    return f"{cells['Δ mean']} (95% interval {cells['CI low']} to {cells['CI high']})"
 
 
 def _study_weights():
@@ -280,7 +275,7 @@ MEASURED = {
     "ratio_study.rf_auc": ("ratio_study.md", lambda: _study_median("rf", "", "median auc_shifted")),
     "ratio_study.r05_effect": ("ratio_study.md", lambda: _study_effect("causalmix r=0.5")),
     "ratio_study.r1_effect": ("ratio_study.md", lambda: _study_effect("causalmix r=1")),
-    "ratio_study.r1_detectable": ("ratio_study.md", lambda: _study_detectable("causalmix r=1")),
+    "ratio_study.r1_detectable": ("ratio_study.md", lambda: _study_effect_cells("causalmix r=1")["detectable Δ"]),
     "ratio_study.r1_logloss": ("ratio_study.md", lambda: _study_effect("causalmix r=1", "log_loss_shifted")),
     "ratio_study.finetune_vs_zero_shot": ("ratio_study.md", lambda: _study_effect("finetune", baseline="zero-shot")),
     # ratio_study.md
