@@ -195,6 +195,15 @@ html_show_sourcelink = False
 
 
 # -- Generated tables ---------------------------------------------------------------------------
+def _write_generated(name, text):
+    """Write ``generated/<name>`` when its text changed (an unchanged file keeps its time stamp, so
+    Sphinx does not rebuild the pages that include it)."""
+    out = DOCS / "generated" / name
+    out.parent.mkdir(exist_ok=True)
+    if not out.is_file() or out.read_text(encoding="utf-8") != text:
+        out.write_text(text, encoding="utf-8")
+
+
 def _write_datasets_table():
     """``generated/datasets_table.rst``: the catalogue of shifted datasets, for the user guide."""
     from sklearn_causalmix.datasets import list_shifted_datasets
@@ -223,11 +232,7 @@ def _write_datasets_table():
             f"     - {row.shift}",
             f"     - ``{row.package}``",
         ]
-    out = DOCS / "generated" / "datasets_table.rst"
-    out.parent.mkdir(exist_ok=True)
-    text = "\n".join(lines) + "\n"
-    if not out.is_file() or out.read_text(encoding="utf-8") != text:
-        out.write_text(text, encoding="utf-8")
+    _write_generated("datasets_table.rst", "\n".join(lines) + "\n")
 
 
 _write_datasets_table()
@@ -291,11 +296,7 @@ def _write_api_index():
                 )
             lines += [f"   * - :obj:`~{name}.{public}`", f"     - {kind}", f"     - {summary}"]
         lines.append("")
-    out = DOCS / "generated" / "api_index.rst"
-    out.parent.mkdir(exist_ok=True)
-    text = "\n".join(lines)
-    if not out.is_file() or out.read_text(encoding="utf-8") != text:
-        out.write_text(text, encoding="utf-8")
+    _write_generated("api_index.rst", "\n".join(lines))
 
 
 _write_api_index()
@@ -321,11 +322,7 @@ def _write_benchmark_files():
             f"     - {what}",
             f"     - {weights_note(text) or 'no weights involved, or none named'}",
         ]
-    out = DOCS / "generated" / "benchmark_files.rst"
-    out.parent.mkdir(exist_ok=True)
-    text = "\n".join(lines) + "\n"
-    if not out.is_file() or out.read_text(encoding="utf-8") != text:
-        out.write_text(text, encoding="utf-8")
+    _write_generated("benchmark_files.rst", "\n".join(lines) + "\n")
 
 
 _write_benchmark_files()
@@ -411,8 +408,6 @@ def _write_weights_table():
     import json
 
     manifest_path = ROOT / "sklearn_causalmix" / "backbones" / "embedded" / "weights" / "default.json"
-    out = DOCS / "generated" / "weights_table.rst"
-    out.parent.mkdir(exist_ok=True)
     if not manifest_path.is_file():
         text = (
             ".. note::\n\n   This build of the package holds no shipped weights "
@@ -475,8 +470,7 @@ def _write_weights_table():
                 continue
             lines += [f"   * - {key}", f"     - {value}"]
         text = "\n".join(lines) + "\n" + _validation_curve_figure(m) + _backbone_benchmark_note(m.get("sha256", ""))
-    if not out.is_file() or out.read_text(encoding="utf-8") != text:
-        out.write_text(text, encoding="utf-8")
+    _write_generated("weights_table.rst", text)
 
 
 #: In benchmarks/results/backbone.md: the weights it measured, and the medians of its shifted-domain rows
@@ -607,10 +601,7 @@ def _write_backbone_quality():
         text = _backbone_quality_text(manifest, report)
     else:
         text = "This build of the package holds no shipped weights.\n"
-    out = DOCS / "generated" / "backbone_quality.rst"
-    out.parent.mkdir(exist_ok=True)
-    if not out.is_file() or out.read_text(encoding="utf-8") != text:
-        out.write_text(text, encoding="utf-8")
+    _write_generated("backbone_quality.rst", text)
 
     # The prior version of the shipped weights against the prior the code samples today.
     from sklearn_causalmix.prior import PRIOR_VERSION
@@ -635,9 +626,7 @@ def _write_backbone_quality():
         text += "\n"
     else:
         text = "This build of the package holds no shipped weights.\n"
-    out = DOCS / "generated" / "weights_prior.rst"
-    if not out.is_file() or out.read_text(encoding="utf-8") != text:
-        out.write_text(text, encoding="utf-8")
+    _write_generated("weights_prior.rst", text)
 
 
 _write_backbone_quality()
