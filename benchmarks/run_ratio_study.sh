@@ -34,14 +34,15 @@ import os
 from pathlib import Path
 
 folder = Path("benchmarks/results/ratio_study")
-report = (folder / "report.md").read_text()
+# the cache folder of this machine: a results file names no home
+report = (folder / "report.md").read_text().replace(str(Path.home()), "~")
+(folder / "report.md").write_text(report)
 reading = (folder / "reading.md").read_text().strip()
 head, sep, tail = report.partition("\n## Medians over datasets x seeds")
 text = head.rstrip() + "\n\n" + reading + "\n" + sep + tail
 title = os.environ.get("CAUSALMIX_STUDY_TITLE", "Ratio study (full run)")
 text = text.replace("](", "](ratio_study/").replace("# Ratio study\n", f"# {title}\n", 1)
 text = text.replace("Command:\n", "Command (`benchmarks/run_ratio_study.sh`):\n", 1)
-text = text.replace(str(Path.home()), "~")  # the cache folder of this machine: a results file names no home
 Path("benchmarks/results/ratio_study.md").write_text(text)
 print("wrote benchmarks/results/ratio_study.md")
 PY
