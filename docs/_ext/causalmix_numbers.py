@@ -46,12 +46,24 @@ class Table:
                 return row
         raise MissingMeasurement(f"no row starting with {first!r} in table {self.columns}")
 
+    def column(self, part):
+        """The name of the first column whose name contains ``part``."""
+        for name in self.columns:
+            if part in name:
+                return name
+        raise MissingMeasurement(f"no column {part!r} in {self.columns}")
+
     def cell(self, first, column):
         """The cell of the row starting with ``first`` in the first column containing ``column``."""
-        for j, name in enumerate(self.columns):
-            if column in name:
-                return self.row(first)[j]
-        raise MissingMeasurement(f"no column {column!r} in {self.columns}")
+        return self.row(first)[self.columns.index(self.column(column))]
+
+    def find(self, match, what):
+        """The first row, as ``{column: cell}``, for which ``match(cells)`` is true."""
+        for row in self.rows:
+            cells = dict(zip(self.columns, row))
+            if match(cells):
+                return cells
+        raise MissingMeasurement(f"no row of {what} in table {self.columns}")
 
 
 def _cells(line):
@@ -175,11 +187,9 @@ def _steps_per_second(value):
 def _gain(comparison, metric, column, suite="iid"):
     """A cell of finetune_gain.md's summary over tables: ``comparison`` x ``metric``, in ``column``."""
     summary = table("finetune_gain.md", heading=f"{suite} suite: summary over tables", columns="comparison")
-    j = next((k for k, name in enumerate(summary.columns) if column in name), None)
-    for row in summary.rows:
-        if row[0] == comparison and row[1] == metric and j is not None:
-            return row[j]
-    raise MissingMeasurement(f"finetune_gain.md: no {comparison!r} {metric!r} row with column {column!r}")
+    cells = summary.find(lambda c: c["comparison"] == comparison and c["metric"] == metric,
+                         f"finetune_gain.md {comparison!r} {metric!r}")
+    return cells[summary.column(column)]
 
 
 def _gain_interval(comparison, metric, column):
@@ -191,22 +201,20 @@ def _gain_interval(comparison, metric, column):
 def _study_median(method, ratio, column):
     """A median of ratio_study.md's 'Medians over datasets x seeds' table (``ratio`` "" for none)."""
     medians = table("ratio_study.md", heading="Medians over datasets", columns="median")
-    j = next((k for k, name in enumerate(medians.columns) if column in name), None)
-    for row in medians.rows:
-        if row[0] == method and (row[1] == ratio or (ratio and row[1] and float(row[1]) == float(ratio))):
-            if j is not None:
-                return row[j]
-    raise MissingMeasurement(f"ratio_study.md: no median {column!r} of {method} r={ratio!r}")
+
+    def match(cells):
+        found = cells["ratio"]
+        return cells["method"] == method and (
+            found == ratio or bool(ratio and found and float(found) == float(ratio)))
+
+    return medians.find(match, f"ratio_study.md median of {method} r={ratio!r}")[medians.column(column)]
 
 
 def _study_effect_cells(run, metric="auc_shifted", baseline="finetune"):
     """The row of ratio_study.md's paired effects of ``run`` against ``baseline``, as {column: cell}."""
     effects = table("ratio_study.md", heading=f"Paired effects against {baseline}", columns="CI low")
-    for row in effects.rows:
-        cells = dict(zip(effects.columns, row))
-        if cells.get("metric") == metric and cells.get("run") == run:
-            return cells
-    raise MissingMeasurement(f"ratio_study.md: no paired effect {metric} of {run!r} against {baseline}")
+    return effects.find(lambda c: c.get("metric") == metric and c.get("run") == run,
+                        f"ratio_study.md paired effect {metric} of {run!r} against {baseline}")
 
 
 def _study_effect(run, metric="auc_shifted", baseline="finetune"):
