@@ -10,6 +10,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from sklearn_causalmix.evaluation import normalized_score
 from sklearn_causalmix.study._methods import METHODS
 
 __all__ = ["MainTest", "main_test", "summary_table", "per_dataset_table", "win_loss_table",
@@ -135,9 +136,11 @@ _REFERENCES = tuple(name for name, spec in METHODS.items() if not spec.needs_mod
 
 
 def minmax_normalized_auc(results, metric="auc_shifted", exclude=()):
-    """``metric`` min-max normalised over the methods of each (dataset, seed) (the paper's scale).
+    """``metric`` min-max normalised over the runs of each (dataset, seed) (the paper's scale).
 
-    1 is the best method of that dataset and seed, 0 the worst (0.5 everywhere when all tie).
+    :func:`~sklearn_causalmix.evaluation.normalized_score` with each run (each method and ratio)
+    as its own method and each (dataset, seed) as a dataset: 1 is the best run of that dataset
+    and seed, 0 the worst; when all runs tie, all are the best (1).
 
     Parameters
     ----------
@@ -153,12 +156,16 @@ def minmax_normalized_auc(results, metric="auc_shifted", exclude=()):
     normalized : Series
         Aligned with ``results`` (NaN for failed and excluded rows).
     """
-    keep = (results["error"].fillna("") == "") & ~results["method"].isin(list(exclude))
-    values = results[metric].where(keep)
-    groups = values.groupby([results["dataset"], results["seed"]])
-    low, high = groups.transform("min"), groups.transform("max")
-    span = (high - low).replace(0, np.nan)
-    return ((values - low) / span).where(span.notna(), 0.5).where(values.notna())
+    keep = results.index.isin(_ok(results).index) & ~results["method"].isin(list(exclude))
+    keep &= results[metric].notna()
+    normalized = pd.Series(np.nan, index=results.index)
+    if not keep.any():
+        return normalized
+    runs = results.loc[keep, ["dataset", "seed", metric]].assign(_run=np.flatnonzero(keep))
+    scores = normalized_score(runs, dataset_col=["dataset", "seed"], method_col="_run",
+                              score_col=metric)
+    normalized.iloc[scores["_run"].to_numpy()] = scores["normalized_score"].to_numpy()
+    return normalized
 
 
 def summary_table(results, *, test="shifted"):

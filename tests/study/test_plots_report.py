@@ -87,7 +87,7 @@ def test_summary_table_medians_and_paired_deltas():
 def test_minmax_normalized_auc_ties_and_failures():
     frame = pd.DataFrame({"dataset": ["a"] * 3, "seed": 0, "method": ["x", "y", "z"],
                           "auc_shifted": [0.7, 0.7, 0.9], "error": ["", "", "boom"]})
-    assert minmax_normalized_auc(frame).tolist()[:2] == [0.5, 0.5]
+    assert minmax_normalized_auc(frame).tolist()[:2] == [1.0, 1.0]   # all tie: all are the best
     assert np.isnan(minmax_normalized_auc(frame).iloc[2])
 
 
