@@ -7,9 +7,10 @@
 #
 # Resumable: finished units are cached in $CAUSALMIX_STUDY_CACHE (default ~/.cache/causalmix/study-v2/cache),
 # so running it again runs only what is missing and, with everything cached, rewrites the results,
-# figures and report in a minute. Extra arguments are passed on (a later --methods replaces this one:
-# `benchmarks/run_ratio_study.sh --methods zero-shot finetune causalmix logreg rf hgb` runs the question's
-# arms first).
+# figures and report in a minute. Extra arguments are passed on. CAUSALMIX_STUDY_DATASETS and
+# CAUSALMIX_STUDY_METHODS replace the tables and the arms (space-separated), so the command written into
+# the report names each once: `CAUSALMIX_STUDY_METHODS="zero-shot finetune causalmix logreg rf hgb"
+# benchmarks/run_ratio_study.sh` runs the question's arms first.
 #
 # CAUSALMIX_STUDY_TITLE sets the title of the results file (default "Ratio study (full run)").
 #
@@ -23,9 +24,9 @@ causalmix study \
   --output benchmarks/results/ratio_study \
   --cache-dir "${CAUSALMIX_STUDY_CACHE:-$HOME/.cache/causalmix/study-v2/cache}" \
   --protocol shift \
-  --datasets all \
+  --datasets ${CAUSALMIX_STUDY_DATASETS:-all} \
   --seeds 0 1 2 \
-  --methods zero-shot finetune causalmix noise smote copula logreg rf hgb \
+  --methods ${CAUSALMIX_STUDY_METHODS:-zero-shot finetune causalmix noise smote copula logreg rf hgb} \
   --n-jobs "${N_JOBS:-1}" \
   --reliability credit_data penguins \
   "$@" || status=$?
