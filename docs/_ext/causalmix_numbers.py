@@ -263,6 +263,8 @@ MEASURED = {
     "inference.quick_contended": ("inference.md", lambda: bare(_inference_summary().cell("causalmix study --quick", "under contention"))),
     "inference.spin_slowdown": ("inference.md", lambda: search("inference.md", r"spinning threads are (\S+) slower").rstrip("x")),
     # finetune_gain.md: the current recipe against zero-shot on the i.i.d. suite
+    "finetune_gain.weights": ("finetune_gain.md", lambda: search("finetune_gain.md", r"^- Weights sha256: ([0-9a-f]{12})")),
+    "finetune_gain.date": ("finetune_gain.md", lambda: search("finetune_gain.md", r"^- Written: (\d{4}-\d{2}-\d{2})")),
     "finetune_gain.tables": ("finetune_gain.md", lambda: search("finetune_gain.md", r"then over the (\d+) tables")),
     "finetune_gain.seeds": ("finetune_gain.md", lambda: search("finetune_gain.md", r"^\| \w+ \| (\d+) \| 0\.\d+ \|")),
     "finetune_gain.auc_median": ("finetune_gain.md", lambda: _gain_interval("new - zero-shot", "ΔROC-AUC", "median")),
@@ -275,6 +277,7 @@ MEASURED = {
     "finetune_gain.digits": ("finetune_gain.md", lambda: table("finetune_gain.md", heading="iid suite: ROC-AUC per table", columns="new - zero-shot").cell("digits", "new - zero-shot")),
     # ratio_study.md: medians over tables x seeds, and the weights it ran with
     "ratio_study.weights": ("ratio_study.md", _study_weights),
+    "ratio_study.date": ("ratio_study.md", lambda: search("ratio_study.md", r"Written by hand on (\d{4}-\d{2}-\d{2})")),
     "ratio_study.seeds": ("ratio_study.md", lambda: str(len(search("ratio_study.md", r"^- seeds: (.+)$").split(",")))),
     "ratio_study.zero_shot_auc": ("ratio_study.md", lambda: _study_median("zero-shot", "", "median auc_shifted")),
     "ratio_study.finetune_auc": ("ratio_study.md", lambda: _study_median("finetune", "0", "median auc_shifted")),
