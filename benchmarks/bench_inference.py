@@ -104,6 +104,7 @@ def part_latency(args):
     probas = {}
     for label, mode in MODES.items():
         clf = InContextClassifier(_backbone(args), n_estimators=args.estimators, fit_mode=mode, device="cpu",
+                                  max_context_rows=max(args.rows, 2),
                                   random_state=0)
         rss0 = _rss_mb()
         fit_s, fit_cpu, _ = _timed(lambda: clf.fit(X, y))
@@ -152,6 +153,7 @@ def part_cv(args):
     out = {}
     for label, mode in MODES.items():
         clf = InContextClassifier(_backbone(args), n_estimators=args.estimators, fit_mode=mode, device="cpu",
+                                  max_context_rows=max(args.rows, 2),
                                   random_state=0)
         wall, cpu, scores = _timed(lambda: cross_val_score(clf, X, y, cv=5, scoring="roc_auc"))
         out[label] = {"cv_s": wall, "cv_cpu": cpu, "auc": float(np.mean(scores))}
