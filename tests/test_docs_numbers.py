@@ -37,6 +37,8 @@ DERIVED = {
     "ratio_study.r1_effect",
     "ratio_study.r1_logloss",
     "ratio_study.finetune_vs_zero_shot",
+    "ratio_study.paper_finetune",
+    "ratio_study.paper_r1",
     "finetune_gain.auc_median",
     "finetune_gain.auc_mean",
     "finetune_gain.logloss_mean",

@@ -223,6 +223,18 @@ def _study_effect(run, metric="auc_shifted", baseline="finetune"):
     return f"{cells['Δ mean']} (95% interval {cells['CI low']} to {cells['CI high']})"
 
 
+def _study_paper_cells(run):
+    """The row of ratio_study.md's table beside the paper for ``run``, as {column: cell}."""
+    beside = table("ratio_study.md", heading="Beside the CausalMixFT paper", columns="paper gap")
+    return beside.find(lambda c: c.get("run") == run, f"ratio_study.md paper row of {run!r}")
+
+
+def _study_paper_improvement(run):
+    """*Derived* wording of a median improvement beside the paper: ``median (95% interval ...)``."""
+    cells = _study_paper_cells(run)
+    return f"{cells['improvement median']} (95% interval {cells['CI low']} to {cells['CI high']})"
+
+
 def _study_weights():
     """The first 12 hex digits of the weights the ratio study ran with."""
     return search("ratio_study.md", r"weights sha256 `?([0-9a-f]{12})")
@@ -289,6 +301,10 @@ MEASURED = {
     "ratio_study.r1_detectable": ("ratio_study.md", lambda: _study_effect_cells("causalmix r=1")["detectable Δ"]),
     "ratio_study.r1_logloss": ("ratio_study.md", lambda: _study_effect("causalmix r=1", "log_loss_shifted")),
     "ratio_study.finetune_vs_zero_shot": ("ratio_study.md", lambda: _study_effect("finetune", baseline="zero-shot")),
+    "ratio_study.paper_finetune": ("ratio_study.md", lambda: _study_paper_improvement("finetune")),
+    "ratio_study.paper_r1": ("ratio_study.md", lambda: _study_paper_improvement("causalmix r=1")),
+    "ratio_study.gap_finetune": ("ratio_study.md", lambda: _study_paper_cells("finetune")["val-test gap median"]),
+    "ratio_study.gap_r1": ("ratio_study.md", lambda: _study_paper_cells("causalmix r=1")["val-test gap median"]),
     # ratio_study.md
     "ratio_study.tables": ("ratio_study.md", lambda: search("ratio_study.md", r"^- datasets \((\d+)\)")),
     "ratio_study.runs": ("ratio_study.md", lambda: search("ratio_study.md", r"^- runs: (\d+)")),

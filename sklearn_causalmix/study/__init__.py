@@ -5,7 +5,8 @@
 and classical references on shifted tables, and returns a tidy DataFrame; the plotting functions
 and :func:`write_report` turn it into figures and a markdown report; :func:`paired_effects_table`
 and :func:`arm_profile_table` give the answer per arm, with paired statistics over tables
-(:func:`summarize_deltas`). ``causalmix study`` runs it from the command line.
+(:func:`summarize_deltas`), and :func:`paper_comparison_table` puts it beside the CausalMixFT
+paper's summary. ``causalmix study`` runs it from the command line.
 """
 
 from sklearn_causalmix.study._effect_plots import (
@@ -15,6 +16,7 @@ from sklearn_causalmix.study._effect_plots import (
 )
 from sklearn_causalmix.study._effects import arm_profile_table, paired_effects_table
 from sklearn_causalmix.study._methods import METHODS, MethodSpec, list_methods
+from sklearn_causalmix.study._paper import PAPER_MEDIANS, paper_comparison_table
 from sklearn_causalmix.study._plots import (
     bootstrap_ci,
     plot_aggregate,
@@ -38,10 +40,16 @@ from sklearn_causalmix.study._runner import RESULT_COLUMNS, StudyUnit, ratio_stu
 METHODS = METHODS
 #: The columns of the tidy result frame of :func:`ratio_study`, in order.
 RESULT_COLUMNS = RESULT_COLUMNS
+#: The CausalMixFT paper's medians over its 33 datasets (arXiv:2601.04110, abstract), by method:
+#: ``"improvement"`` of normalised ROC-AUC over the model before fine-tuning and the
+#: validation-test correlation ``"gap"`` (NaN where the abstract gives none), as
+#: :func:`paper_comparison_table` compares them.
+PAPER_MEDIANS = PAPER_MEDIANS
 
 __all__ = [
     "METHODS",
     "MethodSpec",
+    "PAPER_MEDIANS",
     "RESULT_COLUMNS",
     "StudyUnit",
     "arm_profile_table",
@@ -50,6 +58,7 @@ __all__ = [
     "holm_adjust",
     "list_methods",
     "paired_effects_table",
+    "paper_comparison_table",
     "per_dataset_table",
     "plot_aggregate",
     "plot_forest",

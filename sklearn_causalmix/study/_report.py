@@ -13,6 +13,7 @@ from sklearn_causalmix.study._effects import (
     paired_effects_table,
     scored_runs,
 )
+from sklearn_causalmix.study._paper import paper_comparison_table
 from sklearn_causalmix.study._tables import (
     _ok,
     main_test,
@@ -254,7 +255,27 @@ def _effects_sections(results, main):
             "indistinguishable; TSTR: trained on synthetic rows, tested on real ones; TRTR: "
             "the same model cross-validated on the real rows).", "",
             markdown_table(profile.drop(columns="method")), ""]
-    return lines
+    return lines + _paper_section(results, main)
+
+
+def _paper_section(results, main):
+    """Report lines: the paper's two summary medians beside this study's, with intervals."""
+    table = paper_comparison_table(results, test=main.suffix)
+    if table.empty:
+        return []
+    if (table["protocol"] == "").all():
+        table = table.drop(columns="protocol")
+    return [
+        "## Beside the CausalMixFT paper", "",
+        "The paper's summary (Bühler, Purucker & Hutter 2026, arXiv:2601.04110, abstract; 33 "
+        "TabArena tables, i.i.d. folds, a larger model): per table, each arm's ROC-AUC "
+        f"({main.adjective} test) averaged over seeds, min-max normalised over the foundation "
+        "model's arms of that table (no logreg / rf / hgb), minus zero-shot's; the median over "
+        "tables with a bootstrap 95% interval. 'paper inside CI': whether the paper's median "
+        "lies in this interval. 'val-test gap': 1 - Spearman correlation of the validation "
+        "and test curves over one run's checkpoints, median over runs. The normalised scores "
+        "depend on the arms compared: compare them only between reports with the same arms.",
+        "", markdown_table(table.drop(columns="method")), ""]
 
 
 def _not_applicable_section(results):

@@ -3,7 +3,8 @@
 A module of its own (like ``study_doubles``) so that the golden reports beside it can be written
 again from it: ``golden_report_shift.md`` and ``golden_report_no_protocol.md`` are the reports
 that the code before the i.i.d.-aware report wrote for ``study_frame("shift")`` (with and
-without its ``protocol`` column); see ``test_report_protocols.py`` for the calls.
+without its ``protocol`` column), with the section "Beside the CausalMixFT paper" added since
+(the only difference); see ``test_report_protocols.py`` for the calls.
 """
 
 import numpy as np
