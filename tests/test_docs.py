@@ -474,3 +474,21 @@ def test_docs_build_is_nitpick_clean_and_offline(built_docs):
     assert "https://scikit-learn.org/stable/modules/generated/" in (
         built_docs / "user_guide" / "synthetic_ratio.html"
     ).read_text(encoding="utf-8"), "intersphinx links to scikit-learn are missing"
+
+
+def test_no_tracked_file_points_outside_the_checkout():
+    """A reader of the repository or the site cannot open the "shared" folder that lies beside a
+    developer's checkout: no text file of the package, tests, docs, benchmarks or examples names it."""
+    folders = ("sklearn_causalmix", "tests", "docs", "benchmarks", "examples")
+    suffixes = {".py", ".md", ".rst", ".txt", ".cfg", ".toml", ".json", ".sh", ".csv"}
+    found = []
+    for folder in folders:
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix not in suffixes or "_build" in path.parts or not path.is_file():
+                continue
+            if "../" + "shared" in path.read_text(encoding="utf-8", errors="replace"):
+                found.append(str(path.relative_to(ROOT)))
+    for name in ("README.md", "setup.cfg", "pyproject.toml"):
+        if "../" + "shared" in (ROOT / name).read_text(encoding="utf-8"):
+            found.append(name)
+    assert not found, f"files naming a path outside the checkout: {found}"
