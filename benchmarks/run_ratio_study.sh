@@ -19,22 +19,32 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+# CAUSALMIX_STUDY_PROTOCOL=iid runs the i.i.d. protocol on the i.i.d. tables instead, into
+# benchmarks/results/ratio_study_iid.md (its reading: benchmarks/results/ratio_study_iid/reading.md).
+protocol=${CAUSALMIX_STUDY_PROTOCOL:-shift}
+case "$protocol" in
+  shift) name=ratio_study; reliability="credit_data penguins" ;;
+  iid) name=ratio_study_iid; reliability="churn beps" ;;
+  *) echo "CAUSALMIX_STUDY_PROTOCOL must be shift or iid, got '$protocol'" >&2; exit 2 ;;
+esac
+export CAUSALMIX_STUDY_NAME=$name
 status=0
 causalmix study \
-  --output benchmarks/results/ratio_study \
+  --output benchmarks/results/$name \
   --cache-dir "${CAUSALMIX_STUDY_CACHE:-$HOME/.cache/causalmix/study-v2/cache}" \
-  --protocol shift \
+  --protocol "$protocol" \
   --datasets ${CAUSALMIX_STUDY_DATASETS:-all} \
   --seeds 0 1 2 \
   --methods ${CAUSALMIX_STUDY_METHODS:-zero-shot finetune causalmix noise smote copula logreg rf hgb} \
   --n-jobs "${N_JOBS:-1}" \
-  --reliability credit_data penguins \
+  --reliability $reliability \
   "$@" || status=$?
 python - <<'PY'
 import os
 from pathlib import Path
 
-folder = Path("benchmarks/results/ratio_study")
+name = os.environ["CAUSALMIX_STUDY_NAME"]
+folder = Path("benchmarks/results") / name
 # the cache folder of this machine: a results file names no home
 report = (folder / "report.md").read_text().replace(str(Path.home()), "~")
 (folder / "report.md").write_text(report)
@@ -42,9 +52,9 @@ reading = (folder / "reading.md").read_text().strip()
 head, sep, tail = report.partition("\n## Medians over datasets x seeds")
 text = head.rstrip() + "\n\n" + reading + "\n" + sep + tail
 title = os.environ.get("CAUSALMIX_STUDY_TITLE", "Ratio study (full run)")
-text = text.replace("](", "](ratio_study/").replace("# Ratio study\n", f"# {title}\n", 1)
+text = text.replace("](", f"]({name}/").replace("# Ratio study\n", f"# {title}\n", 1)
 text = text.replace("Command:\n", "Command (`benchmarks/run_ratio_study.sh`):\n", 1)
-Path("benchmarks/results/ratio_study.md").write_text(text)
-print("wrote benchmarks/results/ratio_study.md")
+Path(f"benchmarks/results/{name}.md").write_text(text)
+print(f"wrote benchmarks/results/{name}.md")
 PY
 exit "$status"
