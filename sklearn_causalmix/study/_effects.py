@@ -16,7 +16,7 @@ import pandas as pd
 
 from sklearn_causalmix.study._methods import METHODS
 from sklearn_causalmix.study._stats import holm_adjust, summarize_deltas, table_deltas
-from sklearn_causalmix.study._tables import _check_test, _method_rank, _run_label
+from sklearn_causalmix.study._tables import _blank, _check_test, _method_rank, _ok, _run_label
 
 __all__ = ["DEFAULT_METRICS", "arm_profile_table", "paired_effects_table", "scored_runs"]
 
@@ -37,9 +37,9 @@ def scored_runs(results):
 
     A missing ``protocol`` column (results of a study with one protocol) becomes ``""``.
     """
-    ok = results[results["error"].fillna("") == ""]
+    ok = _ok(results)
     if "note" in ok:
-        ok = ok[ok["note"].fillna("") == ""]
+        ok = ok[_blank(ok["note"])]
     ok = ok.assign(run=[_run_label(m, r) for m, r in zip(ok["method"], ok["ratio"])])
     if "protocol" not in ok:
         ok = ok.assign(protocol="")

@@ -15,6 +15,7 @@ from sklearn_causalmix.study._effects import (
 )
 from sklearn_causalmix.study._paper import paper_comparison_table
 from sklearn_causalmix.study._tables import (
+    _blank,
     _ok,
     main_test,
     per_dataset_table,
@@ -107,7 +108,7 @@ def write_report(results, path, *, figures=None, title="Ratio study", command=No
             lines += ["The figure of validation against test scores of shift reports "
                       "(in-domain against shifted-test ROC-AUC) is not drawn: under the i.i.d. "
                       "protocol the held-out fold is the only test.", ""]
-    failed = results[results["error"].fillna("") != ""]
+    failed = results[~_blank(results["error"])]
     if len(failed):
         lines += ["## Failed runs", "",
                   markdown_table(failed[["dataset", "seed", "method", "ratio", "error"]]), ""]
@@ -118,7 +119,7 @@ def write_report(results, path, *, figures=None, title="Ratio study", command=No
 
 def _settings_section(results, title, command, notes, main):
     """Report lines: the title, the command and the settings the results were made with."""
-    failed = results[results["error"].fillna("") != ""]
+    failed = results[~_blank(results["error"])]
     ratios = sorted({float(r) for r in results["ratio"].dropna()})
     n_train = (int(np.nanmedian(results["n_train"])) if results["n_train"].notna().any()
                else "n/a")
@@ -189,7 +190,7 @@ def _kept_pretrained_section(results):
     """Report lines: fine-tuned runs that kept the pretrained weights, so their numbers equal zero-shot's."""
     if "best_step" not in results or "n_steps" not in results:
         return []
-    tuned = results[(results["n_steps"].fillna(0) > 0) & (results["error"].fillna("") == "")]
+    tuned = results[(results["n_steps"].fillna(0) > 0) & _blank(results["error"])]
     if not len(tuned):
         return []
     kept = tuned[tuned["best_step"] == 0]
@@ -282,7 +283,7 @@ def _not_applicable_section(results):
     """Report lines: runs that did not apply to their dataset, with the reason."""
     if "note" not in results:
         return []
-    skipped = results[results["note"].fillna("") != ""]
+    skipped = results[~_blank(results["note"])]
     if not len(skipped):
         return []
     reasons = skipped.groupby(["method", "note"], sort=False)["dataset"].agg(

@@ -101,7 +101,7 @@ def main_test(results):
     """
     if "protocol" not in results:
         return _MAIN_TESTS["shifted"]
-    return _main_test_of(results["protocol"].fillna("").astype(str))
+    return _main_test_of(results["protocol"].astype(object).fillna("").astype(str))
 
 
 def _check_test(test):
@@ -110,8 +110,14 @@ def _check_test(test):
     return _MAIN_TESTS[test]
 
 
+def _blank(column):
+    """True where a text column (``error``, ``note``) is empty: NaN or "" (any dtype, e.g. all-NaN
+    floats when read back from a CSV file)."""
+    return column.isna() | (column.astype(str) == "")
+
+
 def _ok(results):
-    return results[results["error"].fillna("") == ""]
+    return results[_blank(results["error"])]
 
 
 def _run_label(method, ratio):
