@@ -374,3 +374,24 @@ def test_bootstrap_on_a_wide_discrete_table_is_bounded_and_reproducible():
     assert test == "gsq"
     np.testing.assert_array_equal(P1, P2)
     assert len(counts) == 2 and all(g.n_performed > 0 and g.n_skipped > 0 for g in counts)
+
+
+def test_possible_dsep_stage_offers_a_guarded_test_only_testable_sets():
+    from causallearn.graph.Edge import Edge
+    from causallearn.graph.Endpoint import Endpoint
+    from causallearn.graph.GeneralGraph import GeneralGraph
+    from causallearn.graph.GraphNode import GraphNode
+
+    nodes = [GraphNode(f"v{i}") for i in range(4)]
+    graph = GeneralGraph(nodes)  # 0 o-o 1, 0 o-> 2 <-o 3: Possible-D-SEP(0) holds 3
+    graph.add_edge(Edge(nodes[0], nodes[1], Endpoint.CIRCLE, Endpoint.CIRCLE))
+    graph.add_edge(Edge(nodes[0], nodes[2], Endpoint.CIRCLE, Endpoint.ARROW))
+    graph.add_edge(Edge(nodes[3], nodes[2], Endpoint.CIRCLE, Endpoint.ARROW))
+    rng = np.random.RandomState(0)
+    data = np.c_[rng.randint(0, 2, (50, 2)), rng.randint(0, 9, (50, 2))]  # 2, 2, 9, 9 levels
+    inner = _Counting(lambda x, y, S: 0.0)
+    guard = _independence.SparseTableGuard(inner, data, min_rows_per_df=1)
+    _fci.possible_dsep_removal(graph, nodes, guard, 0.05, {}, max_size=2)
+    assert (0, 1, (3,)) in inner.calls  # 9 df: tested
+    assert guard.n_skipped == 0  # {2, 3} (81 df > 50 rows) was never offered
+    assert all(guard.degrees_of_freedom(*call) <= 50 for call in inner.calls)
