@@ -169,15 +169,19 @@ class SparseTableGuard:
     ``df = (|x| - 1) (|y| - 1) prod_{s in S} |s|`` are the nominal degrees of freedom of the G²
     (or chi-square) test of ``x _||_ y | S``, ``|v|`` the number of distinct values of ``v`` in the
     data, ``n`` the number of rows and ``k = min_rows_per_df``. This is the reliability rule of
-    pcalg's ``gSquareDis`` (``n.min = 10 * df``) and of Tetrad's discrete tests. Where pcalg then
-    *assumes independence* (and would delete the edge between two 10-level variables of 512 rows
-    without looking), a test that is not performed here returns the p-value 0: no evidence of
+    pcalg's ``gSquareDis`` (there with ``k = 10``, and a refused test *assumes independence*:
+    p = 1, which would delete the edge between two 10-level variables of 512 rows without
+    looking). Here a test that is not performed returns the p-value 0: no evidence of
     independence, so the adjacency search keeps the edge and tries smaller or sparser
     conditioning sets instead, and FCI's discriminating-path rule falls back to the separating
-    set. On sparse tables the G² test rejects anyway (its statistic is far above its degrees of
-    freedom when most cells hold one row), so the guard changes the outcome of few tests and
-    saves nearly all of the time: the number of conditioning sets of size ``d`` grows like
-    ``degree^d``, their ``df`` like ``levels^d``.
+    set. On sparse tables the G² test rejects almost always: on ``fair_affairs`` (8 nodes of 2-6
+    levels, 512 rows) none of some 17,000 tests with ``n < df`` accepted independence, on one
+    resample of ``caravan`` (73 nodes of 2-10 levels) 137 of 941,471 with sets of up to two
+    variables did -- rare acceptances among thousands of tries per edge, which removed 134 of
+    805 edges. The guard changes the outcome of few tests and saves nearly all of the time: the
+    number of conditioning sets of size ``d`` grows like ``degree^d``, their ``df`` like
+    ``levels^d``. ``k = 1`` (one row per free cell) is the weakest rule that still bounds the
+    search; a larger ``k`` skips more tests and keeps more edges.
 
     Because ``df`` never shrinks when a variable joins ``S``, every testable set of size ``d + 1``
     has testable subsets of size ``d``: :meth:`conditioning_sets` enumerates only the testable

@@ -366,7 +366,7 @@ def test_bootstrap_on_a_wide_discrete_table_is_bounded_and_reproducible():
         original(self, *args, **kwargs)
         counts.append(self)
 
-    kwargs = dict(method="pc+fci", n_bootstrap=2, random_state=0)
+    kwargs = {"method": "pc+fci", "n_bootstrap": 2, "random_state": 0}
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(_independence.SparseTableGuard, "__init__", record)
         P1, test = D.bootstrap_edge_probabilities(data, [True] * 16, **kwargs)
