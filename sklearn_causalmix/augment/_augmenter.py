@@ -202,9 +202,12 @@ class CausalSCMAugmenter(CausalMethodsMixin, BaseAugmenter):
     never overwritten) and applies Meek's rules 1-3; FCI runs its possible-D-SEP stage with
     conditioning sets of at most ``POSSIBLE_DSEP_MAX_SIZE = 2`` variables (unbounded, that
     stage enumerates every subset and dominates run time) and orients with causal-learn's
-    rules R0-R10. Conditioning sets are limited to ``n_samples - 5`` variables. Bootstrap
-    resamples repeat rows, so the tests are somewhat anti-conservative; averaging over
-    resamples turns the resulting spurious edges into low probabilities.
+    rules R0-R10. Conditioning sets are limited to ``n_samples - 5`` variables. A G² or
+    chi-square test whose table has fewer rows than degrees of freedom is not performed and
+    the edge stays (``MIN_ROWS_PER_DF = 1`` in ``_independence``), which bounds the search on
+    wide tables of many-level categorical columns. Bootstrap resamples repeat rows, so the
+    tests are somewhat anti-conservative; averaging over resamples turns the resulting
+    spurious edges into low probabilities.
 
     **Input requirements** (each violation raises a ``ValueError``/``TypeError`` that names
     the fix): at least ``MIN_SAMPLES = 10`` rows and two classes; no infinite values,

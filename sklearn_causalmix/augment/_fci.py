@@ -109,13 +109,18 @@ def possible_dsep_removal(graph, nodes, test, alpha, sep_sets, max_size):
         adj_a = set(np.flatnonzero(adjacency[a]).tolist())
         adj_b = set(np.flatnonzero(adjacency[b]).tolist())
         first_independent = getattr(test, "first_independent", None)
+        conditioning_sets = getattr(test, "conditioning_sets", None)
         for source in (a, b):
             candidates = [v for v in dsep_sets[source] if v not in (a, b)]
             found = None
             for size in range(1, min(max_size, len(candidates)) + 1):
                 sets = (
                     cond
-                    for cond in combinations(candidates, size)
+                    for cond in (
+                        combinations(candidates, size)
+                        if conditioning_sets is None
+                        else conditioning_sets(a, b, candidates, size)  # testable ones only
+                    )
                     # subsets of Adj(a) or Adj(b) were already tested by the adjacency search
                     if not (set(cond) <= adj_a or set(cond) <= adj_b)
                 )

@@ -23,6 +23,11 @@ def skeleton(test, n_nodes, alpha, *, max_depth=None, banned=()):
     more than ``d`` other adjacencies. This is the adjacency phase shared by PC and FCI (FCI's
     "fast adjacency search"), so both are built on one run.
 
+    A test with a ``conditioning_sets(x, y, others, d)`` method (the discrete tests'
+    :class:`~sklearn_causalmix.augment._independence.SparseTableGuard`) offers only the subsets
+    it can test reliably; the search then also stops after a level at which no edge had a
+    testable set: a testable set of size ``d + 1`` would have testable subsets of size ``d``.
+
     Parameters
     ----------
     test : callable
@@ -59,11 +64,13 @@ def skeleton(test, n_nodes, alpha, *, max_depth=None, banned=()):
             adj[a, b] = adj[b, a] = False
             sepsets[(min(a, b), max(a, b))] = ()
     first_independent = getattr(test, "first_independent", None)
+    conditioning_sets = getattr(test, "conditioning_sets", None)
     depth = 0
     while max_depth is None or depth <= max_depth:
         neighbours = [np.flatnonzero(adj[x]).tolist() for x in range(n_nodes)]
         if max(len(nb) for nb in neighbours) - 1 < depth:
             break
+        offered = False  # whether any edge had a conditioning set at this level
         for x in range(n_nodes):
             if len(neighbours[x]) - 1 < depth:
                 continue
@@ -71,7 +78,10 @@ def skeleton(test, n_nodes, alpha, *, max_depth=None, banned=()):
                 if not adj[x, y]:
                     continue
                 others = [v for v in neighbours[x] if v != y]
-                candidates = combinations(others, depth)
+                if conditioning_sets is None:
+                    candidates = combinations(others, depth)
+                else:
+                    candidates = _noting_any(conditioning_sets(x, y, others, depth))
                 if first_independent is not None:
                     sepset = first_independent(x, y, candidates, alpha)
                 else:
@@ -79,8 +89,28 @@ def skeleton(test, n_nodes, alpha, *, max_depth=None, banned=()):
                 if sepset is not None:
                     adj[x, y] = adj[y, x] = False
                     sepsets[(min(x, y), max(x, y))] = tuple(sepset)
+                if conditioning_sets is not None:
+                    offered = offered or candidates.any
+        if conditioning_sets is not None and not offered:
+            break
         depth += 1
     return adj, sepsets
+
+
+class _noting_any:
+    """An iterator that records whether it yielded anything (``.any``)."""
+
+    def __init__(self, iterable):
+        self._iterator = iter(iterable)
+        self.any = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = next(self._iterator)
+        self.any = True
+        return item
 
 
 def _reaches(toward, start, goal):

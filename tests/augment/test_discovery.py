@@ -255,3 +255,143 @@ def test_bootstrap_background_knowledge_is_passed_on():
         X, [False, False], n_bootstrap=2, forbidden=[(0, 1), (1, 0)], random_state=0
     )
     assert P.sum() == 0.0
+
+
+# --------------------------------------------------------------------------- sparse discrete tables
+
+
+def _wide_discrete(n_rows=200, n_cols=24, seed=0):
+    """Columns of 2 to 9 levels, each a noisy copy of a shared latent score (all dependent)."""
+    rng = np.random.RandomState(seed)
+    latent = rng.normal(size=n_rows)
+    levels = 2 + np.arange(n_cols) % 8
+    columns = [
+        np.digitize(latent + rng.normal(size=n_rows), np.linspace(-2, 2, k - 1)) for k in levels
+    ]
+    return np.column_stack(columns).astype(float)
+
+
+class _Counting:
+    """A test that records every conditioning set it is asked about (and nothing else)."""
+
+    def __init__(self, test):
+        self.test, self.calls = test, []
+
+    def __call__(self, x, y, S=()):
+        self.calls.append((x, y, tuple(S)))
+        return self.test(x, y, S)
+
+
+def test_sparse_table_guard_degrees_of_freedom_and_refusal():
+    data = _wide_discrete(n_rows=200, n_cols=8)  # levels 2, 3, ..., 9
+    inner = _Counting(lambda x, y, S: 0.5)
+    guard = _independence.SparseTableGuard(inner, data, min_rows_per_df=1)
+    assert guard.cardinalities == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert guard.degrees_of_freedom(0, 1, (2,)) == 1 * 2 * 4
+    assert guard.degrees_of_freedom(6, 7, ()) == 7 * 8
+    assert guard(6, 7, ()) == 0.5  # 56 df <= 200 rows: performed
+    assert guard(6, 7, (5,)) == 0.0  # 392 df > 200 rows: not performed, no independence
+    assert inner.calls == [(6, 7, ())]
+    assert (guard.n_performed, guard.n_skipped) == (1, 1)
+    # k scales the rule: 2 * 56 <= 200, 4 * 56 > 200
+    assert _independence.SparseTableGuard(inner, data, min_rows_per_df=2).testable(6, 7)
+    assert not _independence.SparseTableGuard(inner, data, min_rows_per_df=4).testable(6, 7)
+
+
+@pytest.mark.parametrize("k", [0.5, 1, 3])
+def test_sparse_table_guard_sets_are_the_testable_combinations_in_order(k):
+    from itertools import combinations
+
+    data = _wide_discrete(n_rows=300, n_cols=12)
+    data[:, 5] = 1.0  # a constant column: df 0 as x or y, factor 1 in S
+    guard = _independence.SparseTableGuard(lambda x, y, S: 0.5, data, min_rows_per_df=k)
+    others = [v for v in range(12) if v not in (0, 3)]
+    for x, y in [(0, 3), (5, 3), (7, 11)]:
+        others = [v for v in range(12) if v not in (x, y)]
+        for size in range(5):
+            expected = [S for S in combinations(others, size) if guard.testable(x, y, S)]
+            assert list(guard.conditioning_sets(x, y, others, size)) == expected
+    assert list(guard.conditioning_sets(5, 3, others, 2)) == list(combinations(others, 2))
+
+
+def test_discrete_tests_are_guarded_and_fisherz_is_not():
+    data = _wide_discrete(n_rows=200, n_cols=8)
+    for name in ("gsq", "chisq"):
+        test = _independence.make_independence_test(data, name)
+        assert isinstance(test, _independence.SparseTableGuard)
+        assert test.min_rows_per_df == _independence.MIN_ROWS_PER_DF
+        from causallearn.utils.cit import CIT
+
+        assert test(6, 7, ()) == CIT(data, name)(6, 7, ())  # performed: causal-learn's p-value
+        assert test(6, 7, (5,)) == 0.0
+    assert not hasattr(_independence.make_independence_test(data, "fisherz"), "conditioning_sets")
+
+
+def test_skeleton_on_a_wide_discrete_table_tests_only_reliable_tables_and_stops_early():
+    data = _wide_discrete()
+    n_rows, n_cols = data.shape
+    guard = _independence.make_independence_test(data, "gsq")
+    performed = _Counting(guard.test)
+    guard.test = performed
+    adj, sepsets = _pc.skeleton(guard, n_cols, 0.05)
+    assert performed.calls  # something was tested ...
+    for x, y, S in performed.calls:  # ... and only tables with a row per degree of freedom
+        assert guard.degrees_of_freedom(x, y, S) <= n_rows
+    assert guard.n_skipped == 0  # the search never asked about an untestable set
+    largest = max(len(S) for _, _, S in performed.calls)
+    # the level after the last testable one offers nothing: the search stopped there, well
+    # before the degree of the graph would have stopped it
+    assert largest < adj.sum(axis=1).max() - 1
+    assert all(len(S) <= largest for S in sepsets.values())
+
+    # the same graph as asking the guard about every subset (no enumeration shortcut, no early
+    # stop), which refuses the sparse ones with p = 0 ...
+    plain = _independence.make_independence_test(data, "gsq")
+    adj_plain, sepsets_plain = _pc.skeleton(lambda x, y, S: plain(x, y, S), n_cols, 0.05)
+    np.testing.assert_array_equal(adj, adj_plain)
+    assert sepsets == sepsets_plain
+    assert plain.n_skipped > 0  # the rule engaged
+    # ... and deterministic
+    again = _pc.skeleton(_independence.make_independence_test(data, "gsq"), n_cols, 0.05)
+    np.testing.assert_array_equal(adj, again[0])
+    assert sepsets == again[1]
+
+
+def test_bootstrap_on_a_wide_discrete_table_is_bounded_and_reproducible():
+    data = _wide_discrete(n_rows=120, n_cols=16, seed=1)
+    counts = []
+    original = _independence.SparseTableGuard.__init__
+
+    def record(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        counts.append(self)
+
+    kwargs = {"method": "pc+fci", "n_bootstrap": 2, "random_state": 0}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_independence.SparseTableGuard, "__init__", record)
+        P1, test = D.bootstrap_edge_probabilities(data, [True] * 16, **kwargs)
+    P2, _ = D.bootstrap_edge_probabilities(data, [True] * 16, **kwargs)
+    assert test == "gsq"
+    np.testing.assert_array_equal(P1, P2)
+    assert len(counts) == 2 and all(g.n_performed > 0 and g.n_skipped > 0 for g in counts)
+
+
+def test_possible_dsep_stage_offers_a_guarded_test_only_testable_sets():
+    from causallearn.graph.Edge import Edge
+    from causallearn.graph.Endpoint import Endpoint
+    from causallearn.graph.GeneralGraph import GeneralGraph
+    from causallearn.graph.GraphNode import GraphNode
+
+    nodes = [GraphNode(f"v{i}") for i in range(4)]
+    graph = GeneralGraph(nodes)  # 0 o-o 1, 0 o-> 2 <-o 3: Possible-D-SEP(0) holds 3
+    graph.add_edge(Edge(nodes[0], nodes[1], Endpoint.CIRCLE, Endpoint.CIRCLE))
+    graph.add_edge(Edge(nodes[0], nodes[2], Endpoint.CIRCLE, Endpoint.ARROW))
+    graph.add_edge(Edge(nodes[3], nodes[2], Endpoint.CIRCLE, Endpoint.ARROW))
+    rng = np.random.RandomState(0)
+    data = np.c_[rng.randint(0, 2, (50, 2)), rng.randint(0, 9, (50, 2))]  # 2, 2, 9, 9 levels
+    inner = _Counting(lambda x, y, S: 0.0)
+    guard = _independence.SparseTableGuard(inner, data, min_rows_per_df=1)
+    _fci.possible_dsep_removal(graph, nodes, guard, 0.05, {}, max_size=2)
+    assert (0, 1, (3,)) in inner.calls  # 9 df: tested
+    assert guard.n_skipped == 0  # {2, 3} (81 df > 50 rows) was never offered
+    assert all(guard.degrees_of_freedom(*call) <= 50 for call in inner.calls)
