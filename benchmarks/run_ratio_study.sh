@@ -52,7 +52,8 @@ reading = (folder / "reading.md").read_text().strip()
 head, sep, tail = report.partition("\n## Medians over datasets x seeds")
 text = head.rstrip() + "\n\n" + reading + "\n" + sep + tail
 title = os.environ.get("CAUSALMIX_STUDY_TITLE", "Ratio study (full run)")
-text = text.replace("](", f"]({name}/").replace("# Ratio study\n", f"# {title}\n", 1)
+text = text.replace("](", f"]({name}/")
+text = f"# {title}\n" + text.split("\n", 1)[1]  # the report's own first line is its heading
 text = text.replace("Command:\n", "Command (`benchmarks/run_ratio_study.sh`):\n", 1)
 Path(f"benchmarks/results/{name}.md").write_text(text)
 print(f"wrote benchmarks/results/{name}.md")

@@ -210,28 +210,28 @@ def _study_median(method, ratio, column):
     return medians.find(match, f"ratio_study.md median of {method} r={ratio!r}")[medians.column(column)]
 
 
-def _study_effect_cells(run, metric="auc_shifted", baseline="finetune"):
-    """The row of ratio_study.md's paired effects of ``run`` against ``baseline``, as {column: cell}."""
-    effects = table("ratio_study.md", heading=f"Paired effects against {baseline}", columns="CI low")
+def _study_effect_cells(run, metric="auc_shifted", baseline="finetune", name="ratio_study.md"):
+    """The row of a ratio study's paired effects of ``run`` against ``baseline``, as {column: cell}."""
+    effects = table(name, heading=f"Paired effects against {baseline}", columns="CI low")
     return effects.find(lambda c: c.get("metric") == metric and c.get("run") == run,
-                        f"ratio_study.md paired effect {metric} of {run!r} against {baseline}")
+                        f"{name} paired effect {metric} of {run!r} against {baseline}")
 
 
-def _study_effect(run, metric="auc_shifted", baseline="finetune"):
-    """*Derived* wording of a paired effect of ratio_study.md: ``mean (95% interval low to high)``."""
-    cells = _study_effect_cells(run, metric, baseline)
+def _study_effect(run, metric="auc_shifted", baseline="finetune", name="ratio_study.md"):
+    """*Derived* wording of a paired effect of a ratio study: ``mean (95% interval low to high)``."""
+    cells = _study_effect_cells(run, metric, baseline, name)
     return f"{cells['Δ mean']} (95% interval {cells['CI low']} to {cells['CI high']})"
 
 
-def _study_paper_cells(run):
-    """The row of ratio_study.md's table beside the paper for ``run``, as {column: cell}."""
-    beside = table("ratio_study.md", heading="Beside the CausalMixFT paper", columns="paper gap")
-    return beside.find(lambda c: c.get("run") == run, f"ratio_study.md paper row of {run!r}")
+def _study_paper_cells(run, name="ratio_study.md"):
+    """The row of a ratio study's table beside the paper for ``run``, as {column: cell}."""
+    beside = table(name, heading="Beside the CausalMixFT paper", columns="paper gap")
+    return beside.find(lambda c: c.get("run") == run, f"{name} paper row of {run!r}")
 
 
-def _study_paper_improvement(run):
+def _study_paper_improvement(run, name="ratio_study.md"):
     """*Derived* wording of a median improvement beside the paper: ``median (95% interval ...)``."""
-    cells = _study_paper_cells(run)
+    cells = _study_paper_cells(run, name)
     return f"{cells['improvement median']} (95% interval {cells['CI low']} to {cells['CI high']})"
 
 
@@ -301,6 +301,15 @@ MEASURED = {
     "ratio_study.r1_detectable": ("ratio_study.md", lambda: _study_effect_cells("causalmix r=1")["detectable Δ"]),
     "ratio_study.r1_logloss": ("ratio_study.md", lambda: _study_effect("causalmix r=1", "log_loss_shifted")),
     "ratio_study.finetune_vs_zero_shot": ("ratio_study.md", lambda: _study_effect("finetune", baseline="zero-shot")),
+    # ratio_study_iid.md: the same comparisons under the i.i.d. protocol (held-out fold)
+    "ratio_study_iid.tables": ("ratio_study_iid.md", lambda: search("ratio_study_iid.md", r"^- datasets \((\d+)\)")),
+    "ratio_study_iid.runs": ("ratio_study_iid.md", lambda: search("ratio_study_iid.md", r"^- runs: (\d+)")),
+    "ratio_study_iid.r05_effect": ("ratio_study_iid.md", lambda: _study_effect("causalmix r=0.5", "auc_in_domain", name="ratio_study_iid.md")),
+    "ratio_study_iid.r1_effect": ("ratio_study_iid.md", lambda: _study_effect("causalmix r=1", "auc_in_domain", name="ratio_study_iid.md")),
+    "ratio_study_iid.r1_detectable": ("ratio_study_iid.md", lambda: _study_effect_cells("causalmix r=1", "auc_in_domain", name="ratio_study_iid.md")["detectable Δ"]),
+    "ratio_study_iid.finetune_vs_zero_shot": ("ratio_study_iid.md", lambda: _study_effect("finetune", "auc_in_domain", "zero-shot", name="ratio_study_iid.md")),
+    "ratio_study_iid.gap_finetune": ("ratio_study_iid.md", lambda: _study_paper_cells("finetune", "ratio_study_iid.md")["val-test gap median"]),
+    "ratio_study_iid.gap_r1": ("ratio_study_iid.md", lambda: _study_paper_cells("causalmix r=1", "ratio_study_iid.md")["val-test gap median"]),
     "ratio_study.paper_finetune": ("ratio_study.md", lambda: _study_paper_improvement("finetune")),
     "ratio_study.paper_r1": ("ratio_study.md", lambda: _study_paper_improvement("causalmix r=1")),
     "ratio_study.gap_finetune": ("ratio_study.md", lambda: _study_paper_cells("finetune")["val-test gap median"]),
