@@ -13,9 +13,8 @@ import pandas as pd
 
 from sklearn_causalmix.evaluation import normalized_score
 from sklearn_causalmix.study._effects import scored_runs
-from sklearn_causalmix.study._methods import METHODS
 from sklearn_causalmix.study._stats import bootstrap_interval
-from sklearn_causalmix.study._tables import _check_test
+from sklearn_causalmix.study._tables import _REFERENCES, _check_test
 
 __all__ = ["PAPER_MEDIANS", "paper_comparison_table"]
 
@@ -29,12 +28,6 @@ PAPER_MEDIANS = {
     "causalmix-cv": {"improvement": 0.12, "gap": 0.30},
     "ctgan": {"improvement": -0.01, "gap": np.nan},
 }
-
-
-def _model_runs(ok):
-    """The runs of the foundation model (the paper's pool): no logreg / rf / hgb reference."""
-    needs_model = ok["method"].map(lambda m: getattr(METHODS.get(m), "needs_model", True))
-    return ok[needs_model.astype(bool)]
 
 
 def _arm_row(run, improvements, gaps, n_resamples, seed):
@@ -104,7 +97,8 @@ def paper_comparison_table(results, *, test="shifted", n_resamples=10_000, seed=
     """
     main = _check_test(test)
     score = main.column("auc_shifted")
-    ok = _model_runs(scored_runs(results))
+    ok = scored_runs(results)
+    ok = ok[~ok["method"].isin(_REFERENCES)]  # the foundation model's runs: the paper's pool
     ok = ok[pd.to_numeric(ok[score], errors="coerce").notna()] if score in ok else ok.iloc[:0]
     rows = []
     for protocol, part in ok.groupby("protocol", sort=False):

@@ -162,7 +162,7 @@ def minmax_normalized_auc(results, metric="auc_shifted", exclude=()):
     normalized : Series
         Aligned with ``results`` (NaN for failed and excluded rows).
     """
-    keep = results.index.isin(_ok(results).index) & ~results["method"].isin(list(exclude))
+    keep = _blank(results["error"]) & ~results["method"].isin(list(exclude))
     keep &= results[metric].notna()
     normalized = pd.Series(np.nan, index=results.index)
     if not keep.any():
