@@ -151,6 +151,17 @@ def test_the_command_line_uses_only_the_public_face_of_the_study():
         assert "sklearn_causalmix.study._" not in path.read_text(), path.name
 
 
+def test_baseline_ratios_set_the_grid_of_the_augmenters_and_controls_not_causalmix():
+    from sklearn_causalmix._cli._study_options import method_ratios
+
+    methods = ["finetune", "causalmix", "causalmix-cv", "noise", "random-graph", "independence",
+               "causalmix-query", "causalmix-do", "rf"]
+    ratios = method_ratios({"methods": methods, "baseline_ratios": [0.5], "cv_ratios": [0, 1]})
+    assert ratios == {"noise": [0.5], "random-graph": [0.5], "independence": [0.5],
+                      "causalmix-query": [0.5], "causalmix-do": [0.5], "causalmix-cv": [0, 1]}
+    assert method_ratios({"methods": methods, "baseline_ratios": None, "cv_ratios": None}) == {}
+
+
 # ------------------------------------------------------------------ protocols and --data
 def _user_csv(tmp_path, n=240, rare=False):
     rng = np.random.default_rng(0)

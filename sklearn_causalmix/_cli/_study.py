@@ -242,7 +242,8 @@ def add_study_parser(sub) -> None:
                    help="largest in-domain and shifted test sets (default: 2000)")
     p.add_argument("--methods", nargs="+", metavar="M", help="subset of the methods listed above")
     p.add_argument("--baseline-ratios", nargs="+", metavar="R",
-                   help="ratios of the other augmenters noise/smote/copula/ctgan (default: --ratios)")
+                   help="ratios of the other augmenters (noise/smote/copula/ctgan) and of the controls "
+                   "(random-graph, independence, causalmix-query/-context/-do) (default: --ratios)")
     p.add_argument("--cv-ratios", nargs="+", metavar="R", help="grid of causalmix-cv (default: --ratios)")
     p.add_argument("--cv-folds", type=int, default=3, metavar="K", help="inner CV folds of causalmix-cv (default: 3)")
     p.add_argument("--max-steps", type=int, default=None, metavar="N",

@@ -26,8 +26,9 @@ FULL = {
     "methods": None,
     "augmenter_preset": "default",
 }
-#: The augmenters ``--baseline-ratios`` applies to.
-BASELINE_AUGMENTERS = ("noise", "smote", "copula", "ctgan")
+#: The methods with a ratio grid that ``--baseline-ratios`` does not apply to: CausalMixFT itself
+#: (``--ratios``) and its inner-CV version (``--cv-ratios``).
+_OWN_GRID = ("causalmix", "causalmix-cv")
 
 
 class BadArguments(ValueError):
@@ -189,11 +190,18 @@ def chosen_methods(options):
 
 
 def method_ratios(options):
-    """``method_ratios=``: ``--baseline-ratios``, ``--cv-ratios`` for the methods they apply to."""
+    """``method_ratios=``: ``--baseline-ratios``, ``--cv-ratios`` for the methods they apply to.
+
+    ``--baseline-ratios`` applies to every chosen method with a ratio grid but CausalMixFT: the other
+    augmenters and the controls (random graph, independence, placements, interventions).
+    """
+    from sklearn_causalmix.study import METHODS
+
     chosen = chosen_methods(options)
     ratios = {}
     if options["baseline_ratios"] is not None:
-        ratios.update({m: options["baseline_ratios"] for m in BASELINE_AUGMENTERS if m in chosen})
+        ratios.update({m: options["baseline_ratios"] for m in chosen
+                       if m in METHODS and METHODS[m].uses_ratio and m not in _OWN_GRID})
     if options["cv_ratios"] is not None and "causalmix-cv" in chosen:
         ratios["causalmix-cv"] = options["cv_ratios"]
     return ratios
