@@ -2,7 +2,7 @@
 
 ``"default"`` is the embedded pretrained model (a :class:`RowPFN` or a :class:`CausalMixPFN`, as its manifest
 says), whose weights ship inside the package. The runtime that runs a backbone in context
-(:class:`InContextEnsemble`, :func:`subsample_context`, devices, out-of-memory handling) is public here too:
+(:class:`InContextEnsemble`, :func:`subsample_context`, local contexts, devices, out-of-memory handling) is public here too:
 fine-tuning and pretraining use it through these names, never through the private modules.
 
 Floor plan: the protocol, the registry and the runtime sit at the top (``_base``, ``_inference``,
@@ -23,6 +23,7 @@ from sklearn_causalmix.backbones._base import (
 from sklearn_causalmix.backbones._classifier import InContextClassifier
 from sklearn_causalmix.backbones._device import cpu_state, resolve_device
 from sklearn_causalmix.backbones._inference import InContextEnsemble
+from sklearn_causalmix.backbones._local import LocalContexts, LocalEnsemble, nearest_rows, neighbour_space
 from sklearn_causalmix.backbones._members import subsample_context
 from sklearn_causalmix.backbones._memory import free_accelerator_memory, is_out_of_memory
 from sklearn_causalmix.backbones.adapters import (
@@ -63,6 +64,10 @@ __all__ = [
     "EMBEDDED_WEIGHTS",
     "RECIPE_V2",
     "InContextEnsemble",
+    "LocalContexts",
+    "LocalEnsemble",
+    "nearest_rows",
+    "neighbour_space",
     "cpu_state",
     "free_accelerator_memory",
     "is_out_of_memory",

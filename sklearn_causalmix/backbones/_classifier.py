@@ -32,6 +32,7 @@ from sklearn_causalmix.backbones._inference import (
     subsample_context,
 )
 from sklearn_causalmix.backbones._levels import LevelCodes
+from sklearn_causalmix.backbones._local import LocalContexts, LocalEnsemble
 from sklearn_causalmix.evaluation import apply_temperature, fit_temperature
 
 __all__ = ["InContextClassifier"]
@@ -56,12 +57,21 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
     n_estimators : int, default=4
         Ensemble members; all but the first see randomly permuted class codes and feature order.
     max_context_rows : int, default=None
-        Largest context; larger training sets are subsampled (stratified, seeded). None uses the backbone's
-        ``limits.max_context_rows``.
+        Largest context; larger training sets are subsampled or split, as ``context`` says. None uses the
+        backbone's ``limits.max_context_rows``.
+    context : {"subsample", "local"}, default="subsample"
+        How a training set larger than ``max_context_rows`` serves as context (both are the same when it fits):
+
+        - ``"subsample"``: one stratified, seeded subsample of ``max_context_rows`` rows for every prediction.
+        - ``"local"``: local contexts, the retrieval of LoCalPFN made affordable: k-means groups the training
+          rows into ``ceil(2 * n / max_context_rows)`` clusters (at most 32), the context of a cluster is the
+          ``max_context_rows`` training rows nearest its centre, and every row is predicted with the context of
+          its nearest centre (distances: numeric columns standardised, categorical ones one-hot). Every training
+          row then serves some prediction; each context is encoded once per ensemble member.
     device : str, default="auto"
         ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
     random_state : int, RandomState instance or None, default=None
-        Seeds the ensemble's permutations and the context subsample.
+        Seeds the ensemble's permutations, the context subsample and the local contexts' k-means.
     handle_unknown : {"missing", "error"}, default="missing"
         Categorical levels not seen in ``fit`` (the normal case under domain shift): ``"missing"``
         encodes them as missing values (NaN), as HistGradientBoosting does, with one
@@ -109,8 +119,11 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
     device_ : torch.device
         Device the backbone runs on.
     context_X_, context_y_ : ndarray
-        The encoded context rows and their class codes (a stratified subsample when the training set is
-        larger than the context limit).
+        The encoded context rows and their class codes (with ``context="subsample"``, a stratified subsample when
+        the training set is larger than the context limit).
+    local_contexts_ : LocalContexts or None
+        With ``context="local"`` and more training rows than the context limit: the clusters and the rows of
+        ``context_X_`` in each local context (attributes ``groups_``, ``kmeans_``); else None.
     fit_mode_ : {"fit_with_cache", "low_memory"}
         The mode in use (``fit_mode`` with ``"auto"`` resolved).
     cache_nbytes_ : int
@@ -139,6 +152,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         "handle_unknown": [StrOptions({"missing", "error"})],
         "fit_mode": [StrOptions({"auto", "fit_with_cache", "low_memory"})],
         "calibration": [None, StrOptions({"temperature"})],
+        "context": [StrOptions({"subsample", "local"})],
     }
 
     def __init__(
@@ -147,6 +161,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         *,
         n_estimators=4,
         max_context_rows=None,
+        context="subsample",
         device="auto",
         random_state=None,
         handle_unknown="missing",
@@ -156,6 +171,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         self.backbone = backbone
         self.n_estimators = n_estimators
         self.max_context_rows = max_context_rows
+        self.context = context
         self.device = device
         self.random_state = random_state
         self.handle_unknown = handle_unknown
@@ -188,7 +204,8 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         2. inside :meth:`_fit_scope`: build the backbone, check it, check and encode the labels;
         3. :meth:`_fit_backbone` returns the backbone to predict with (here: as built; the fine-tuner
            fine-tunes it);
-        4. keep a stratified context subsample of the training rows and encode it for prediction.
+        4. keep the context for prediction (a stratified subsample of the training rows, or local contexts) and
+           encode it.
         """
         if y is None:
             raise ValueError(
@@ -215,24 +232,24 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
             backbone = self._fit_backbone(backbone, X, y, Z, codes, seeds, **fit_params)
             rng = check_random_state(context_random_state)
             limit = self.max_context_rows or backbone.limits.max_context_rows
-            if len(codes) > limit:
+            if len(codes) > limit and self.context == "subsample":
                 warnings.warn(
                     f"Training sets larger than the prediction context ({limit} rows) are predicted from a "
                     f"stratified subsample of {limit} training rows as context (fine-tuning learns from every row); "
-                    "set max_context_rows to change the context size.", UserWarning,
+                    "set max_context_rows to change the context size, or context='local' to predict every row "
+                    "from the training rows nearest it.", UserWarning,
                     stacklevel=stacklevel_outside_package(),
                 )
-            keep = subsample_context(codes, limit, np.random.default_rng(rng.randint(2**31)))
+            subsample_rng = np.random.default_rng(rng.randint(2**31))
             seed = int(rng.randint(2**31))
+            keep, local = self._context_rows(Z, codes, limit, subsample_rng, seed)
             backbone = backbone.to(device).eval()
-            ensemble = self._ensemble_for(
-                backbone, Z[keep], codes[keep], len(encoder.classes_), schema.categorical_mask, seed
-            )
+            ensemble = self._predictor_for(backbone, Z[keep], codes[keep], local, seed)
             temperature = 1.0
             if self.calibration == "temperature":
                 temperature = self._fit_temperature(backbone, Z, codes, seed)
         self.temperature_ = temperature
-        self.context_X_, self.context_y_ = Z[keep], codes[keep]
+        self.context_X_, self.context_y_, self.local_contexts_ = Z[keep], codes[keep], local
         self._seed = seed
         self.backbone_ = backbone
         self.fit_mode_ = "fit_with_cache" if ensemble.cache else "low_memory"
@@ -265,9 +282,9 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         limit = self.max_context_rows or backbone.limits.max_context_rows
         rng = np.random.default_rng(seed)
         for train, test in StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(Z, codes):
-            train = train[subsample_context(codes[train], limit, rng)]
-            ensemble = self._ensemble_for(backbone, Z[train], codes[train], len(self.classes_),
-                                          self.schema_.categorical_mask, seed, fit_mode="low_memory")
+            rows, local = self._context_rows(Z[train], codes[train], limit, rng, seed)
+            train = train[rows]
+            ensemble = self._predictor_for(backbone, Z[train], codes[train], local, seed, fit_mode="low_memory")
             proba[test] = ensemble.predict_proba(Z[test])
         return codes, proba
 
@@ -279,6 +296,29 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
                           stacklevel=stacklevel_outside_package())
             return 1.0
         return fit_temperature(*oof)
+
+    def _context_rows(self, Z, codes, limit, subsample_rng, seed):
+        """``(rows, local)``: the rows of ``Z`` kept as context and their local contexts (None: one subsample)."""
+        if self.context == "local" and len(codes) > limit:
+            return np.arange(len(codes)), LocalContexts(limit, random_state=seed).fit(Z, self.schema_.categorical_mask)
+        return subsample_context(codes, limit, subsample_rng), None
+
+    def _predictor_for(self, backbone, X_context, y_context, local, seed, fit_mode=None):
+        """The ensemble over the context, or one per local context (``local`` not None)."""
+        n_classes, mask = len(self.classes_), self.schema_.categorical_mask
+        if local is None:
+            return self._ensemble_for(backbone, X_context, y_context, n_classes, mask, seed, fit_mode)
+        fit_mode = fit_mode or self.fit_mode
+        if fit_mode == "auto":  # the cache limit holds for all contexts together
+            first = local.groups_[0]
+            probe = InContextEnsemble(backbone, X_context[first], y_context[first], n_classes=n_classes,
+                                      categorical_mask=mask, n_estimators=self.n_estimators, device=backbone.device)
+            if probe.estimate_nbytes() * len(local.groups_) > _AUTO_CACHE_LIMIT:
+                fit_mode = "low_memory"
+        return LocalEnsemble(local, [
+            self._ensemble_for(backbone, X_context[g], y_context[g], n_classes, mask, seed, fit_mode)
+            for g in local.groups_
+        ])
 
     def _ensemble_for(self, backbone, X_context, y_context, n_classes, categorical_mask, seed, fit_mode=None):
         """The prediction ensemble over the context; encoded now unless the mode is ``"low_memory"``."""
@@ -350,10 +390,9 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         Z = self._encode(X)
         ensemble = getattr(self, "_ensemble", None)
         if ensemble is None:  # unpickled: the cache was dropped, rebuild it
-            ensemble = self._ensemble = self._ensemble_for(
-                self.backbone_, self.context_X_, self.context_y_, len(self.classes_), self.schema_.categorical_mask,
-                self._seed,
-                fit_mode=self.fit_mode_,
+            ensemble = self._ensemble = self._predictor_for(
+                self.backbone_, self.context_X_, self.context_y_, getattr(self, "local_contexts_", None),
+                self._seed, fit_mode=self.fit_mode_,
             )
         return apply_temperature(ensemble.predict_proba(Z), getattr(self, "temperature_", 1.0))
 

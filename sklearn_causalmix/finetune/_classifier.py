@@ -120,7 +120,15 @@ class CausalMixFTClassifier(InContextClassifier):
         Members of the inference ensemble (random class-code and feature permutations); validation during
         fine-tuning uses the first member (no permutation) only.
     max_context_rows : int, default=None
-        Largest context at validation and prediction (stratified subsample); None uses the backbone's limit.
+        Largest context of a fine-tuning view, at validation and at prediction (a larger table is subsampled or
+        split, as ``context`` says); None uses the backbone's limit.
+    context : {"subsample", "local"}, default="subsample"
+        How a table larger than ``max_context_rows`` serves as context (the same when it fits):
+        ``"subsample"``, one stratified subsample at validation and prediction, and views of randomly drawn rows
+        in fine-tuning; ``"local"``, local contexts at validation and prediction (see
+        :class:`~sklearn_causalmix.backbones.InContextClassifier`) and local views in fine-tuning: the rows
+        nearest a random training row, split into context and queries (LoCalPFN's recipe). Local views apply
+        to ``episodes="whole_table"``.
     memory : None, str or joblib.Memory, default=None
         Caches the synthetic pool (keyed by the augmenter's parameters, the real training rows, ``n_synthetic``
         and the seed), so a grid search over ``synthetic_ratio`` — or any setting other than these — fits the
@@ -272,6 +280,7 @@ class CausalMixFTClassifier(InContextClassifier):
         scoring="neg_log_loss",
         n_estimators=4,
         max_context_rows=None,
+        context="subsample",
         memory=None,
         device="auto",
         random_state=None,
@@ -303,6 +312,7 @@ class CausalMixFTClassifier(InContextClassifier):
         self.scoring = scoring
         self.n_estimators = n_estimators
         self.max_context_rows = max_context_rows
+        self.context = context
         self.memory = memory
         self.device = device
         self.random_state = random_state
@@ -423,6 +433,8 @@ class CausalMixFTClassifier(InContextClassifier):
         Z_syn = codes_syn = None
         if self.synthetic_ratio > 0:
             y_train = y.iloc[train_idx] if isinstance(y, pd.Series) else column_or_1d(y, warn=False)[train_idx]
+            if not isinstance(X, (pd.DataFrame, np.ndarray, list)):
+                X = np.asarray(X)  # another array-like (an object with __array__): rows indexable
             Z_syn, codes_syn = encoded_pool(self.augmenter, self.memory, _safe_indexing(X, train_idx), y_train,
                                             self.n_synthetic, seeds, self.schema_, self.classes_)
             Z_syn = self.level_codes_.transform(Z_syn)
@@ -432,6 +444,7 @@ class CausalMixFTClassifier(InContextClassifier):
             placement=self.synthetic_placement, episode_size=self.episode_size, query_fraction=self.query_fraction,
             max_context=self.max_context_rows or context_limit, max_query=self.max_query_rows,
             n_classes=len(self.classes_), categorical_mask=self.schema_.categorical_mask, seed=seeds["episodes"],
+            context=self.context,
         )
 
     def _evaluator(self, context, validation, monitor_set, backbone, seeds):
@@ -439,7 +452,7 @@ class CausalMixFTClassifier(InContextClassifier):
             context, validation, monitor_set, n_classes=len(self.classes_),
             categorical_mask=self.schema_.categorical_mask, scoring=self.scoring,
             max_context_rows=self.max_context_rows or backbone.limits.max_context_rows, seed=seeds["eval"],
-            device=self.device_,
+            device=self.device_, context_kind=self.context,
         )
 
     # ------------------------------------------------------------------------------------------- predict

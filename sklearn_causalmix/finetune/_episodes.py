@@ -3,6 +3,8 @@
 Two kinds of episode: :class:`WholeTableSampler` draws *views of the whole table* (every step, all real training
 rows, permuted, split into a context as large as prediction uses and query rows — the recipe of the maintained
 fine-tuners); :class:`EpisodeSampler` draws small episodes of ``episode_size`` rows (the first recipe).
+:class:`LocalViewSampler` draws *local views* for tables larger than the context: the rows nearest a random
+training row, as local contexts predict.
 
 An *episode* is one in-context task: labelled context rows and query rows whose labels the backbone predicts.
 :class:`EpisodeSampler` draws batches of episodes from two pools of encoded rows — the real training rows and the
@@ -18,9 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from sklearn_causalmix._training import Episode
+from sklearn_causalmix.backbones import nearest_rows, neighbour_space
 
 __all__ = [
-    "EpisodeBatch", "EpisodeSampler", "WholeTableSampler", "episode_composition", "make_sampler", "view_composition",
+    "EpisodeBatch", "EpisodeSampler", "LocalViewSampler", "WholeTableSampler", "episode_composition", "make_sampler",
+    "view_composition",
 ]
 
 
@@ -207,10 +211,14 @@ class EpisodeSampler:
         self._update()
         return True
 
+    def _draw(self, n_real, n_synthetic):
+        """The rows of one episode: ``n_real`` real and ``n_synthetic`` synthetic indices, in random order."""
+        real = self.rng.choice(len(self.y_real), size=n_real, replace=False)
+        return real, self.rng.choice(len(self.y_synthetic), size=n_synthetic, replace=False)
+
     def _episode(self, feature_order):
         real_c, syn_c, real_q, syn_q = self.composition
-        real = self.rng.choice(len(self.y_real), size=real_c + real_q, replace=False)
-        syn = self.rng.choice(len(self.y_synthetic), size=syn_c + syn_q, replace=False)
+        real, syn = self._draw(real_c + real_q, syn_c + syn_q)
         parts = {}
         for name, real_idx, syn_idx in (
             ("context", real[:real_c], syn[:syn_c]),
@@ -388,8 +396,55 @@ class WholeTableSampler(EpisodeSampler):
         return True
 
 
+class LocalViewSampler(WholeTableSampler):
+    """Local views: the real rows nearest a random real row (and the synthetic rows nearest it), as a view.
+
+    The fine-tuning counterpart of ``context="local"`` prediction
+    (:class:`~sklearn_causalmix.backbones.LocalContexts`): each view holds the counts of
+    :func:`view_composition`, but instead of a random draw of the table it takes, around an anchor drawn at
+    random among the real rows, the nearest real rows and the nearest synthetic rows
+    (:func:`~sklearn_causalmix.backbones.neighbour_space` distances, fitted on the real rows), shuffled and
+    dealt to the context and the queries. When the view holds every row it is a whole-table view.
+
+    Parameters
+    ----------
+    X_real, y_real, X_synthetic, y_synthetic, synthetic_ratio, max_context, max_query, query_fraction, n_classes, \
+categorical_mask, placement, permute, random_state
+        As for :class:`WholeTableSampler`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.finetune._episodes import LocalViewSampler
+    >>> X = np.arange(100, dtype=float)[:, None]
+    >>> sampler = LocalViewSampler(X, np.arange(100) % 2, None, None, synthetic_ratio=0.0, max_context=16,
+    ...                            max_query=4, query_fraction=0.2, n_classes=2, categorical_mask=np.zeros(1, bool))
+    >>> batch = sampler.sample()
+    >>> rows = np.concatenate([batch.context_index[0], batch.query_index[0]])
+    >>> int(rows.max() - rows.min())  # 20 neighbouring rows of the one feature
+    19
+    """
+
+    def __init__(self, X_real, y_real, X_synthetic, y_synthetic, **params):
+        super().__init__(X_real, y_real, X_synthetic, y_synthetic, **params)
+        # the anchors are real rows; synthetic ones only when the views hold no real row (synthetic_ratio=1)
+        anchors = self.X_real if len(self.X_real) else self.X_synthetic
+        space = neighbour_space(self.categorical_mask).fit(anchors)
+
+        def points(X):  # an empty pool has no points
+            return space.transform(X) if len(X) else np.zeros((0, 1))
+
+        self.points_real, self.points_synthetic = points(self.X_real), points(self.X_synthetic)
+        self.points_anchor = self.points_real if len(self.X_real) else self.points_synthetic
+
+    def _draw(self, n_real, n_synthetic):
+        anchor = self.points_anchor[self.rng.integers(len(self.points_anchor))]
+        return (self.rng.permutation(nearest_rows(self.points_real, anchor, n_real)),
+                self.rng.permutation(nearest_rows(self.points_synthetic, anchor, n_synthetic)))
+
+
 def make_sampler(episodes, Z, codes, train_idx, Z_syn, codes_syn, *, synthetic_ratio, placement, episode_size,
-                 query_fraction, max_context, max_query, n_classes, categorical_mask, seed):
+                 query_fraction, max_context, max_query, n_classes, categorical_mask, seed, context="subsample"):
     """The fine-tuner's sampler: whole-table views or small episodes over the rows ``train_idx`` (and the pool).
 
     At ``synthetic_ratio=1`` the episodes hold synthetic rows only, except the parts ``placement`` keeps real.
@@ -406,10 +461,12 @@ def make_sampler(episodes, Z, codes, train_idx, Z_syn, codes_syn, *, synthetic_r
     synthetic_ratio, placement, episode_size, query_fraction, max_context, max_query, n_classes, categorical_mask
         As for :class:`WholeTableSampler` and :class:`EpisodeSampler`.
     seed : int
+    context : {"subsample", "local"}, default="subsample"
+        ``"local"``: whole-table views become local views (:class:`LocalViewSampler`); sampled episodes stay.
 
     Returns
     -------
-    sampler : WholeTableSampler or EpisodeSampler
+    sampler : WholeTableSampler, LocalViewSampler or EpisodeSampler
 
     Examples
     --------
@@ -428,5 +485,6 @@ def make_sampler(episodes, Z, codes, train_idx, Z_syn, codes_syn, *, synthetic_r
                   categorical_mask=categorical_mask, random_state=seed)
     if episodes == "sampled":
         return EpisodeSampler(Z[real], codes[real], Z_syn, codes_syn, episode_size=episode_size, **common)
-    return WholeTableSampler(Z[real], codes[real], Z_syn, codes_syn, max_context=max_context, max_query=max_query,
-                             placement=placement, **common)
+    views = LocalViewSampler if context == "local" else WholeTableSampler
+    return views(Z[real], codes[real], Z_syn, codes_syn, max_context=max_context, max_query=max_query,
+                 placement=placement, **common)

@@ -12,7 +12,7 @@ from sklearn.metrics import log_loss
 from sklearn.utils.validation import column_or_1d
 
 from sklearn_causalmix._core import codes_of_known_labels
-from sklearn_causalmix.backbones import InContextEnsemble, subsample_context
+from sklearn_causalmix.backbones import InContextEnsemble, LocalContexts, LocalEnsemble, subsample_context
 from sklearn_causalmix.evaluation import multiclass_roc_auc
 
 __all__ = ["encode_monitor", "make_evaluator", "validation_score"]
@@ -54,13 +54,14 @@ def validation_score(y_codes, proba, scoring):
 
 
 def make_evaluator(context, validation, monitor, *, n_classes, categorical_mask, scoring, max_context_rows, seed,
-                   device):
+                   device, context_kind="subsample"):
     """``evaluate(model) -> (val_score, monitor_score)`` with ``context`` as the in-context training rows.
 
     Parameters
     ----------
     context, validation : tuple (Z, codes)
-        Encoded rows and class codes; the context is subsampled (stratified, seeded) to ``max_context_rows``.
+        Encoded rows and class codes; a context larger than ``max_context_rows`` is subsampled (stratified,
+        seeded) or split into local contexts, as ``context_kind`` says.
     monitor : tuple (Z, codes) or None
         Scored too, never used for choosing (``monitor_score`` None without it).
     n_classes : int
@@ -69,6 +70,8 @@ def make_evaluator(context, validation, monitor, *, n_classes, categorical_mask,
     max_context_rows : int
     seed : int
     device : torch.device
+    context_kind : {"subsample", "local"}, default="subsample"
+        The estimator's ``context``.
 
     Returns
     -------
@@ -91,17 +94,25 @@ def make_evaluator(context, validation, monitor, *, n_classes, categorical_mask,
     (True, True)
     """
     Z_ctx, y_ctx = context
-    keep = subsample_context(y_ctx, max_context_rows, np.random.default_rng(seed))
-    Z_ctx, y_ctx = Z_ctx[keep], y_ctx[keep]
+    local = None
+    if context_kind == "local" and len(y_ctx) > max_context_rows:
+        local = LocalContexts(max_context_rows, random_state=seed).fit(Z_ctx, categorical_mask)
+    else:
+        keep = subsample_context(y_ctx, max_context_rows, np.random.default_rng(seed))
+        Z_ctx, y_ctx = Z_ctx[keep], y_ctx[keep]
     Z_val, y_val = validation
 
     def evaluate(model):
         # The prediction path and precision (float32): the context encoded once, then the validation and
         # monitor rows in chunks (smaller ones after an out-of-memory error).
-        ensemble = InContextEnsemble(
-            model, Z_ctx, y_ctx, n_classes=n_classes, categorical_mask=categorical_mask, n_estimators=1,
-            random_state=0, device=device,
-        )
+        def ensemble_over(rows):
+            return InContextEnsemble(model, Z_ctx[rows], y_ctx[rows], n_classes=n_classes,
+                                     categorical_mask=categorical_mask, n_estimators=1, random_state=0, device=device)
+
+        if local is None:
+            ensemble = ensemble_over(slice(None))
+        else:
+            ensemble = LocalEnsemble(local, [ensemble_over(g) for g in local.groups_])
         proba = ensemble.predict_proba(Z_val) if len(y_val) else None
         evaluate.last_val_proba = proba  # kept for the temperature and the selection across folds
         val = validation_score(y_val, proba, scoring) if len(y_val) else float("nan")

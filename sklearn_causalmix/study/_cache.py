@@ -18,14 +18,22 @@ logger = logging.getLogger("sklearn_causalmix.study")
 
 _CACHE_FORMAT = 2
 
+#: Estimator parameters added after results were cached, with the value that reproduces the earlier numbers: at
+#: that value a parameter is left out of keys (so the cached units stay valid); any other value enters them.
+_KEY_NEUTRAL = {"context": "subsample"}
+
 
 def _canonical(obj):
-    """A JSON-able description of ``obj`` for cache keys (estimators by class and parameters)."""
+    """A JSON-able description of ``obj`` for cache keys (estimators by class and parameters).
+
+    ``memory`` (where a cache lives) and the parameters of ``_KEY_NEUTRAL`` at their neutral value are left out.
+    """
     if hasattr(obj, "get_params") and not isinstance(obj, type):
         params = obj.get_params(deep=False)
         return {
             "class": f"{type(obj).__module__}.{type(obj).__qualname__}",
-            "params": {k: _canonical(v) for k, v in sorted(params.items()) if k != "memory"},
+            "params": {k: _canonical(v) for k, v in sorted(params.items())
+                       if k != "memory" and not (k in _KEY_NEUTRAL and v == _KEY_NEUTRAL[k])},
         }
     if isinstance(obj, dict):
         return {str(k): _canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}

@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from sklearn_causalmix.finetune._episodes import EpisodeSampler, WholeTableSampler, episode_composition
+from sklearn_causalmix.finetune._episodes import (
+    EpisodeSampler,
+    LocalViewSampler,
+    WholeTableSampler,
+    episode_composition,
+    make_sampler,
+)
 from sklearn_causalmix.finetune._split import stratified_validation_split
 
 
@@ -131,3 +137,55 @@ def test_whole_table_synthetic_only_and_shrink():
     while sampler.shrink():
         pass
     assert sampler.episode_size < 4
+
+
+# ------------------------------------------------------------------------------------------ local views
+def _local(n_real=400, n_syn=0, ratio=0.0, **kw):
+    # one feature: real row i sits at i, synthetic row j at j + 0.5
+    Xr = np.arange(n_real, dtype=float)[:, None]
+    Xs = (np.arange(n_syn) + 0.5)[:, None] if n_syn else None
+    ys = np.arange(n_syn) % 2 if n_syn else None
+    params = dict(synthetic_ratio=ratio, max_context=48, max_query=16, query_fraction=0.2, placement="both",
+                  n_classes=2, categorical_mask=np.zeros(1, bool), random_state=0)
+    params.update(kw)
+    return LocalViewSampler(Xr, np.arange(n_real) % 2, Xs, ys, **params)
+
+
+def test_local_views_hold_the_rows_nearest_one_real_row():
+    sampler = _local()
+    assert sampler.composition == (48, 0, 16, 0)
+    spans = set()
+    for _ in range(5):
+        batch = sampler.sample()
+        rows = np.sort(np.concatenate([batch.context_index[0], batch.query_index[0]]))
+        # on a line of rows 0, 1, 2, ... the 64 rows nearest any row are 64 consecutive ones
+        np.testing.assert_array_equal(rows, np.arange(rows[0], rows[0] + 64))
+        spans.add(int(rows[0]))
+    assert len(spans) > 1  # the anchors differ from view to view
+
+
+def test_local_views_take_the_synthetic_rows_near_the_same_anchor():
+    batch = _local(n_syn=400, ratio=0.5).sample()
+    real = np.concatenate([batch.context_index[0][~batch.context_synthetic[0]],
+                           batch.query_index[0][~batch.query_synthetic[0]]])
+    synthetic = np.concatenate([batch.context_index[0][batch.context_synthetic[0]],
+                                batch.query_index[0][batch.query_synthetic[0]]])
+    assert len(real) == len(synthetic) == 32
+    assert abs(np.median(real) - np.median(synthetic)) <= 1  # both pools around one anchor
+
+
+def test_local_views_of_a_table_that_fits_are_whole_table_views_and_synthetic_only_works():
+    batch = _local(n_real=50).sample()
+    seen = np.concatenate([batch.context_index[0], batch.query_index[0]])
+    assert sorted(seen.tolist()) == list(range(50))
+    only = _local(n_real=0, n_syn=400, ratio=1.0).sample()
+    assert only.context_synthetic.all() and only.query_synthetic.all()
+
+
+def test_make_sampler_builds_local_views_for_context_local():
+    Z, codes = np.random.default_rng(0).normal(size=(80, 2)), np.arange(80) % 2
+    common = dict(synthetic_ratio=0.0, placement="both", episode_size=96, query_fraction=0.2, max_context=32,
+                  max_query=8, n_classes=2, categorical_mask=np.zeros(2, bool), seed=0)
+    assert type(make_sampler("whole_table", Z, codes, np.arange(60), None, None, context="local",
+                             **common)) is LocalViewSampler
+    assert type(make_sampler("whole_table", Z, codes, np.arange(60), None, None, **common)) is WholeTableSampler

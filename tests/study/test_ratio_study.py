@@ -422,3 +422,13 @@ def test_cache_key_follows_the_content_of_a_spec_backbones_weights_file(tmp_path
     assert first is not None and _weights_fingerprint(model) not in (None, first)
     assert _weights_fingerprint(CausalMixFTClassifier(backbone=FileSpec())) is None
     assert _weights_fingerprint(CausalMixFTClassifier()) is not None  # the embedded weights
+
+
+def test_a_parameter_added_later_keys_only_away_from_its_neutral_value():
+    # context= came after cached results: at "subsample" (the earlier behaviour) the keys are those of before
+    from sklearn_causalmix import CausalMixFTClassifier
+    from sklearn_causalmix.study._cache import _canonical
+
+    assert "context" not in _canonical(CausalMixFTClassifier())["params"]
+    assert _canonical(CausalMixFTClassifier(context="local"))["params"]["context"] == "local"
+    assert "synthetic_ratio" in _canonical(CausalMixFTClassifier())["params"]  # the others always key
