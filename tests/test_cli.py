@@ -58,6 +58,10 @@ def test_datasets_csv(capsys):
     (["--max-steps", "-1"], "--max-steps must be >= 0"),
     (["--n-jobs", "0"], "--n-jobs must not be 0"),
     (["--n-jobs", "2", "--scheduler", "local:2"], "give one of them"),
+    (["--methods", "finetune", "noise", "--method-ratios", "noise"], "--method-ratios takes NAME=R[,R...]"),
+    (["--methods", "finetune", "noise", "--method-ratios", "noise=2"], "--method-ratios noise must lie in [0, 1]"),
+    (["--methods", "finetune", "noise", "--method-ratios", "smote=0.5"],
+     "--method-ratios names ['smote'], which are not among the chosen methods with a ratio grid: noise"),
 ])
 def test_bad_study_arguments_exit_2_with_a_message(tmp_path, capsys, argv, message):
     assert main(["study", "--output", str(tmp_path / "out"), *argv]) == 2
@@ -160,6 +164,10 @@ def test_baseline_ratios_set_the_grid_of_the_augmenters_and_controls_not_causalm
     assert ratios == {"noise": [0.5], "random-graph": [0.5], "independence": [0.5],
                       "causalmix-query": [0.5], "causalmix-do": [0.5], "causalmix-cv": [0, 1]}
     assert method_ratios({"methods": methods, "baseline_ratios": None, "cv_ratios": None}) == {}
+    # --method-ratios names a method's own grid, over --baseline-ratios
+    ratios = method_ratios({"methods": methods, "baseline_ratios": [0.5], "cv_ratios": None,
+                            "method_grids": {"random-graph": [0.5, 1.0]}})
+    assert ratios["random-graph"] == [0.5, 1.0] and ratios["independence"] == [0.5]
 
 
 # ------------------------------------------------------------------ protocols and --data

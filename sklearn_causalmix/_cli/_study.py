@@ -245,6 +245,9 @@ def add_study_parser(sub) -> None:
                    help="ratios of the other augmenters (noise/smote/copula/ctgan) and of the controls "
                    "(random-graph, independence, causalmix-query/-context/-do) (default: --ratios)")
     p.add_argument("--cv-ratios", nargs="+", metavar="R", help="grid of causalmix-cv (default: --ratios)")
+    p.add_argument("--method-ratios", nargs="+", metavar="NAME=R[,R...]",
+                   help="the grid of particular methods, over the options above (e.g. random-graph=0.5,1 "
+                   "noise=0.5)")
     p.add_argument("--cv-folds", type=int, default=3, metavar="K", help="inner CV folds of causalmix-cv (default: 3)")
     p.add_argument("--max-steps", type=int, default=None, metavar="N",
                    help="fine-tuning steps (default: the estimator's default)")

@@ -59,10 +59,22 @@ def _read_options(args):
         value = getattr(args, key)
         options[key] = (None if value is None
                         else _split_list(value, float, "--" + key.replace("_", "-")))
+    options["method_grids"] = _method_grids_option(args.method_ratios)
     for key in ("n_train", "max_test", "max_steps", "augmenter_preset"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
     return options
+
+
+def _method_grids_option(values):
+    """``--method-ratios NAME=R[,R...] ...`` as a dict of method to ratios (empty without the option)."""
+    grids = {}
+    for value in values or []:
+        name, sep, ratios = str(value).partition("=")
+        if not sep or not name.strip():
+            raise BadArguments(f"--method-ratios takes NAME=R[,R...] (e.g. random-graph=0.5,1); got {value!r}.")
+        grids[name.strip()] = _split_list([ratios], float, f"--method-ratios {name.strip()}")
+    return grids
 
 
 def _catalogue():
@@ -117,9 +129,11 @@ def _check_values(options, args):
     """Ranges of the numbers, known method names."""
     from sklearn_causalmix.study import METHODS
 
-    for option, key in (("--ratios", "ratios"), ("--baseline-ratios", "baseline_ratios"),
-                        ("--cv-ratios", "cv_ratios")):
-        bad = [r for r in options[key] or [] if not 0.0 <= r <= 1.0]
+    grids = [("--ratios", options["ratios"]), ("--baseline-ratios", options["baseline_ratios"]),
+             ("--cv-ratios", options["cv_ratios"]),
+             *((f"--method-ratios {m}", r) for m, r in options.get("method_grids", {}).items())]
+    for option, ratios in grids:
+        bad = [r for r in ratios or [] if not 0.0 <= r <= 1.0]
         if bad:
             raise BadArguments(f"{option} must lie in [0, 1]; got {bad}.")
     if any(s < 0 for s in options["seeds"]):
@@ -127,6 +141,12 @@ def _check_values(options, args):
     wrong = [m for m in options["methods"] or [] if m not in METHODS]
     if wrong:
         raise BadArguments(f"unknown method(s) {wrong}. Valid methods: {', '.join(METHODS)}.")
+    chosen = chosen_methods(options)
+    wrong = [m for m in options.get("method_grids", {}) if m not in chosen or not METHODS[m].uses_ratio]
+    if wrong:
+        with_grid = [m for m in chosen if METHODS[m].uses_ratio]
+        raise BadArguments(f"--method-ratios names {wrong}, which are not among the chosen methods with a ratio "
+                           f"grid: {', '.join(with_grid)}.")
     smallest = {"--cv-folds": (args.cv_folds, 2), "--n-folds": (args.n_folds, 2),
                 "--n-train": (options["n_train"], 8), "--max-test": (options["max_test"], 10),
                 "--episode-size": (args.episode_size, 4)}
@@ -190,7 +210,8 @@ def chosen_methods(options):
 
 
 def method_ratios(options):
-    """``method_ratios=``: ``--baseline-ratios``, ``--cv-ratios`` for the methods they apply to.
+    """``method_ratios=``: ``--baseline-ratios``, ``--cv-ratios`` for the methods they apply to, then
+    ``--method-ratios`` for the methods it names.
 
     ``--baseline-ratios`` applies to every chosen method with a ratio grid but CausalMixFT: the other
     augmenters and the controls (random graph, independence, placements, interventions).
@@ -204,6 +225,7 @@ def method_ratios(options):
                        if m in METHODS and METHODS[m].uses_ratio and m not in _OWN_GRID})
     if options["cv_ratios"] is not None and "causalmix-cv" in chosen:
         ratios["causalmix-cv"] = options["cv_ratios"]
+    ratios.update(options.get("method_grids", {}))
     return ratios
 
 
