@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 __all__ = ["LocalContexts", "LocalEnsemble", "n_local_contexts", "nearest_rows", "neighbour_space"]
 
@@ -171,7 +172,8 @@ class LocalContexts:
             return self
         points = self.space_.transform(Z)
         n_contexts = min(n_contexts, len(np.unique(points, axis=0)))  # no more clusters than distinct rows
-        self.kmeans_ = KMeans(n_contexts, n_init=1, random_state=self.random_state).fit(points)
+        with threadpool_limits(1):  # the same centres whatever the machine's thread count
+            self.kmeans_ = KMeans(n_contexts, n_init=1, random_state=self.random_state).fit(points)
         self.groups_ = [np.sort(nearest_rows(points, centre, self.max_rows))
                         for centre in self.kmeans_.cluster_centers_]
         return self
@@ -189,7 +191,9 @@ class LocalContexts:
         """
         if self.kmeans_ is None:
             return np.zeros(len(Z), dtype=int)
-        return self.kmeans_.predict(self.space_.transform(np.asarray(Z, dtype=np.float64))).astype(int)
+        points = self.space_.transform(np.asarray(Z, dtype=np.float64))
+        with threadpool_limits(1):
+            return self.kmeans_.predict(points).astype(int)
 
 
 class LocalEnsemble:
