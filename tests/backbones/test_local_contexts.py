@@ -87,3 +87,17 @@ def test_local_contexts_in_both_fit_modes_and_with_a_temperature(fit_mode):
     assert clf.temperature_ > 0 and np.allclose(clf.predict_proba(X[:10]).sum(axis=1), 1)
     reference = _fit(X, y, max_context_rows=100, context="local", calibration="temperature")
     np.testing.assert_allclose(clf.predict_proba(X[:10]), reference.predict_proba(X[:10]), atol=1e-6)
+
+
+def test_the_contexts_do_not_depend_on_the_thread_count():
+    from threadpoolctl import threadpool_limits
+
+    Z = np.random.default_rng(1).normal(size=(3000, 4))
+    groups = []
+    for threads in (1, 2):
+        with threadpool_limits(threads):
+            contexts = LocalContexts(max_rows=200, random_state=0).fit(Z, np.zeros(4, bool))
+            groups.append((contexts.groups_, contexts.assign(Z)))
+    for a, b in zip(groups[0][0], groups[1][0]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(groups[0][1], groups[1][1])
