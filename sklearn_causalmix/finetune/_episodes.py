@@ -404,7 +404,9 @@ class LocalViewSampler(WholeTableSampler):
     :func:`view_composition`, but instead of a random draw of the table it takes, around an anchor drawn at
     random among the real rows, the nearest real rows and the nearest synthetic rows
     (:func:`~sklearn_causalmix.backbones.neighbour_space` distances, fitted on the real rows), shuffled and
-    dealt to the context and the queries. When the view holds every row it is a whole-table view.
+    dealt to the context and the queries. When the real rows fit the context (at most ``max_context``), or a
+    view holds them all, the views are those of :class:`WholeTableSampler`, random draws included (the same
+    episodes for the same seed): local views are for tables larger than the context.
 
     Parameters
     ----------
@@ -438,6 +440,8 @@ categorical_mask, placement, permute, random_state
         self.points_anchor = self.points_real if len(self.X_real) else self.points_synthetic
 
     def _draw(self, n_real, n_synthetic):
+        if len(self.y_real) <= self.max_context or n_real == len(self.y_real):
+            return super()._draw(n_real, n_synthetic)  # the real rows fit the context, or the view holds them all
         anchor = self.points_anchor[self.rng.integers(len(self.points_anchor))]
         return (self.rng.permutation(nearest_rows(self.points_real, anchor, n_real)),
                 self.rng.permutation(nearest_rows(self.points_synthetic, anchor, n_synthetic)))

@@ -558,3 +558,12 @@ def test_local_views_fine_tune_a_pattern_that_only_local_contexts_show():
     loss = [log_loss(y[test], m.predict_proba(X[test])) for m in (zero_shot, tuned)]
     assert loss[1] < loss[0] - 0.03, loss
     assert roc_auc_score(y[test], zero_shot.predict_proba(X[test])[:, 1]) > 0.9
+
+
+def test_local_context_is_the_subsample_when_the_table_fits():
+    X, y = make_table(n=160)
+    fits = [CausalMixFTClassifier(augmenter=JitterAugmenter(), n_synthetic=64, context=context,
+                                  **{**CHEAP, "max_steps": 3}).fit(X[:120], y[:120])
+            for context in ("subsample", "local")]
+    np.testing.assert_array_equal(fits[0].predict_proba(X[120:]), fits[1].predict_proba(X[120:]))
+    assert [h["val_score"] for h in fits[0].history_] == [h["val_score"] for h in fits[1].history_]

@@ -175,9 +175,17 @@ def test_local_views_take_the_synthetic_rows_near_the_same_anchor():
 
 
 def test_local_views_of_a_table_that_fits_are_whole_table_views_and_synthetic_only_works():
-    batch = _local(n_real=50).sample()
-    seen = np.concatenate([batch.context_index[0], batch.query_index[0]])
+    big = dict(max_context=1024, max_query=512)
+    batch = _local(n_real=50, n_syn=400, ratio=0.5, **big).sample()
+    seen = np.concatenate([batch.context_index[0][~batch.context_synthetic[0]],
+                           batch.query_index[0][~batch.query_synthetic[0]]])
     assert sorted(seen.tolist()) == list(range(50))
+    sampler = _local(n_real=50, n_syn=400, ratio=0.5, **big)
+    whole = WholeTableSampler(sampler.X_real, sampler.y_real, sampler.X_synthetic, sampler.y_synthetic,
+                              synthetic_ratio=0.5, **big, query_fraction=0.2,
+                              n_classes=2, categorical_mask=np.zeros(1, bool), random_state=0)
+    for a, b in zip(vars(sampler.sample()).values(), vars(whole.sample()).values()):
+        np.testing.assert_array_equal(a, b)  # the same views, draw for draw
     only = _local(n_real=0, n_syn=400, ratio=1.0).sample()
     assert only.context_synthetic.all() and only.query_synthetic.all()
 
