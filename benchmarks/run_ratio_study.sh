@@ -27,6 +27,9 @@ case "$protocol" in
   iid) name=ratio_study_iid; reliability="churn beps" ;;
   *) echo "CAUSALMIX_STUDY_PROTOCOL must be shift or iid, got '$protocol'" >&2; exit 2 ;;
 esac
+# CAUSALMIX_STUDY_NAME writes another results file of the same protocol, e.g. ratio_study_controls for the
+# control arms beside the question's arms (its reading: benchmarks/results/<name>/reading.md).
+name=${CAUSALMIX_STUDY_NAME:-$name}
 export CAUSALMIX_STUDY_NAME=$name
 status=0
 causalmix study \
