@@ -78,7 +78,9 @@ def paired_effects_table(results, baseline="finetune", *, metrics=DEFAULT_METRIC
         Output of :func:`~sklearn_causalmix.study.ratio_study`; with a ``protocol`` column,
         every protocol is summarised on its own.
     baseline : str, default="finetune"
-        Method compared against (``"finetune"`` or ``"zero-shot"``).
+        Method compared against (``"finetune"`` or ``"zero-shot"``). A method with a ratio grid
+        (``"causalmix"``) is compared at each run's own ratio: the controls against CausalMixFT
+        with as many synthetic rows; runs at a ratio the baseline lacks are left out.
     metrics : sequence of str, default=DEFAULT_METRICS
         Numeric columns; ROC-AUC columns (``auc*``) are better higher, the others lower.
     methods : sequence of str, default=None
@@ -107,14 +109,16 @@ def paired_effects_table(results, baseline="finetune", *, metrics=DEFAULT_METRIC
     [['causalmix r=0.5', 3, 0.018, 2, 1]]
     """
     ok = scored_runs(results)
-    base = ok[ok["method"] == baseline]
-    base_label = base["run"].iloc[0] if len(base) else baseline
+    base_labels = _baseline_labels(ok, baseline)
     runs = _runs(ok, baseline, methods)
+    if len(base_labels) > 1:  # a baseline with a ratio grid: each run against it at its own ratio
+        runs = runs[runs["ratio"].isin(base_labels)]
     rows = []
     for protocol, part in ok.groupby("protocol", sort=False):
         tables = sorted(set(part.loc[part["method"] == baseline, "dataset"]))
         for metric in metrics:
-            block = [_effect_row(part, metric, run, base_label, tables, n_resamples, seed)
+            block = [_effect_row(part, metric, run, _base_label(base_labels, run.ratio, baseline), tables,
+                                 n_resamples, seed)
                      for run in runs.itertuples(index=False)]
             adjusted = holm_adjust([row["Wilcoxon p"] for row in block])
             for row, p in zip(block, adjusted):
@@ -123,6 +127,19 @@ def paired_effects_table(results, baseline="finetune", *, metrics=DEFAULT_METRIC
                "CI high", "Δ median", "win", "tie", "loss", "Wilcoxon p", "Holm p",
                "detectable Δ", "missing tables"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _baseline_labels(ok, baseline):
+    """The baseline's run labels by ratio (one entry for a method without a ratio grid)."""
+    base = ok.loc[ok["method"] == baseline, ["run", "ratio"]].drop_duplicates("run")
+    return dict(zip(base["ratio"], base["run"]))
+
+
+def _base_label(labels, ratio, baseline):
+    """The baseline run a run at ``ratio`` is compared with: the only one, or the one at ``ratio``."""
+    if len(labels) > 1:
+        return labels[ratio]
+    return next(iter(labels.values()), baseline)
 
 
 def _effect_row(part, metric, run, base_label, tables, n_resamples, seed):

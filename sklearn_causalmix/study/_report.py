@@ -207,10 +207,12 @@ def _kept_pretrained_section(results):
     ]
 
 
-#: Metrics of the report's paired tables, by baseline (named by the shifted test's columns).
+#: Metrics of the report's paired tables, by baseline (named by the shifted test's columns); against
+#: causalmix, the runs of the other augmenters and controls at the same ratio (none: no section).
 _EFFECT_METRICS = {"finetune": ("auc_shifted", "log_loss_shifted", "brier_shifted", "ece_shifted",
                                 "ece_shifted_ts"),
-                   "zero-shot": ("auc_shifted", "ece_shifted_ts")}
+                   "zero-shot": ("auc_shifted", "ece_shifted_ts"),
+                   "causalmix": ("auc_shifted", "log_loss_shifted", "ece_shifted")}
 
 
 def _effects_sections(results, main):
@@ -227,9 +229,10 @@ def _effects_sections(results, main):
         if (table["protocol"] == "").all():
             table = table.drop(columns="protocol")
         differ = (table["missing tables"] != "").any()
+        same_ratio = " at the run's own ratio" if baseline == "causalmix" else ""
         lines += [
             f"## Paired effects against {baseline} (over tables)", "",
-            f"Per table, the mean over seeds of the paired difference run - {baseline} (same "
+            f"Per table, the mean over seeds of the paired difference run - {baseline}{same_ratio} (same "
             "dataset and seed); then over tables: the mean with a bootstrap 95% interval (tables "
             "resampled), the median, wins / ties / losses (ties within 0.005; 0.002 for the "
             "Brier score), the two-sided Wilcoxon signed-rank p-value and the same adjusted by "

@@ -59,6 +59,21 @@ def test_effects_against_finetune_per_run():
     assert zero["Δ mean"] == pytest.approx(-0.01) and zero["loss"] == 6
 
 
+def test_effects_against_causalmix_pair_each_control_with_its_own_ratio():
+    results = _results()
+    # causalmix and a random-graph control at two ratios; noise only at 0.5, smote at a ratio causalmix lacks
+    extra = results[results["method"] == "causalmix"].assign(ratio=1.0, auc_shifted=lambda d: d["auc_shifted"] - 0.03)
+    graph = pd.concat([results[results["method"] == "causalmix"].assign(auc_shifted=lambda d: d["auc_shifted"] - 0.01),
+                       extra.assign(auc_shifted=lambda d: d["auc_shifted"] + 0.004)]).assign(method="random-graph")
+    smote = results[results["method"] == "noise"].assign(method="smote", ratio=0.25)
+    table = paired_effects_table(pd.concat([results, extra, graph, smote]), "causalmix", metrics=["auc_shifted"],
+                                 n_resamples=200).set_index("run")
+    assert sorted(table.index) == ["noise r=0.5", "random-graph r=0.5", "random-graph r=1"]  # no smote r=0.25
+    assert table.loc["random-graph r=0.5", "Δ mean"] == pytest.approx(-0.01)  # against causalmix r=0.5
+    assert table.loc["random-graph r=1", "Δ mean"] == pytest.approx(0.004)  # against causalmix r=1
+    assert table.loc["random-graph r=1", "tables"] == 6
+
+
 def test_effects_against_zero_shot_and_lower_is_better_metrics():
     results = _results()
     results["log_loss_shifted"] = 1 - results["auc_shifted"]  # better AUC, lower loss here
