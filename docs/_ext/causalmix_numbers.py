@@ -235,6 +235,12 @@ def _study_paper_improvement(run, name="ratio_study.md"):
     return f"{cells['improvement median']} (95% interval {cells['CI low']} to {cells['CI high']})"
 
 
+def _study_profile_cell(run, column, name):
+    """A cell of a ratio study's table of the arms beside their effects."""
+    profile = table(name, heading="The arms beside their effects", columns="TSTR AUC")
+    return profile.find(lambda c: c.get("run") == run, f"{name} arm profile of {run!r}")[column]
+
+
 def _study_weights():
     """The first 12 hex digits of the weights the ratio study ran with."""
     return search("ratio_study.md", r"weights sha256 `?([0-9a-f]{12})")
@@ -301,6 +307,14 @@ MEASURED = {
     "ratio_study.r1_detectable": ("ratio_study.md", lambda: _study_effect_cells("causalmix r=1")["detectable Δ"]),
     "ratio_study.r1_logloss": ("ratio_study.md", lambda: _study_effect("causalmix r=1", "log_loss_shifted")),
     "ratio_study.finetune_vs_zero_shot": ("ratio_study.md", lambda: _study_effect("finetune", baseline="zero-shot")),
+    # ratio_study_controls.md: the graph controls against CausalMixFT at the same ratio
+    "ratio_study_controls.runs": ("ratio_study_controls.md", lambda: search("ratio_study_controls.md", r"^- runs: (\d+)")),
+    "ratio_study_controls.random_graph_r05": ("ratio_study_controls.md", lambda: _study_effect("random-graph r=0.5", baseline="causalmix", name="ratio_study_controls.md")),
+    "ratio_study_controls.independence_r1": ("ratio_study_controls.md", lambda: _study_effect("independence r=1", baseline="causalmix", name="ratio_study_controls.md")),
+    "ratio_study_controls.independence_r1_detectable": ("ratio_study_controls.md", lambda: _study_effect_cells("independence r=1", baseline="causalmix", name="ratio_study_controls.md")["detectable Δ"]),
+    "ratio_study_controls.tstr_random_graph": ("ratio_study_controls.md", lambda: _study_profile_cell("random-graph r=0.5", "TSTR AUC", "ratio_study_controls.md")),
+    "ratio_study_controls.tstr_independence": ("ratio_study_controls.md", lambda: _study_profile_cell("independence r=0.5", "TSTR AUC", "ratio_study_controls.md")),
+    "ratio_study_controls.trtr": ("ratio_study_controls.md", lambda: _study_profile_cell("independence r=0.5", "TRTR AUC", "ratio_study_controls.md")),
     # ratio_study_iid.md: the same comparisons under the i.i.d. protocol (held-out fold)
     "ratio_study_iid.tables": ("ratio_study_iid.md", lambda: search("ratio_study_iid.md", r"^- datasets \((\d+)\)")),
     "ratio_study_iid.runs": ("ratio_study_iid.md", lambda: search("ratio_study_iid.md", r"^- runs: (\d+)")),
