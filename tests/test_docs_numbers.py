@@ -39,6 +39,8 @@ DERIVED = {
     "ratio_study.finetune_vs_zero_shot",
     "ratio_study.paper_finetune",
     "ratio_study.paper_r1",
+    "ratio_study_controls.random_graph_r05",
+    "ratio_study_controls.independence_r1",
     "ratio_study_iid.r05_effect",
     "ratio_study_iid.r1_effect",
     "ratio_study_iid.finetune_vs_zero_shot",
