@@ -42,7 +42,6 @@ _EARLY_STOPPING_FAILURES = {
         "check_f_contiguous_array_estimator",
         "check_methods_sample_order_invariance",
         "check_methods_subset_invariance",
-        "check_classifier_data_not_an_array",
         "check_fit2d_predict1d",
     )
 }
