@@ -111,14 +111,15 @@ def paired_effects_table(results, baseline="finetune", *, metrics=DEFAULT_METRIC
     ok = scored_runs(results)
     base_labels = _baseline_labels(ok, baseline)
     runs = _runs(ok, baseline, methods)
-    if len(base_labels) > 1:  # a baseline with a ratio grid: each run against it at its own ratio
+    by_ratio = baseline in METHODS and METHODS[baseline].uses_ratio
+    if by_ratio:  # a baseline with a ratio grid: each run against it at its own ratio
         runs = runs[runs["ratio"].isin(base_labels)]
     rows = []
     for protocol, part in ok.groupby("protocol", sort=False):
         tables = sorted(set(part.loc[part["method"] == baseline, "dataset"]))
         for metric in metrics:
-            block = [_effect_row(part, metric, run, _base_label(base_labels, run.ratio, baseline), tables,
-                                 n_resamples, seed)
+            block = [_effect_row(part, metric, run, _base_label(base_labels, run.ratio, baseline, by_ratio),
+                                 tables, n_resamples, seed)
                      for run in runs.itertuples(index=False)]
             adjusted = holm_adjust([row["Wilcoxon p"] for row in block])
             for row, p in zip(block, adjusted):
@@ -135,9 +136,9 @@ def _baseline_labels(ok, baseline):
     return dict(zip(base["ratio"], base["run"]))
 
 
-def _base_label(labels, ratio, baseline):
-    """The baseline run a run at ``ratio`` is compared with: the only one, or the one at ``ratio``."""
-    if len(labels) > 1:
+def _base_label(labels, ratio, baseline, by_ratio):
+    """The baseline run a run at ``ratio`` is compared with: the one at ``ratio``, or the only one."""
+    if by_ratio:
         return labels[ratio]
     return next(iter(labels.values()), baseline)
 

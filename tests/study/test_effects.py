@@ -72,6 +72,10 @@ def test_effects_against_causalmix_pair_each_control_with_its_own_ratio():
     assert table.loc["random-graph r=0.5", "Δ mean"] == pytest.approx(-0.01)  # against causalmix r=0.5
     assert table.loc["random-graph r=1", "Δ mean"] == pytest.approx(0.004)  # against causalmix r=1
     assert table.loc["random-graph r=1", "tables"] == 6
+    # with causalmix at one ratio only, runs without a ratio (zero-shot, finetune) are still left out
+    one = paired_effects_table(pd.concat([results, graph[graph["ratio"] == 0.5]]), "causalmix",
+                               metrics=["auc_shifted"], n_resamples=200)
+    assert sorted(one["run"]) == ["noise r=0.5", "random-graph r=0.5"]
 
 
 def test_effects_against_zero_shot_and_lower_is_better_metrics():
