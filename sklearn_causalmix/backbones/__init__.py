@@ -23,7 +23,13 @@ from sklearn_causalmix.backbones._base import (
 from sklearn_causalmix.backbones._classifier import InContextClassifier
 from sklearn_causalmix.backbones._device import cpu_state, resolve_device
 from sklearn_causalmix.backbones._inference import InContextEnsemble
-from sklearn_causalmix.backbones._local import LocalContexts, LocalEnsemble, nearest_rows, neighbour_space
+from sklearn_causalmix.backbones._local import (
+    LocalContexts,
+    LocalEnsemble,
+    nearest_rows,
+    neighbour_space,
+    split_context,
+)
 from sklearn_causalmix.backbones._members import subsample_context
 from sklearn_causalmix.backbones._memory import free_accelerator_memory, is_out_of_memory
 from sklearn_causalmix.backbones.adapters import (
@@ -68,6 +74,7 @@ __all__ = [
     "LocalEnsemble",
     "nearest_rows",
     "neighbour_space",
+    "split_context",
     "cpu_state",
     "free_accelerator_memory",
     "is_out_of_memory",

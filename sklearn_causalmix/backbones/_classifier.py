@@ -29,10 +29,9 @@ from sklearn_causalmix.backbones._inference import (
     InContextEnsemble,
     free_accelerator_memory,
     is_out_of_memory,
-    subsample_context,
 )
 from sklearn_causalmix.backbones._levels import LevelCodes
-from sklearn_causalmix.backbones._local import LocalContexts, LocalEnsemble
+from sklearn_causalmix.backbones._local import LocalEnsemble, split_context
 from sklearn_causalmix.evaluation import apply_temperature, fit_temperature
 
 __all__ = ["InContextClassifier"]
@@ -298,10 +297,9 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         return fit_temperature(*oof)
 
     def _context_rows(self, Z, codes, limit, subsample_rng, seed):
-        """``(rows, local)``: the rows of ``Z`` kept as context and their local contexts (None: one subsample)."""
-        if self.context == "local" and len(codes) > limit:
-            return np.arange(len(codes)), LocalContexts(limit, random_state=seed).fit(Z, self.schema_.categorical_mask)
-        return subsample_context(codes, limit, subsample_rng), None
+        """``(rows, local)`` of :func:`split_context` with this estimator's ``context``."""
+        return split_context(Z, codes, limit, context=self.context, categorical_mask=self.schema_.categorical_mask,
+                             subsample_rng=subsample_rng, seed=seed)
 
     def _predictor_for(self, backbone, X_context, y_context, local, seed, fit_mode=None):
         """The ensemble over the context, or one per local context (``local`` not None)."""

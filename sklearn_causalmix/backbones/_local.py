@@ -19,7 +19,9 @@ import math
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-__all__ = ["LocalContexts", "LocalEnsemble", "n_local_contexts", "nearest_rows", "neighbour_space"]
+from sklearn_causalmix.backbones._members import subsample_context
+
+__all__ = ["LocalContexts", "LocalEnsemble", "n_local_contexts", "nearest_rows", "neighbour_space", "split_context"]
 
 #: Local contexts per ``max_rows`` training rows: clusters average half a context, so a query's context holds
 #: its cluster and the rows around it.
@@ -112,6 +114,43 @@ def nearest_rows(points, centre, n):
     """
     distance = ((points - centre) ** 2).sum(axis=1)
     return np.lexsort((np.arange(len(points)), distance))[:n]
+
+
+def split_context(Z, codes, max_rows, *, context, categorical_mask, subsample_rng, seed):
+    """``(rows, local)``: the rows of ``Z`` kept as context and their local contexts (None: one subsample).
+
+    ``context="local"`` with more than ``max_rows`` rows: every row, split by :class:`LocalContexts`
+    (k-means seeded by ``seed``); otherwise a stratified subsample of at most ``max_rows`` rows
+    (:func:`~sklearn_causalmix.backbones.subsample_context`, drawn from ``subsample_rng``) and None.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_rows, n_features)
+    codes : ndarray of shape (n_rows,)
+    max_rows : int
+    context : {"subsample", "local"}
+    categorical_mask : ndarray of bool of shape (n_features,)
+    subsample_rng : numpy.random.Generator
+    seed : int
+
+    Returns
+    -------
+    rows : ndarray of int
+    local : LocalContexts or None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.backbones._local import split_context
+    >>> Z, codes = np.random.default_rng(0).normal(size=(300, 2)), np.arange(300) % 2
+    >>> rows, local = split_context(Z, codes, 100, context="local", categorical_mask=np.zeros(2, bool),
+    ...                             subsample_rng=np.random.default_rng(0), seed=0)
+    >>> len(rows), len(local.groups_)
+    (300, 6)
+    """
+    if context == "local" and len(codes) > max_rows:
+        return np.arange(len(codes)), LocalContexts(max_rows, random_state=seed).fit(Z, categorical_mask)
+    return subsample_context(codes, max_rows, subsample_rng), None
 
 
 class LocalContexts:

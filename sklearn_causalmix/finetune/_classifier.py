@@ -433,8 +433,8 @@ class CausalMixFTClassifier(InContextClassifier):
         Z_syn = codes_syn = None
         if self.synthetic_ratio > 0:
             y_train = y.iloc[train_idx] if isinstance(y, pd.Series) else column_or_1d(y, warn=False)[train_idx]
-            if not isinstance(X, (pd.DataFrame, np.ndarray, list)):
-                X = np.asarray(X)  # another array-like (an object with __array__): rows indexable
+            if not isinstance(X, (np.ndarray, list)) and not hasattr(X, "columns"):
+                X = np.asarray(X)  # an array-like without columns (an object with __array__): rows indexable
             Z_syn, codes_syn = encoded_pool(self.augmenter, self.memory, _safe_indexing(X, train_idx), y_train,
                                             self.n_synthetic, seeds, self.schema_, self.classes_)
             Z_syn = self.level_codes_.transform(Z_syn)

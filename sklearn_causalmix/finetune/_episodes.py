@@ -15,6 +15,7 @@ read.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -427,8 +428,9 @@ categorical_mask, placement, permute, random_state
     19
     """
 
-    def __init__(self, X_real, y_real, X_synthetic, y_synthetic, **params):
-        super().__init__(X_real, y_real, X_synthetic, y_synthetic, **params)
+    @functools.cached_property
+    def _points(self):
+        """``(real, synthetic, anchors)``: the pools in the neighbour space, computed at the first local view."""
         # the anchors are real rows; synthetic ones only when the views hold no real row (synthetic_ratio=1)
         anchors = self.X_real if len(self.X_real) else self.X_synthetic
         space = neighbour_space(self.categorical_mask).fit(anchors)
@@ -436,15 +438,16 @@ categorical_mask, placement, permute, random_state
         def points(X):  # an empty pool has no points
             return space.transform(X) if len(X) else np.zeros((0, 1))
 
-        self.points_real, self.points_synthetic = points(self.X_real), points(self.X_synthetic)
-        self.points_anchor = self.points_real if len(self.X_real) else self.points_synthetic
+        real, synthetic = points(self.X_real), points(self.X_synthetic)
+        return real, synthetic, real if len(self.X_real) else synthetic
 
     def _draw(self, n_real, n_synthetic):
         if len(self.y_real) <= self.max_context or n_real == len(self.y_real):
             return super()._draw(n_real, n_synthetic)  # the real rows fit the context, or the view holds them all
-        anchor = self.points_anchor[self.rng.integers(len(self.points_anchor))]
-        return (self.rng.permutation(nearest_rows(self.points_real, anchor, n_real)),
-                self.rng.permutation(nearest_rows(self.points_synthetic, anchor, n_synthetic)))
+        real, synthetic, anchors = self._points
+        anchor = anchors[self.rng.integers(len(anchors))]
+        return (self.rng.permutation(nearest_rows(real, anchor, n_real)),
+                self.rng.permutation(nearest_rows(synthetic, anchor, n_synthetic)))
 
 
 def make_sampler(episodes, Z, codes, train_idx, Z_syn, codes_syn, *, synthetic_ratio, placement, episode_size,

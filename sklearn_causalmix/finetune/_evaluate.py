@@ -12,7 +12,7 @@ from sklearn.metrics import log_loss
 from sklearn.utils.validation import column_or_1d
 
 from sklearn_causalmix._core import codes_of_known_labels
-from sklearn_causalmix.backbones import InContextEnsemble, LocalContexts, LocalEnsemble, subsample_context
+from sklearn_causalmix.backbones import InContextEnsemble, LocalEnsemble, split_context
 from sklearn_causalmix.evaluation import multiclass_roc_auc
 
 __all__ = ["encode_monitor", "make_evaluator", "validation_score"]
@@ -94,12 +94,9 @@ def make_evaluator(context, validation, monitor, *, n_classes, categorical_mask,
     (True, True)
     """
     Z_ctx, y_ctx = context
-    local = None
-    if context_kind == "local" and len(y_ctx) > max_context_rows:
-        local = LocalContexts(max_context_rows, random_state=seed).fit(Z_ctx, categorical_mask)
-    else:
-        keep = subsample_context(y_ctx, max_context_rows, np.random.default_rng(seed))
-        Z_ctx, y_ctx = Z_ctx[keep], y_ctx[keep]
+    keep, local = split_context(Z_ctx, y_ctx, max_context_rows, context=context_kind,
+                                categorical_mask=categorical_mask, subsample_rng=np.random.default_rng(seed), seed=seed)
+    Z_ctx, y_ctx = Z_ctx[keep], y_ctx[keep]
     Z_val, y_val = validation
 
     def evaluate(model):
