@@ -479,6 +479,10 @@ _MEASURED_WEIGHTS = re.compile(r"Weights sha256 `([0-9a-f]+)")
 _SHIFTED_MEDIANS = re.compile(
     r"\| shifted domain \| \*\*median\*\* \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|"
 )
+#: The same for its wide and many-class tables (zero-shot, then random forest).
+_WIDE_MEDIANS = re.compile(
+    r"\| wide / many-class \| \*\*median\*\* \| ([0-9.]+) \| [0-9.]+ \| ([0-9.]+) \| [0-9.]+ \|"
+)
 
 
 def _backbone_benchmark_note(sha256):
@@ -574,6 +578,14 @@ def _backbone_quality_text(manifest, report):
             )
             if float(shifted.group(1)) < float(shifted.group(3)):
                 weaker = "its median on the shifted tables is below a random forest's"
+        wide = _WIDE_MEDIANS.search(report)
+        if wide:
+            n_wide = len(re.findall(r"^\| wide / many-class \| (?!\*\*)", report, flags=re.M))
+            below = "below" if float(wide.group(1)) < float(wide.group(2)) else "at or above"
+            text += (
+                f" On {n_wide} wide or many-class tables (111-751 features or 5-10 classes) it is {below} "
+                f"a random forest: median **{wide.group(1)}** against {wide.group(2)}."
+            )
     elif report and measured:
         text += (
             " :doc:`benchmarks/results/backbone.md </benchmarks/backbone>` (the comparison on the study's 17 shifted tables) "
