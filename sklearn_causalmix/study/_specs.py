@@ -241,9 +241,11 @@ class AugmentedSpec(_ModelSpec):
     """Fine-tuning with a share r of an augmenter's rows, once per ratio of its grid.
 
     ``augmenter_name`` names its entry of the study's augmenters (default: the method's name).
-    The unit at the smallest positive ratio of the grid also measures the fidelity of the
-    augmenter's rows (:func:`._fidelity.augmenter_fidelity`): once per dataset, seed and
-    augmenter, not per ratio.
+    Its units also measure the fidelity of the augmenter's rows
+    (:func:`._fidelity.augmenter_fidelity`), which depends on the dataset, seed and augmenter, not
+    on the ratio. With a cache every positive-ratio unit records it (memoised: computed once), so a
+    cached unit means the same whatever grid it was run in; without one only the unit at the
+    smallest positive ratio of the grid measures it.
     """
 
     augmenter_name: str | None = None
@@ -284,14 +286,20 @@ class AugmentedSpec(_ModelSpec):
 
     def fit(self, unit, split, settings):
         estimator, extras = super().fit(unit, split, settings)
-        positive = [r for r in settings.grid(self.name) if r > 0]
-        if self.reports_fidelity and unit.ratio is not None and positive and (
-                float(unit.ratio) == min(positive)):
+        if self._measures_fidelity(unit, settings):
             memory = (None if settings.augmenter_cache is None
                       else joblib.Memory(str(settings.augmenter_cache), verbose=0))
             extras = {**extras, **augmenter_fidelity(self._augmenter(unit, split, settings), split,
                                                      int(unit.seed), memory=memory)}
         return estimator, extras
+
+    def _measures_fidelity(self, unit, settings):
+        """Whether this unit records the augmenter's fidelity (see the class docstring)."""
+        if not self.reports_fidelity or unit.ratio is None or float(unit.ratio) <= 0:
+            return False
+        if settings.augmenter_cache is not None:
+            return True
+        return float(unit.ratio) == min(r for r in settings.grid(self.name) if r > 0)
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,18 @@ def test_fidelity_once_per_dataset_seed_and_augmenter(results):
     assert cov.loc[("causalmix", 0.5), "fidelity_tstr_auc"] > 0.7
 
 
+def test_with_a_cache_fidelity_is_in_every_positive_ratio_unit_whatever_the_grid(covariate, tmp_path):
+    settings = {**SETTINGS, "methods": ["causalmix"], "augmenters": {"causalmix": CHEAP_SCM},
+                "cache_dir": tmp_path}
+    both = ratio_study(covariate, **{**settings, "ratios": (0.5, 1.0)}).set_index("ratio")
+    assert both["fidelity_tstr_auc"].notna().all()
+    assert both.loc[0.5, "fidelity_tstr_auc"] == both.loc[1.0, "fidelity_tstr_auc"]
+    # the r=1 unit read back in a grid where it is the only positive ratio: the same record
+    alone = ratio_study(covariate, **{**settings, "ratios": (1.0,)}).set_index("ratio")
+    assert alone.loc[1.0, "cached"]
+    assert alone.loc[1.0, "fidelity_tstr_auc"] == both.loc[1.0, "fidelity_tstr_auc"]
+
+
 def test_temperature_columns_for_every_run(results):
     ok = results[results["note"] == ""]
     assert ok[list(TEMPERATURE_COLUMNS)].notna().all().all()
