@@ -5,7 +5,8 @@ defaults) for s = 0, 1, 2 on every shifted table but ``caravan``, each on 512 ra
 rows (fewer where the source is smaller), with whatever ``sklearn_causalmix`` is importable; the
 fit stops right after discovery. ``compare A.pkl B.pkl`` says which table-seed pairs differ
 bitwise. ``caravan [SEED ...]`` fits the defaults on caravan's 512 source rows and prints the
-CPU seconds of discovery and of the whole fit, and the size of the graphs.
+CPU seconds of discovery and of the whole fit, and the size of the graphs, as a table that it also
+writes to ``benchmarks/results/discovery_wide.md`` (with the command, the machine and its load).
 
 Run single-threaded, e.g.::
 
@@ -18,9 +19,12 @@ Run single-threaded, e.g.::
 
 from __future__ import annotations
 
+import os
 import pickle
+import platform
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -90,7 +94,8 @@ def caravan(seeds):
     import sklearn_causalmix.augment._augmenter as augmenter
     from sklearn_causalmix import CausalSCMAugmenter
 
-    original, spent = augmenter.edge_probabilities, {}
+    original, spent, rows = augmenter.edge_probabilities, {}, []
+    load_start = os.getloadavg()
 
     def timed(*args, **kwargs):
         start = time.process_time()
@@ -108,13 +113,43 @@ def caravan(seeds):
             P = aug.edge_probabilities_.to_numpy()
             edges = [g.number_of_edges() for g in aug.graphs_]
             parents = [np.mean([d for _, d in g.in_degree()]) for g in aug.graphs_]
-            print(f"caravan seed {seed}: test {aug.indep_test_}, discovery "
-                  f"{spent['discovery']:.0f} CPU-s, fit {fit:.0f} CPU-s; {len(aug.graphs_[0])} "
-                  f"nodes, sum of edge probabilities {P.sum():.1f}, P > 0.5: {(P > 0.5).sum()}; "
-                  f"edges per graph {edges}, mean parents {np.round(parents, 1).tolist()}",
+            rows.append([seed, aug.indep_test_, f"{spent['discovery']:.0f}", f"{fit:.0f}",
+                         len(aug.graphs_[0]), f"{P.sum():.1f}", int((P > 0.5).sum()),
+                         " ".join(map(str, edges)), " ".join(f"{v:.1f}" for v in parents)])
+            print("caravan seed {}: test {}, discovery {} CPU-s, fit {} CPU-s; {} nodes, sum of edge "
+                  "probabilities {}, P > 0.5: {}; edges per graph {}, mean parents {}".format(*rows[-1]),
                   flush=True)
     finally:
         augmenter.edge_probabilities = original
+    _write_caravan(rows, load_start)
+
+
+def _write_caravan(rows, load_start):
+    """``benchmarks/results/discovery_wide.md``: the caravan rows, with the command and the load."""
+    from _results import write_keeping_reading  # benchmarks/ is the script's folder
+
+    import sklearn_causalmix
+
+    header = ["seed", "test", "discovery CPU s", "fit CPU s", "nodes", "sum of edge probabilities",
+              "edges with P > 0.5", "edges per graph", "mean parents per graph"]
+    table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    table += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+    load_end = os.getloadavg()
+    text = "\n".join([
+        "# Discovery on a wide discrete table: `caravan` with the defaults", "",
+        f"- Command: `python benchmarks/bench_discovery_wide.py {' '.join(sys.argv[1:])}`",
+        f"- Machine: {platform.platform()}, {os.cpu_count()} cores; load average (1, 5, 15 min) at start "
+        f"{', '.join(f'{v:.2f}' for v in load_start)}, at end {', '.join(f'{v:.2f}' for v in load_end)}; "
+        f"sklearn_causalmix {sklearn_causalmix.__version__}; OMP_NUM_THREADS="
+        f"{os.environ.get('OMP_NUM_THREADS', 'unset')}",
+        "- `CausalSCMAugmenter(random_state=seed).fit` on 512 random source-domain rows of `caravan` (85 "
+        "discrete features and the label); CPU seconds of the process (process_time) of discovery "
+        "(`edge_probabilities`: bootstrap PC/FCI with G² tests) and of the whole fit; `nodes`: the graph's "
+        "nodes, label included: constant columns and one-to-one copies of another column in that "
+        "sample are left out of the graph (`constant_features_`, `deterministic_features_`).", "",
+        *table, ""])
+    write_keeping_reading(Path(__file__).parent / "results" / "discovery_wide.md", text)
+    print(text)
 
 
 if __name__ == "__main__":
