@@ -61,13 +61,15 @@ def _pretrain_arg_error(args) -> str | None:
                 f"--n-heads {args.n_heads}.")
     if args.d_feature % 4:
         return f"--d-feature {args.d_feature} must be divisible by 4 (the row stage's attention heads)."
-    if not 0.0 <= args.wide_fraction <= 1.0 or not 0.0 <= args.p_binary <= 1.0:
-        return f"--wide-fraction and --p-binary must be in [0, 1], got {args.wide_fraction}, {args.p_binary}."
+    if not all(0.0 <= v <= 1.0 for v in (args.wide_fraction, args.p_binary, args.p_irrelevant)):
+        return ("--wide-fraction, --p-binary and --p-irrelevant must be in [0, 1], got "
+                f"{args.wide_fraction}, {args.p_binary}, {args.p_irrelevant}.")
     if args.wide_fraction and args.max_wide_features <= args.max_features:
         return (f"--max-wide-features ({args.max_wide_features}) must exceed --max-features ({args.max_features}): "
                 "wide tasks have max-features + 1 .. max-wide-features features.")
-    if args.wide_fraction and args.prior == "tabicl":
-        return "--wide-fraction applies to the SCM prior: use --prior scm or mix (its SCM half)."
+    for flag, value in (("--wide-fraction", args.wide_fraction), ("--p-irrelevant", args.p_irrelevant)):
+        if value and args.prior == "tabicl":
+            return f"{flag} applies to the SCM prior: use --prior scm or mix (its SCM half)."
     if args.max_rows < args.min_rows:
         return f"--max-rows ({args.max_rows}) must be at least --min-rows ({args.min_rows})."
     if args.init is not None and not Path(args.init).is_file():
@@ -110,7 +112,7 @@ def _cmd_pretrain(args) -> int:
     config = _config_from_args(args)
     prior = PriorConfig(min_rows=args.min_rows, max_rows=args.max_rows, max_features=args.max_features,
                         tokens_per_batch=args.tokens, p_binary=args.p_binary, wide_fraction=args.wide_fraction,
-                        max_wide_features=args.max_wide_features)
+                        max_wide_features=args.max_wide_features, p_irrelevant=args.p_irrelevant)
     validation = None
     main_rank = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 validates and reports
     if args.validation != "none" and main_rank:
@@ -196,6 +198,9 @@ def add_pretrain_parser(sub) -> None:
                    help="share of wide batches: max-features + 1 .. max-wide-features features, rows capped so that "
                    "two tasks fit --tokens (drawn per batch from its seed: resumable; default 0)")
     p.add_argument("--max-wide-features", type=int, default=100, help="widest wide task (default: 100)")
+    p.add_argument("--p-irrelevant", type=float, default=0.0,
+                   help="probability that a batch's tasks get irrelevant columns (noise independent of the task) in "
+                   "place of a random share of their features (default 0: the earlier stream)")
     p.add_argument("--p-binary", type=float, default=0.5,
                    help="probability of a two-class task; the others have 3 .. 10 classes (default: 0.5)")
     p.add_argument("--tokens", type=int, default=65536, help="cells per batch (per micro-batch)")

@@ -52,8 +52,9 @@ def _make_prior(name: str, prior_config: PriorConfig, device):
         return lambda seed: SCMPrior(prior_config, device=device, seed=seed).sample()
     from sklearn_causalmix.prior._tabicl_prior import TabICLPrior
 
-    if name == "tabicl" and prior_config.wide_fraction:
-        raise ValueError("wide_fraction applies to the SCM prior: use prior='scm' or 'mix' (its SCM half), or 0.")
+    for field in ("wide_fraction", "p_irrelevant"):
+        if name == "tabicl" and getattr(prior_config, field):
+            raise ValueError(f"{field} applies to the SCM prior: use prior='scm' or 'mix' (its SCM half), or 0.")
     tabicl = TabICLPrior(
         min_rows=prior_config.min_rows, max_rows=prior_config.max_rows, max_features=prior_config.max_features,
         max_classes=prior_config.max_classes,

@@ -64,6 +64,12 @@ class PriorConfig:
         versions.
     max_wide_features : int
         Widest wide task.
+    p_irrelevant : float
+        Probability that a batch's tasks carry irrelevant features (0: never, and the stream of earlier
+        versions): a share uniform in ``(0, 0.9)`` of their columns (at least one, never all) is replaced by
+        columns drawn independently of everything else -- Gaussian, uniform, or sparse binary flags -- before
+        the observation model scales, warps and categorises every column alike. Real tables often hold one
+        strong column among many weak or useless ones; the SCM's nodes alone rarely look like that.
 
     Examples
     --------
@@ -85,6 +91,7 @@ class PriorConfig:
     max_missing: float = 0.2
     wide_fraction: float = 0.0
     max_wide_features: int = 100
+    p_irrelevant: float = 0.0
 
     def __post_init__(self):
         if not 2 <= self.min_features <= self.max_features:
@@ -93,6 +100,8 @@ class PriorConfig:
             raise ValueError(f"Need 4 <= min_rows <= max_rows, got {self.min_rows}, {self.max_rows}.")
         if not 0.0 <= self.wide_fraction <= 1.0:
             raise ValueError(f"wide_fraction must be in [0, 1], got {self.wide_fraction}.")
+        if not 0.0 <= self.p_irrelevant <= 1.0:
+            raise ValueError(f"p_irrelevant must be in [0, 1], got {self.p_irrelevant}.")
         if self.wide_fraction and self.max_wide_features <= self.max_features:
             raise ValueError(
                 f"max_wide_features ({self.max_wide_features}) must exceed max_features ({self.max_features}) "
@@ -251,11 +260,30 @@ class SCMPrior:
         X, target = picked[..., :n_features], picked[..., n_features]
 
         y = self._classes(target, n_classes)
+        if cfg.p_irrelevant and rng.random() < cfg.p_irrelevant:  # no draw at all when there are none
+            X = self._irrelevant(X, rng)
         X = self._observe(X)
         cat_mask = torch.from_numpy(rng.random(n_features) < rng.uniform(0, cfg.p_categorical)).to(self.device)
         X = self._categorize(X, cat_mask, rng)
         X = self._missing(X)
         return PriorBatch(X=X, y=y, n_context=n_context, n_classes=n_classes, categorical_mask=cat_mask)
+
+    def _irrelevant(self, X: torch.Tensor, rng) -> torch.Tensor:
+        """``X`` with a random share of its columns replaced by noise independent of the task."""
+        B, n_rows, n_features = X.shape
+        if n_features < 2:
+            return X
+        n_noise = min(n_features - 1, max(1, int(rng.uniform(0.0, 0.9) * n_features)))
+        columns = torch.from_numpy(rng.permutation(n_features)[:n_noise]).to(self.device)
+        kind = torch.from_numpy(rng.choice(3, size=n_noise, p=[0.5, 0.2, 0.3])).to(self.device)
+        gauss = self._randn(B, n_rows, n_noise)
+        uniform = self._rand(B, n_rows, n_noise) * 3.4 - 1.7
+        flag_rate = 0.02 + 0.48 * self._rand(B, 1, n_noise)
+        flags = (self._rand(B, n_rows, n_noise) < flag_rate).to(X.dtype)
+        noise = torch.where(kind == 0, gauss, torch.where(kind == 1, uniform, flags))
+        X = X.clone()
+        X[..., columns] = noise
+        return X
 
     def _wide_shape(self, rng) -> tuple[int, int]:
         """Rows and features of a wide batch: features above ``max_features``, two tasks within the budget."""
