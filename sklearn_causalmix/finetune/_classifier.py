@@ -93,6 +93,12 @@ class CausalMixFTClassifier(InContextClassifier):
     l2sp : float, default=0.0
         Strength of the pull toward the pretrained weights, ``l2sp * sum((w - w_pretrained) ** 2)`` added to
         the loss (L2-SP); 0 turns it off.
+    feature_ids : {"random", "fixed"}, default="random"
+        The feature-identity vectors of the embedded backbones while fine-tuning. At prediction every column
+        gets a fixed random vector (the ensemble members permute which); ``"random"`` draws fresh vectors at
+        every step, as pretraining did, so fine-tuning adapts the model on average over such draws;
+        ``"fixed"`` trains with the vectors prediction uses, so it adapts the function that predicts.
+        Backbones without identity vectors (the adapters) accept only ``"random"``.
     warmup : float in [0, 1), default=0.1
         Share of ``max_steps`` over which the learning rate rises linearly from 0.
     validation_fraction : float in (0, 1), default=0.2
@@ -243,6 +249,7 @@ class CausalMixFTClassifier(InContextClassifier):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "synthetic_placement": [StrOptions({"both", "query", "context"})],
         "l2sp": [Interval(Real, 0, None, closed="left")],
+        "feature_ids": [StrOptions({"random", "fixed"})],
         "warmup": [Interval(Real, 0, 1, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "early_stopping": ["boolean"],
@@ -271,6 +278,7 @@ class CausalMixFTClassifier(InContextClassifier):
         batch_size=1,
         synthetic_placement="both",
         l2sp=0.0,
+        feature_ids="random",
         warmup=0.1,
         validation_fraction=0.2,
         early_stopping=True,
@@ -303,6 +311,7 @@ class CausalMixFTClassifier(InContextClassifier):
         self.batch_size = batch_size
         self.synthetic_placement = synthetic_placement
         self.l2sp = l2sp
+        self.feature_ids = feature_ids
         self.warmup = warmup
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
@@ -365,6 +374,11 @@ class CausalMixFTClassifier(InContextClassifier):
         monitor_set = encode_monitor(monitor, lambda X_mon: self._encode_rows(X_mon, self.handle_unknown),
                                      self.classes_)
         backbone = backbone.to(self.device_)
+        if self.feature_ids == "fixed" and not hasattr(backbone, "fixed_feature_ids"):
+            raise ValueError(
+                f"feature_ids='fixed' needs a backbone with feature-identity vectors (the embedded ones); "
+                f"{type(backbone).__name__} has none. Use feature_ids='random'."
+            )
         if self.max_steps == 0:  # zero-shot: the monitor set is scored with all real rows as context
             monitor = None if monitor_set is None else self._evaluator(
                 (Z, codes), (Z[:0], codes[:0]), monitor_set, backbone, seeds)(backbone)[1]
@@ -420,7 +434,8 @@ class CausalMixFTClassifier(InContextClassifier):
             backbone, sampler, evaluate, max_steps=max_steps, learning_rate=self.learning_rate,
             weight_decay=self.weight_decay, batch_size=self.batch_size, eval_every=self.eval_every,
             patience=self.patience, early_stopping=early_stopping, device=self.device_,
-            warmup_steps=self.warmup * self.max_steps, l2sp=self.l2sp, verbose=self.verbose,
+            warmup_steps=self.warmup * self.max_steps, l2sp=self.l2sp,
+            fixed_feature_ids=self.feature_ids == "fixed", verbose=self.verbose,
         )
 
     def _out_of_fold_proba(self, backbone, Z, codes, seed):

@@ -120,6 +120,7 @@ def finetune(
     device,
     warmup_steps=0,
     l2sp=0.0,
+    fixed_feature_ids=False,
     verbose=0,
 ) -> FinetuneResult:
     """Fine-tune ``model`` in place and return its history.
@@ -158,6 +159,9 @@ def finetune(
         Steps over which the learning rate rises linearly to ``learning_rate`` (0: constant from the start).
     l2sp : float, default=0.0
         Strength of the pull toward the starting weights (0: none).
+    fixed_feature_ids : bool, default=False
+        Train with the feature-identity vectors that prediction uses (``model.fixed_feature_ids``, restored
+        afterwards) instead of fresh random ones per step.
     verbose : int, default=0
         A tqdm bar over the steps (with the latest validation score) when > 0.
 
@@ -183,6 +187,9 @@ def finetune(
     bar = tqdm(total=max_steps, desc="fine-tuning", disable=verbose <= 0, leave=False)
     bar.set_postfix(val=f"{score:.4f}")
     losses = []
+    was_fixed = getattr(model, "fixed_feature_ids", False)
+    if fixed_feature_ids:
+        model.fixed_feature_ids = True
     try:
         for step in range(1, max_steps + 1):
             model.train()
@@ -203,6 +210,8 @@ def finetune(
                     break
     finally:
         bar.close()
+        if fixed_feature_ids:
+            model.fixed_feature_ids = was_fixed
     if early_stopping:
         best.restore()
         result.best_step, result.best_score = best.step, best.score

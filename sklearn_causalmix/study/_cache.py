@@ -20,7 +20,7 @@ _CACHE_FORMAT = 2
 
 #: Estimator parameters added after results were cached, with the value that reproduces the earlier numbers: at
 #: that value a parameter is left out of keys (so the cached units stay valid); any other value enters them.
-_KEY_NEUTRAL = {"context": "subsample"}
+_KEY_NEUTRAL = {"context": "subsample", "feature_ids": "random"}
 
 
 def _canonical(obj):

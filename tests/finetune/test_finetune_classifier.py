@@ -566,3 +566,39 @@ def test_local_context_is_the_subsample_when_the_table_fits():
             for context in ("subsample", "local")]
     np.testing.assert_array_equal(fits[0].predict_proba(X[120:]), fits[1].predict_proba(X[120:]))
     assert [h["val_score"] for h in fits[0].history_] == [h["val_score"] for h in fits[1].history_]
+
+
+def test_fixed_feature_ids_train_with_the_vectors_that_predict(monkeypatch):
+    """feature_ids="fixed": every training forward pass uses eval mode's identity vectors; "random" never does."""
+    from sklearn_causalmix.backbones.embedded._pfn_base import PFNBase
+
+    original, seen = PFNBase._feature_vectors, []
+
+    def spy(self, n_features, device, dtype):
+        vectors = original(self, n_features, device, dtype)
+        if self.training:
+            was, self.training = self.training, False
+            seen.append(torch.equal(vectors, original(self, n_features, device, dtype)))
+            self.training = was
+        return vectors
+
+    monkeypatch.setattr(PFNBase, "_feature_vectors", spy)
+    X, y, X_test, _ = _linear_task()
+    common = dict(synthetic_ratio=0.0, max_steps=4, early_stopping=False, n_estimators=1, device="cpu",
+                  random_state=0)
+    fixed = CausalMixFTClassifier(feature_ids="fixed", **common).fit(X, y)
+    assert seen and all(seen)
+    assert fixed.backbone_.fixed_feature_ids is False  # restored after fine-tuning
+    seen.clear()
+    random = CausalMixFTClassifier(**common).fit(X, y)
+    assert seen and not any(seen)
+    assert not np.allclose(fixed.predict_proba(X_test), random.predict_proba(X_test))
+    again = CausalMixFTClassifier(feature_ids="fixed", **common).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X_test), fixed.predict_proba(X_test))
+
+
+def test_fixed_feature_ids_need_a_backbone_with_identity_vectors():
+    X, y = make_table(n=80)
+    clf = CausalMixFTClassifier(spy_default, feature_ids="fixed", synthetic_ratio=0.0, **CHEAP)
+    with pytest.raises(ValueError, match="feature_ids='fixed' needs a backbone with feature-identity vectors"):
+        clf.fit(X, y)

@@ -71,15 +71,20 @@ class PFNBase(TabularBackbone):
     feature_generator : torch.Generator or None
         Source of the random feature-identity vectors in training mode (the global generator if None);
         pretraining sets it so that a run is reproducible and resumable without global seeding.
+    fixed_feature_ids : bool
+        Whether training mode, too, uses the fixed identity vectors of eval mode (fine-tuning the function
+        that predicts, ``CausalMixFTClassifier(feature_ids="fixed")``) instead of fresh random ones
+        (pretraining). False unless set.
     """
 
     _FIXED_SEED = 1234
     feature_generator = None
+    fixed_feature_ids = False
 
     # ----------------------------------------------------------------------------------------- embedding
     def _feature_vectors(self, n_features: int, device, dtype) -> torch.Tensor:
         shape = (n_features, self.config.feature_embed_dim)
-        if self.training:
+        if self.training and not self.fixed_feature_ids:
             gen = self.feature_generator
             if gen is None:
                 return torch.randn(*shape, device=device, dtype=dtype)
