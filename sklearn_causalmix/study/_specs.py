@@ -241,11 +241,11 @@ class AugmentedSpec(_ModelSpec):
     """Fine-tuning with a share r of an augmenter's rows, once per ratio of its grid.
 
     ``augmenter_name`` names its entry of the study's augmenters (default: the method's name).
-    Its units also measure the fidelity of the augmenter's rows
+    Every unit at a positive ratio also records the fidelity of the augmenter's rows
     (:func:`._fidelity.augmenter_fidelity`), which depends on the dataset, seed and augmenter, not
-    on the ratio. With a cache every positive-ratio unit records it (memoised: computed once), so a
-    cached unit means the same whatever grid it was run in; without one only the unit at the
-    smallest positive ratio of the grid measures it.
+    on the ratio: the same numbers in each, so that a unit means the same whatever grid it ran in
+    and whether or not it came from a cache (with a cache the measurement is memoised: computed
+    once per dataset, seed and augmenter).
     """
 
     augmenter_name: str | None = None
@@ -295,11 +295,7 @@ class AugmentedSpec(_ModelSpec):
 
     def _measures_fidelity(self, unit, settings):
         """Whether this unit records the augmenter's fidelity (see the class docstring)."""
-        if not self.reports_fidelity or unit.ratio is None or float(unit.ratio) <= 0:
-            return False
-        if settings.augmenter_cache is not None:
-            return True
-        return float(unit.ratio) == min(r for r in settings.grid(self.name) if r > 0)
+        return self.reports_fidelity and unit.ratio is not None and float(unit.ratio) > 0
 
 
 @dataclass(frozen=True)
