@@ -126,14 +126,14 @@ def caravan(seeds):
 
 def _write_caravan(rows, load_start):
     """``benchmarks/results/discovery_wide.md``: the caravan rows, with the command and the load."""
+    import pandas as pd
     from _results import write_keeping_reading  # benchmarks/ is the script's folder
 
     import sklearn_causalmix
+    from sklearn_causalmix.study._report import markdown_table
 
     header = ["seed", "test", "discovery CPU s", "fit CPU s", "nodes", "sum of edge probabilities",
               "edges with P > 0.5", "edges per graph", "mean parents per graph"]
-    table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    table += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
     load_end = os.getloadavg()
     text = "\n".join([
         "# Discovery on a wide discrete table: `caravan` with the defaults", "",
@@ -147,7 +147,7 @@ def _write_caravan(rows, load_start):
         "(`edge_probabilities`: bootstrap PC/FCI with G² tests) and of the whole fit; `nodes`: the graph's "
         "nodes, label included: constant columns and one-to-one copies of another column in that "
         "sample are left out of the graph (`constant_features_`, `deterministic_features_`).", "",
-        *table, ""])
+        markdown_table(pd.DataFrame(rows, columns=header)), ""])
     write_keeping_reading(Path(__file__).parent / "results" / "discovery_wide.md", text)
     print(text)
 
