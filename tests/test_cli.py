@@ -1,5 +1,6 @@
 """Tests of the ``causalmix`` command line: ``datasets`` and ``study`` (exit codes, files)."""
 
+import os
 import subprocess
 import sys
 
@@ -20,6 +21,19 @@ def test_help_exits_zero(capsys):
     for option in ("--quick", "--output", "--datasets", "--ratios", "--seeds", "--n-train",
                    "--device", "--n-jobs", "--max-steps", "--methods", "exit status"):
         assert option in out, option
+
+
+@pytest.mark.parametrize("world_size, teardown", [("1", True), ("2", False)])
+def test_the_command_skips_the_interpreter_teardown_only_in_a_data_parallel_rank(world_size, teardown):
+    """A torchrun rank exits with ``os._exit`` (gloo's threads can abort the teardown): atexit handlers do not
+    run there, the exit status and the flushed output are kept."""
+    code = ("import atexit, sys; atexit.register(lambda: print('teardown ran'));"
+            "from sklearn_causalmix._cli import run; sys.argv = ['causalmix', 'study', '--no-such-flag']; run()")
+    env = {**os.environ, "WORLD_SIZE": world_size}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 2
+    assert "required: --output" in done.stderr
+    assert ("teardown ran" in done.stdout) is teardown
 
 
 def test_datasets_lists_every_table(capsys):

@@ -6,13 +6,14 @@ Each subcommand imports its stage lazily, so ``causalmix --help`` is instant.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from sklearn_causalmix._cli._datasets import add_datasets_parser
 from sklearn_causalmix._cli._pretrain import add_pretrain_parser
 from sklearn_causalmix._cli._study import add_study_parser
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -47,4 +48,20 @@ def main(argv=None) -> int:
         return int(exc.code or 0)
     args.argv = argv
     return args.func(args)
+
+
+def run() -> None:
+    """The ``causalmix`` command: :func:`main`, then exit with its status.
+
+    A rank of a data-parallel run (``torchrun``, ``WORLD_SIZE > 1``) leaves without the interpreter's teardown
+    (``os._exit`` once its output is flushed): gloo's background threads can abort a process while the
+    interpreter finalises ("terminate called without an active exception", SIGABRT), after the run has written
+    its weights and even after the process group was destroyed, and torchrun then reports the whole job failed.
+    """
+    status = main()
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
 
