@@ -40,3 +40,26 @@ def home_relative(path) -> str:
         return str(Path("~") / Path(path).expanduser().resolve().relative_to(Path.home().resolve()))
     except ValueError:
         return str(path)
+
+
+def write_section(path, header: str, text: str) -> None:
+    """Replace the section of ``path`` that starts with ``header`` (up to the next ``## `` header), or append it.
+
+    For results files that several scripts write a part of: each replaces its own section only.
+
+    Parameters
+    ----------
+    path : str or Path
+    header : str
+        The section's first line (a ``## `` markdown header).
+    text : str
+        The new section, starting with ``header``.
+    """
+    path = Path(path)
+    old = path.read_text() if path.is_file() else ""
+    start = old.find(header)
+    if start < 0:
+        path.write_text(old.rstrip("\n") + "\n\n" + text)
+        return
+    end = old.find("\n## ", start + len(header))
+    path.write_text(old[:start] + text + (old[end + 1:] if end >= 0 else ""))

@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import write_section  # benchmarks/ is the script's folder
+
 RESULTS = Path(__file__).parent / "results" / "pretrain_recipe.md"
 #: The measured numbers of every part, so that a rerun of some parts keeps the others' in the report.
 NUMBERS = Path(__file__).parent / "results" / "pretrain_ddp.json"
@@ -249,17 +251,6 @@ def report(results) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace this script's section of ``path`` (from its header to the next ``## `` header), or append it."""
-    old = path.read_text() if path.is_file() else ""
-    start = old.find(HEADER)
-    if start < 0:
-        path.write_text(old.rstrip("\n") + "\n\n" + text)
-        return
-    end = old.find("\n## ", start + len(HEADER))
-    path.write_text(old[:start] + text + (old[end + 1:] if end >= 0 else ""))
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parts", nargs="+", default=["ddp", "width", "subsets", "latency"],
@@ -282,7 +273,7 @@ def main(argv=None) -> int:
     print(text)
     if not args.no_write:
         NUMBERS.write_text(json.dumps(results, indent=1) + "\n")
-        write_section(RESULTS, text + "\n")
+        write_section(RESULTS, HEADER, text + "\n")
     return 0
 
 
