@@ -49,6 +49,7 @@ DERIVED = {
     "finetune_gain.logloss_mean",
     "finetune_gain.brier_mean",
     "finetune_gain.vs_old_auc",
+    "finetune_gain_large.auc_mean",
     "quality.seeds",
     "quality.ratios",
     "weights.parameters",

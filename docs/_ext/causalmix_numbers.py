@@ -184,17 +184,18 @@ def _steps_per_second(value):
     return f"{1 / float(value):.2f}"
 
 
-def _gain(comparison, metric, column, suite="iid"):
-    """A cell of finetune_gain.md's summary over tables: ``comparison`` x ``metric``, in ``column``."""
-    summary = table("finetune_gain.md", heading=f"{suite} suite: summary over tables", columns="comparison")
+def _gain(comparison, metric, column, suite="iid", name="finetune_gain.md"):
+    """A cell of a fine-tuning gain file's summary over tables: ``comparison`` x ``metric``, in ``column``."""
+    summary = table(name, heading=f"{suite} suite: summary over tables", columns="comparison")
     cells = summary.find(lambda c: c["comparison"] == comparison and c["metric"] == metric,
-                         f"finetune_gain.md {comparison!r} {metric!r}")
+                         f"{name} {comparison!r} {metric!r}")
     return cells[summary.column(column)]
 
 
-def _gain_interval(comparison, metric, column):
+def _gain_interval(comparison, metric, column, name="finetune_gain.md"):
     """*Derived* wording of a ``mean [low, high]`` cell: ``mean (95% interval low to high)``."""
-    value, low, high = re.fullmatch(r"(\S+) \[(\S+), (\S+)\]", _gain(comparison, metric, column)).groups()
+    value, low, high = re.fullmatch(r"(\S+) \[(\S+), (\S+)\]", _gain(comparison, metric, column,
+                                                                    name=name)).groups()
     return f"{value} (95% interval {low} to {high})"
 
 
@@ -293,6 +294,11 @@ MEASURED = {
     "finetune_gain.vs_old_auc": ("finetune_gain.md", lambda: _gain_interval("new - old", "ΔROC-AUC", "mean")),
     "finetune_gain.hpc_jobs": ("finetune_gain.md", lambda: table("finetune_gain.md", heading="iid suite: ROC-AUC per table", columns="new - zero-shot").cell("hpc_jobs", "new - zero-shot")),
     "finetune_gain.digits": ("finetune_gain.md", lambda: table("finetune_gain.md", heading="iid suite: ROC-AUC per table", columns="new - zero-shot").cell("digits", "new - zero-shot")),
+    # finetune_gain_large.md: the default recipe on the five tables whose training set grows past 1,500 rows
+    "finetune_gain_large.tables": ("finetune_gain_large.md", lambda: search("finetune_gain_large.md", r"then over the (\d+) tables")),
+    "finetune_gain_large.auc_mean": ("finetune_gain_large.md", lambda: _gain_interval("new - zero-shot", "ΔROC-AUC", "mean", name="finetune_gain_large.md")),
+    "finetune_gain_large.auc_median": ("finetune_gain_large.md", lambda: _gain("new - zero-shot", "ΔROC-AUC", "median", name="finetune_gain_large.md").split()[0]),
+    "finetune_gain_large.churn": ("finetune_gain_large.md", lambda: table("finetune_gain_large.md", heading="iid suite: ROC-AUC per table", columns="new - zero-shot").cell("churn", "new - zero-shot")),
     # ratio_study.md: medians over tables x seeds, and the weights it ran with
     "ratio_study.weights": ("ratio_study.md", _study_weights),
     "ratio_study.date": ("ratio_study.md", lambda: search("ratio_study.md", r"Written by hand on (\d{4}-\d{2}-\d{2})")),
