@@ -58,10 +58,13 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
     max_context_rows : int, default=None
         Largest context; larger training sets are subsampled or split, as ``context`` says. None uses the
         backbone's ``limits.max_context_rows``.
-    context : {"subsample", "local"}, default="subsample"
-        How a training set larger than ``max_context_rows`` serves as context (both are the same when it fits):
+    context : {"subsample", "bagged", "local"}, default="subsample"
+        How a training set larger than ``max_context_rows`` serves as context (all are the same when it fits):
 
         - ``"subsample"``: one stratified, seeded subsample of ``max_context_rows`` rows for every prediction.
+        - ``"bagged"``: every ensemble member its own stratified subsample of ``max_context_rows`` rows, so that
+          the ensemble sees up to ``n_estimators`` times more of the table at the cost of ``"subsample"``
+          (bagging the context).
         - ``"local"``: local contexts, the retrieval of LoCalPFN made affordable: k-means groups the training
           rows into ``ceil(2 * n / max_context_rows)`` clusters (at most 32), the context of a cluster is the
           ``max_context_rows`` training rows nearest its centre, and every row is predicted with the context of
@@ -119,7 +122,8 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         Device the backbone runs on.
     context_X_, context_y_ : ndarray
         The encoded context rows and their class codes (with ``context="subsample"``, a stratified subsample when
-        the training set is larger than the context limit).
+        the training set is larger than the context limit; with ``"bagged"``, every training row, of which each
+        member sees its own subsample).
     local_contexts_ : LocalContexts or None
         With ``context="local"`` and more training rows than the context limit: the clusters and the rows of
         ``context_X_`` in each local context (attributes ``groups_``, ``kmeans_``); else None.
@@ -151,7 +155,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         "handle_unknown": [StrOptions({"missing", "error"})],
         "fit_mode": [StrOptions({"auto", "fit_with_cache", "low_memory"})],
         "calibration": [None, StrOptions({"temperature"})],
-        "context": [StrOptions({"subsample", "local"})],
+        "context": [StrOptions({"subsample", "bagged", "local"})],
     }
 
     def __init__(
@@ -235,8 +239,9 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
                 warnings.warn(
                     f"Training sets larger than the prediction context ({limit} rows) are predicted from a "
                     f"stratified subsample of {limit} training rows as context (fine-tuning learns from every row); "
-                    "set max_context_rows to change the context size, or context='local' to predict every row "
-                    "from the training rows nearest it.", UserWarning,
+                    "set max_context_rows to change the context size, context='bagged' to give every ensemble "
+                    "member its own subsample, or context='local' to predict every row from the training rows "
+                    "nearest it.", UserWarning,
                     stacklevel=stacklevel_outside_package(),
                 )
             subsample_rng = np.random.default_rng(rng.randint(2**31))
@@ -297,7 +302,10 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         return fit_temperature(*oof)
 
     def _context_rows(self, Z, codes, limit, subsample_rng, seed):
-        """``(rows, local)`` of :func:`split_context` with this estimator's ``context``."""
+        """``(rows, local)`` of :func:`split_context` with this estimator's ``context`` (``"bagged"``: every row;
+        the ensemble draws each member's subsample)."""
+        if self.context == "bagged":
+            return np.arange(len(codes)), None
         return split_context(Z, codes, limit, context=self.context, categorical_mask=self.schema_.categorical_mask,
                              subsample_rng=subsample_rng, seed=seed)
 
@@ -322,11 +330,13 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         """The prediction ensemble over the context; encoded now unless the mode is ``"low_memory"``."""
         fit_mode = fit_mode or self.fit_mode
 
+        bagged_rows = (self.max_context_rows or backbone.limits.max_context_rows) if self.context == "bagged" else None
+
         def make(cache):
             return InContextEnsemble(
                 backbone, X_context, y_context, n_classes=n_classes,
                 categorical_mask=categorical_mask, n_estimators=self.n_estimators, random_state=seed,
-                cache=cache, device=backbone.device,
+                cache=cache, device=backbone.device, max_member_rows=bagged_rows,
             )
 
         ensemble = make(fit_mode != "low_memory")
@@ -340,7 +350,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
             free_accelerator_memory(backbone.device)
             if fit_mode == "fit_with_cache":
                 raise MemoryError(
-                    f"The context cache ({len(y_context)} rows x {self.n_estimators} ensemble members) does not "
+                    f"The context cache ({ensemble.n_member_rows} rows x {self.n_estimators} ensemble members) does not "
                     f"fit in the memory of {backbone.device}; use fit_mode='auto' or 'low_memory', or a smaller "
                     "max_context_rows."
                 ) from None

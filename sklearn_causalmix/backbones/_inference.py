@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 import torch
 
-from sklearn_causalmix.backbones._members import ensemble_permutations, subsample_context
+from sklearn_causalmix.backbones._members import ensemble_permutations, member_subsamples, subsample_context
 from sklearn_causalmix.backbones._memory import free_accelerator_memory, is_out_of_memory
 
 __all__ = [
@@ -88,11 +88,17 @@ class InContextEnsemble:
         Members encoded and predicted together (``cache=True``). None: all of them on an accelerator; on the
         CPU as many as keep a batch within 8,192 context cells (rows x features), at least one. The numbers
         do not depend on it.
+    max_member_rows : int, default=None
+        Largest context of one member. With more context rows, every member draws its own stratified
+        subsample of this many (seeded by ``random_state``), so that the ensemble sees more of a large table
+        than one member can (bagging the context). None: every member gets all context rows.
 
     Attributes
     ----------
     class_perms, feature_perms : ndarray
         See ``ensemble_permutations`` (a private helper of this module).
+    member_rows : ndarray of shape (n_estimators, n_member_rows) or None
+        The context rows of each member (``max_member_rows`` smaller than the context), else None.
     member_groups : list of ndarray
         The members of each batch.
     encoded : list of EncodedContext or None
@@ -125,6 +131,7 @@ class InContextEnsemble:
         precision="float32",
         query_chunk=None,
         member_batch=None,
+        max_member_rows=None,
     ):
         self.model = model
         self.X_context = np.asarray(X_context, dtype=np.float32)
@@ -140,8 +147,9 @@ class InContextEnsemble:
         self.class_perms, self.feature_perms = ensemble_permutations(
             n_estimators, self.n_classes, n_features, random_state
         )
+        self.member_rows = member_subsamples(self.y_context, n_estimators, max_member_rows, random_state)
         if member_batch is None:
-            cells = max(1, len(self.y_context) * n_features)
+            cells = max(1, self.n_member_rows * n_features)
             member_batch = n_estimators if self.device.type != "cpu" else max(1, _CPU_ENCODE_CELLS // cells)
         n_tasks = max(1, min(n_estimators, int(member_batch))) if self.cache else 1
         self.member_groups = [np.arange(i, min(i + n_tasks, n_estimators)) for i in range(0, n_estimators, n_tasks)]
@@ -153,14 +161,24 @@ class InContextEnsemble:
         """Number of ensemble members."""
         return len(self.class_perms)
 
+    @property
+    def n_member_rows(self) -> int:
+        """Context rows of one member."""
+        return len(self.y_context) if self.member_rows is None else self.member_rows.shape[1]
+
     # ------------------------------------------------------------------------------------------ tensors
     def _members(self, members):
         """Context tensors of the given members, stacked: ``(X, y, mask)`` of shapes (b, n, F), (b, n), (b, F)."""
         perms = self.feature_perms[members]
-        X = torch.as_tensor(np.ascontiguousarray(self.X_context[:, perms].transpose(1, 0, 2)), device=self.device)
-        y = torch.as_tensor(self.class_perms[members][:, self.y_context], device=self.device)
+        if self.member_rows is None:
+            X = np.ascontiguousarray(self.X_context[:, perms].transpose(1, 0, 2))
+            y = self.class_perms[members][:, self.y_context]
+        else:
+            rows = self.member_rows[members]
+            X = self.X_context[rows[:, :, None], perms[:, None, :]]
+            y = np.take_along_axis(self.class_perms[members], self.y_context[rows], axis=1)
         mask = torch.as_tensor(self.categorical_mask[perms], device=self.device)
-        return X, y, mask
+        return torch.as_tensor(X, device=self.device), torch.as_tensor(y, device=self.device), mask
 
     def _queries(self, X_query, members):
         pad = -len(X_query) % _QUERY_BLOCK  # rows repeated to fill the last block, their logits dropped
@@ -218,7 +236,7 @@ class InContextEnsemble:
         -------
         nbytes : int
         """
-        n = len(self.y_context)
+        n = self.n_member_rows
         rows = min(n, probe_rows)
         X, y, mask = self._members(np.array([0]))
         with self._eval():

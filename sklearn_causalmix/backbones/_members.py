@@ -1,4 +1,4 @@
-"""The members of an in-context ensemble: a stratified context subsample and class/feature permutations."""
+"""The members of an in-context ensemble: stratified context subsamples and class/feature permutations."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 
 from sklearn_causalmix._core import largest_remainder
 
-__all__ = ["ensemble_permutations", "subsample_context"]
+__all__ = ["ensemble_permutations", "member_subsamples", "subsample_context"]
 
 
 def subsample_context(y_codes: np.ndarray, max_rows: int, rng: np.random.Generator) -> np.ndarray:
@@ -74,3 +74,38 @@ def ensemble_permutations(n_estimators: int, n_classes: int, n_features: int, ra
         feature_perms.append(rng.permutation(n_features))
     return np.stack(class_perms), np.stack(feature_perms)
 
+
+def member_subsamples(y_codes: np.ndarray, n_estimators: int, max_rows: int | None, random_state: int = 0):
+    """Each member's own stratified context subsample (bagging the context), or None when every row fits.
+
+    Parameters
+    ----------
+    y_codes : ndarray of shape (n_samples,)
+        Integer class codes of the context rows.
+    n_estimators : int
+    max_rows : int or None
+        Rows per member; None (or at least ``n_samples``): no subsamples.
+    random_state : int, default=0
+        Seeds the draws (a stream of its own: not that of :func:`ensemble_permutations`).
+
+    Returns
+    -------
+    rows : ndarray of shape (n_estimators, n_member_rows) or None
+        Row ``i`` holds the sorted context rows of member ``i`` (:func:`subsample_context`; every member the
+        same class counts).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmix.backbones._members import member_subsamples
+    >>> y = np.array([0] * 90 + [1] * 10)
+    >>> rows = member_subsamples(y, 3, 20, random_state=0)
+    >>> rows.shape, (y[rows] == 1).sum(axis=1).tolist(), len(np.unique(rows)) > 20
+    ((3, 20), [2, 2, 2], True)
+    >>> member_subsamples(y, 3, 100) is None
+    True
+    """
+    if max_rows is None or len(y_codes) <= max_rows:
+        return None
+    rng = np.random.default_rng([int(random_state), 1])
+    return np.stack([subsample_context(y_codes, max_rows, rng) for _ in range(n_estimators)])

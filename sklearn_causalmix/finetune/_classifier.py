@@ -128,10 +128,11 @@ class CausalMixFTClassifier(InContextClassifier):
     max_context_rows : int, default=None
         Largest context of a fine-tuning view, at validation and at prediction (a larger table is subsampled or
         split, as ``context`` says); None uses the backbone's limit.
-    context : {"subsample", "local"}, default="subsample"
+    context : {"subsample", "bagged", "local"}, default="subsample"
         How a table larger than ``max_context_rows`` serves as context (the same when it fits):
         ``"subsample"``, one stratified subsample at validation and prediction, and views of randomly drawn rows
-        in fine-tuning; ``"local"``, local contexts at validation and prediction (see
+        in fine-tuning; ``"bagged"``, the same in fine-tuning and validation, and at prediction every ensemble
+        member its own subsample; ``"local"``, local contexts at validation and prediction (see
         :class:`~sklearn_causalmix.backbones.InContextClassifier`) and local views in fine-tuning: the rows
         nearest a random training row, split into context and queries (LoCalPFN's recipe). Local views apply
         to ``episodes="whole_table"``.

@@ -18,7 +18,9 @@ EXPECTED_FAILED_CHECKS = {
 @parametrize_with_checks(
     [InContextClassifier(n_estimators=1, device="cpu", random_state=0),
      # local contexts on the checks' small tables: more rows than the context
-     InContextClassifier(n_estimators=1, max_context_rows=20, context="local", device="cpu", random_state=0)],
+     InContextClassifier(n_estimators=1, max_context_rows=20, context="local", device="cpu", random_state=0),
+     # bagged contexts: two members, each its own 20-row subsample of the checks' tables
+     InContextClassifier(n_estimators=2, max_context_rows=20, context="bagged", device="cpu", random_state=0)],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
 def test_sklearn_compatible(estimator, check):
