@@ -89,7 +89,7 @@ def plot(run, rf, path: Path, name: str) -> None:
         ax.axhline(rf[group], color=color, linestyle=":", linewidth=1, label=f"{group}: random forest")
     ax.set_xlabel("training CPU-hours (1 thread; validation not counted)")
     ax.set_ylabel("mean zero-shot ROC-AUC of the group's tables")
-    ax.set_title(f"Pretraining run {name}: validation per table group")
+    ax.set_title(f"{name}: validation per table group", fontsize=10)
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
