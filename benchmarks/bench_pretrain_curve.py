@@ -100,11 +100,11 @@ def report(folder: Path, run, rf, name: str, png: str) -> str:
     command = run["commands"][-1] if run["commands"] else "(not recorded)"
     lines = [
         HEADER, "",
-        f"Run {name}: `{home_relative(folder)}`, {run['steps']} steps, {run['cpu_s'] / 3600:.2f} training CPU-hours "
-        f"(schedule of {run['settings']['max_steps']} steps). Its last command: `{command}`.",
-        f"Written {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores (load average "
-        f"{os.getloadavg()[0]:.1f}). Each point: mean zero-shot ROC-AUC of the LAWA average over the tables of "
-        "each group (`ValidationSuite`, one ensemble member); the forest is scored on the same splits.", "",
+        (f"Run {name}: `{home_relative(folder)}`, {run['steps']} steps, {run['cpu_s'] / 3600:.2f} training "
+         f"CPU-hours (schedule of {run['settings']['max_steps']} steps). Its last command: `{command}`."),
+        (f"Written {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores (load average "
+         f"{os.getloadavg()[0]:.1f}). Each point: mean zero-shot ROC-AUC of the LAWA average over the tables of "
+         "each group (`ValidationSuite`, one ensemble member); the forest is scored on the same splits."), "",
         table(run), "",
         "Random forest (300 trees) on the same splits: all tables " + f"{rf['all']:.4f}; "
         + ", ".join(f"{g} {rf[g]:.4f}" for g in groups_of(run["curve"])) + ".", "",

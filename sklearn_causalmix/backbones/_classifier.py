@@ -329,8 +329,8 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
     def _ensemble_for(self, backbone, X_context, y_context, n_classes, categorical_mask, seed, fit_mode=None):
         """The prediction ensemble over the context; encoded now unless the mode is ``"low_memory"``."""
         fit_mode = fit_mode or self.fit_mode
-
-        bagged_rows = (self.max_context_rows or backbone.limits.max_context_rows) if self.context == "bagged" else None
+        limit = self.max_context_rows or backbone.limits.max_context_rows
+        bagged_rows = limit if self.context == "bagged" else None
 
         def make(cache):
             return InContextEnsemble(
@@ -350,8 +350,8 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
             free_accelerator_memory(backbone.device)
             if fit_mode == "fit_with_cache":
                 raise MemoryError(
-                    f"The context cache ({ensemble.n_member_rows} rows x {self.n_estimators} ensemble members) does not "
-                    f"fit in the memory of {backbone.device}; use fit_mode='auto' or 'low_memory', or a smaller "
+                    f"The context cache ({ensemble.n_member_rows} rows x {self.n_estimators} ensemble members) does "
+                    f"not fit in the memory of {backbone.device}; use fit_mode='auto' or 'low_memory', or a smaller "
                     "max_context_rows."
                 ) from None
             warnings.warn(
