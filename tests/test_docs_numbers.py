@@ -50,6 +50,8 @@ DERIVED = {
     "finetune_gain.brier_mean",
     "finetune_gain.vs_old_auc",
     "finetune_gain_large.auc_mean",
+    "finetune_gain_bagged.auc_mean",
+    "finetune_gain_bagged.auc_median",
     "quality.seeds",
     "quality.ratios",
     "weights.parameters",

@@ -298,6 +298,10 @@ MEASURED = {
     "finetune_gain_large.tables": ("finetune_gain_large.md", lambda: search("finetune_gain_large.md", r"then over the (\d+) tables")),
     "finetune_gain_large.auc_mean": ("finetune_gain_large.md", lambda: _gain_interval("new - zero-shot", "ΔROC-AUC", "mean", name="finetune_gain_large.md")),
     "finetune_gain_large.auc_median": ("finetune_gain_large.md", lambda: _gain("new - zero-shot", "ΔROC-AUC", "median", name="finetune_gain_large.md").split()[0]),
+    # finetune_gain_bagged.md: fine-tuning with bagged contexts, all i.i.d. tables at up to half the table
+    "finetune_gain_bagged.auc_mean": ("finetune_gain_bagged.md", lambda: _gain_interval("new-bagged - zero-shot", "ΔROC-AUC", "mean", name="finetune_gain_bagged.md")),
+    "finetune_gain_bagged.auc_median": ("finetune_gain_bagged.md", lambda: _gain_interval("new-bagged - zero-shot", "ΔROC-AUC", "median", name="finetune_gain_bagged.md")),
+    "finetune_gain_bagged.wins": ("finetune_gain_bagged.md", lambda: _gain("new-bagged - zero-shot", "ΔROC-AUC", "win/tie/loss", name="finetune_gain_bagged.md")),
     "finetune_gain_large.churn": ("finetune_gain_large.md", lambda: table("finetune_gain_large.md", heading="iid suite: ROC-AUC per table", columns="new - zero-shot").cell("churn", "new - zero-shot")),
     # ratio_study.md: medians over tables x seeds, and the weights it ran with
     "ratio_study.weights": ("ratio_study.md", _study_weights),
