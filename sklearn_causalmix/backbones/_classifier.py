@@ -234,7 +234,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
             self.device_, self.classes_ = device, encoder.classes_
             backbone = self._fit_backbone(backbone, X, y, Z, codes, seeds, **fit_params)
             rng = check_random_state(context_random_state)
-            limit = self.max_context_rows or backbone.limits.max_context_rows
+            limit = self._context_limit(backbone)
             if len(codes) > limit and self.context == "subsample":
                 warnings.warn(
                     f"Training sets larger than the prediction context ({limit} rows) are predicted from a "
@@ -283,7 +283,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         from sklearn.model_selection import StratifiedKFold
 
         proba = np.empty((len(codes), len(self.classes_)))
-        limit = self.max_context_rows or backbone.limits.max_context_rows
+        limit = self._context_limit(backbone)
         rng = np.random.default_rng(seed)
         for train, test in StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(Z, codes):
             rows, local = self._context_rows(Z[train], codes[train], limit, rng, seed)
@@ -300,6 +300,10 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
                           stacklevel=stacklevel_outside_package())
             return 1.0
         return fit_temperature(*oof)
+
+    def _context_limit(self, backbone) -> int:
+        """Rows of one context: ``max_context_rows``, else the backbone's limit."""
+        return self.max_context_rows or backbone.limits.max_context_rows
 
     def _context_rows(self, Z, codes, limit, subsample_rng, seed):
         """``(rows, local)`` of :func:`split_context` with this estimator's ``context`` (``"bagged"``: every row;
@@ -329,8 +333,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
     def _ensemble_for(self, backbone, X_context, y_context, n_classes, categorical_mask, seed, fit_mode=None):
         """The prediction ensemble over the context; encoded now unless the mode is ``"low_memory"``."""
         fit_mode = fit_mode or self.fit_mode
-        limit = self.max_context_rows or backbone.limits.max_context_rows
-        bagged_rows = limit if self.context == "bagged" else None
+        bagged_rows = self._context_limit(backbone) if self.context == "bagged" else None
 
         def make(cache):
             return InContextEnsemble(

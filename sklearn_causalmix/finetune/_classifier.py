@@ -428,7 +428,7 @@ class CausalMixFTClassifier(InContextClassifier):
     def _finetune_on(self, backbone, X, y, Z, codes, train_idx, val_idx, seeds, monitor_set, *, max_steps,
                      early_stopping):
         """One fine-tuning of ``backbone`` on the rows ``train_idx``, validated on ``val_idx``."""
-        sampler = self._episode_sampler(X, y, Z, codes, train_idx, seeds, backbone.limits.max_context_rows)
+        sampler = self._episode_sampler(X, y, Z, codes, train_idx, seeds, self._context_limit(backbone))
         evaluate = self._evaluator((Z[train_idx], codes[train_idx]), (Z[val_idx], codes[val_idx]), monitor_set,
                                    backbone, seeds)
         return finetune(
@@ -444,6 +444,11 @@ class CausalMixFTClassifier(InContextClassifier):
         oof = vars(self).pop("_oof", None)
         return oof if oof is not None else super()._out_of_fold_proba(backbone, Z, codes, seed)
 
+    def _views_context(self) -> str:
+        """The ``context`` of fine-tuning views and validation: ``"bagged"`` bags prediction's ensemble only, so
+        its views and its (one-member) validation use one subsample, as ``"subsample"`` does."""
+        return "local" if self.context == "local" else "subsample"
+
     def _episode_sampler(self, X, y, Z, codes, train_idx, seeds, context_limit):
         """Episodes over the real training rows and, at ``synthetic_ratio > 0``, the synthetic pool."""
         Z_syn = codes_syn = None
@@ -458,17 +463,17 @@ class CausalMixFTClassifier(InContextClassifier):
         return make_sampler(
             self.episodes, Z, codes, train_idx, Z_syn, codes_syn, synthetic_ratio=self.synthetic_ratio,
             placement=self.synthetic_placement, episode_size=self.episode_size, query_fraction=self.query_fraction,
-            max_context=self.max_context_rows or context_limit, max_query=self.max_query_rows,
+            max_context=context_limit, max_query=self.max_query_rows,
             n_classes=len(self.classes_), categorical_mask=self.schema_.categorical_mask, seed=seeds["episodes"],
-            context=self.context,
+            context=self._views_context(),
         )
 
     def _evaluator(self, context, validation, monitor_set, backbone, seeds):
         return make_evaluator(
             context, validation, monitor_set, n_classes=len(self.classes_),
             categorical_mask=self.schema_.categorical_mask, scoring=self.scoring,
-            max_context_rows=self.max_context_rows or backbone.limits.max_context_rows, seed=seeds["eval"],
-            device=self.device_, context_kind=self.context,
+            max_context_rows=self._context_limit(backbone), seed=seeds["eval"],
+            device=self.device_, context_kind=self._views_context(),
         )
 
     # ------------------------------------------------------------------------------------------- predict

@@ -286,14 +286,14 @@ class AugmentedSpec(_ModelSpec):
 
     def fit(self, unit, split, settings):
         estimator, extras = super().fit(unit, split, settings)
-        if self._measures_fidelity(unit, settings):
+        if self._measures_fidelity(unit):
             memory = (None if settings.augmenter_cache is None
                       else joblib.Memory(str(settings.augmenter_cache), verbose=0))
             extras = {**extras, **augmenter_fidelity(self._augmenter(unit, split, settings), split,
                                                      int(unit.seed), memory=memory)}
         return estimator, extras
 
-    def _measures_fidelity(self, unit, settings):
+    def _measures_fidelity(self, unit):
         """Whether this unit records the augmenter's fidelity (see the class docstring)."""
         return self.reports_fidelity and unit.ratio is not None and float(unit.ratio) > 0
 
