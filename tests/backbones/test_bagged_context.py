@@ -86,3 +86,17 @@ def test_bagged_contexts_with_a_temperature_and_after_fine_tuning():
                                    device="cpu", random_state=0).fit(X, y)
     assert ft._ensemble.member_rows.shape == (2, 128) and len(ft.context_y_) == len(y)
     assert np.allclose(ft.predict_proba(X[:10]).sum(axis=1), 1)
+
+
+def test_bagged_contexts_predict_through_unseen_levels_new_missingness_and_out_of_range_values():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.normal(size=600), "level": rng.choice(["a", "b", "c"], 600)})
+    y = (X["x"] + (X["level"] == "a") > 0.5).astype(int)
+    clf = _fit(X, y, context="bagged", max_context_rows=128)
+    shifted = pd.DataFrame({"x": [np.nan, 50.0, -50.0, 0.1], "level": ["z", None, "a", "b"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the unseen-level warning
+        proba = clf.predict_proba(shifted)
+    assert proba.shape == (4, 2) and np.isfinite(proba).all() and np.allclose(proba.sum(axis=1), 1)
