@@ -355,7 +355,7 @@ MEASURED = {
     "quality.tables": ("quality.md", lambda: search("quality.md", r"^Tables \((\d+)\)")),
     "quality.seeds": ("quality.md", lambda: str(len(search("quality.md", r"seeds \[([^\]]*)\]").split(",")))),
     "quality.ratios": ("quality.md", _quality_ratios),
-    "quality.minutes": ("quality.md", lambda: search("quality.md", r"total wall time ([0-9.]+) min")),
+    "quality.minutes": ("quality.md", lambda: search("quality.md", r"fit time of the reported runs ([0-9.]+) min")),
     # pretrain.md: throughput on a GPU
     "pretrain.device": ("pretrain.md", lambda: bare(table("pretrain.md", columns="steps/s").rows[0][0])),
     "pretrain.params": ("pretrain.md", lambda: table("pretrain.md", columns="steps/s").cell("cuda", "params")),
