@@ -84,11 +84,12 @@ def backbone_param(name, weights):
     return name
 
 
-def evaluate(X_train, y_train, X_test, y_test, seed, n_estimators, backbone="default"):
+def evaluate(X_train, y_train, X_test, y_test, seed, n_estimators, backbone="default", subset="auto"):
     row = {}
     for name in MODELS:
         model = (
-            InContextClassifier(backbone, n_estimators=n_estimators, device="cpu", random_state=seed)
+            InContextClassifier(backbone, n_estimators=n_estimators, feature_subset_size=subset, device="cpu",
+                                random_state=seed)
             if name == "zero-shot"
             else make_reference(name, X_train, seed)
         )
@@ -127,7 +128,7 @@ def wide_splits(seed):
 DISTRACTORS = (0, 5, 10, 15, 20, 30)
 
 
-def distractor_table(seeds, n_estimators, backbone="default", n_train=512, n_test=2000):
+def distractor_table(seeds, n_estimators, backbone="default", subset="auto", n_train=512, n_test=2000):
     """ROC-AUC on one informative column among k pure-noise ones: per k, the mean (and min) over seeds."""
     rows = []
     for seed in seeds:
@@ -143,7 +144,8 @@ def distractor_table(seeds, n_estimators, backbone="default", n_train=512, n_tes
             X_tr, X_te, y_tr, y_te = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
             row = {"noise columns": k, "seed": seed}
             for members in (1, n_estimators):
-                model = InContextClassifier(backbone, n_estimators=members, device="cpu", random_state=seed)
+                model = InContextClassifier(backbone, n_estimators=members, feature_subset_size=subset, device="cpu",
+                                            random_state=seed)
                 row[f"zero-shot, {members} member{'s' * (members > 1)}"] = auc(
                     y_te, model.fit(X_tr, y_tr).predict_proba(X_te), model.classes_)
             rf = make_reference("rf", X_tr, seed).fit(X_tr, y_tr)
@@ -157,8 +159,10 @@ def distractor_table(seeds, n_estimators, backbone="default", n_train=512, n_tes
     return table.reset_index()
 
 
-def inference_speed(backbone="default", repeats=3):
+def inference_speed(backbone="default", subset="auto", repeats=3):
     model = get_backbone(backbone).eval()
+    # the forward pass as the zero-shot model runs it, feature subsets included
+    InContextClassifier(backbone, feature_subset_size=subset)._set_feature_subsets(model)
     g = torch.Generator().manual_seed(0)
     Xc, Xq = torch.randn(1, 1000, 20, generator=g), torch.randn(1, 1000, 20, generator=g)
     yc = torch.randint(0, 2, (1, 1000), generator=g)
@@ -178,6 +182,8 @@ def main(argv=None):
     parser.add_argument("--weights", default=None, help="local checkpoint of --backbone tabicl / tabpfn-v2")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--n-estimators", type=int, default=4)
+    parser.add_argument("--feature-subset-size", default="auto", type=_subset_size,
+                        help="the zero-shot model's feature_subset_size: auto (default), none or an int")
     parser.add_argument("--quick", action="store_true", help="4 shifted tables, seed 0, no other tables")
     parser.add_argument("--out", default=None, help="default: results/backbone.md (backbone-NAME.md)")
     args = parser.parse_args(argv)
@@ -190,7 +196,7 @@ def main(argv=None):
     seeds = args.seeds
     if args.quick:
         names, seeds = names[:4], [0]
-    speed = inference_speed(backbone)
+    speed = inference_speed(backbone, args.feature_subset_size)
     print(f"inference 1000 context x 1000 query x 20 features: {speed:.3f} s", flush=True)
     rows = []
     for seed in seeds:
@@ -199,11 +205,12 @@ def main(argv=None):
             splits = list(bundled_splits(seed)) + splits + list(wide_splits(seed))
         for name, kind, X_tr, y_tr, X_te, y_te in splits:
             start = time.perf_counter()
-            scores = evaluate(X_tr, y_tr, X_te, y_te, seed, args.n_estimators, backbone)
+            scores = evaluate(X_tr, y_tr, X_te, y_te, seed, args.n_estimators, backbone, args.feature_subset_size)
             rows.append({"table": name, "test": kind, "seed": seed, **scores})
             print(f"{name:18s} seed {seed}  " + "  ".join(f"{m} {scores[m]:.3f}" for m in MODELS)
                   + f"  ({time.perf_counter() - start:.1f}s)", flush=True)
-    distractors = None if args.quick else distractor_table(seeds, args.n_estimators, backbone)
+    distractors = None if args.quick else distractor_table(seeds, args.n_estimators, backbone,
+                                                           args.feature_subset_size)
     df = pd.DataFrame(rows)
     per_table = df.groupby(["test", "table"], sort=False)[MODELS].mean().reset_index()
     medians = per_table.groupby("test", sort=False)[MODELS].median().reset_index()
@@ -232,7 +239,8 @@ def main(argv=None):
         f"Command: `python benchmarks/bench_backbone.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
         f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}. "
         + weights,
-        f"Zero-shot = `InContextClassifier(n_estimators={args.n_estimators})`; references in a Pipeline with "
+        f"Zero-shot = `InContextClassifier(n_estimators={args.n_estimators}, "
+        f"feature_subset_size={args.feature_subset_size!r})`; references in a Pipeline with "
         "imputation and one-hot (LR, RF) or native categorical (HGB) encoding. Seeds: "
         f"{', '.join(map(str, seeds))}; ROC-AUC is one-vs-rest macro for multiclass tables; training rows: at "
         "most 512 (source domain for the shifted tables). The wide / many-class tables are the opt-in groups "
@@ -257,6 +265,13 @@ def main(argv=None):
     ])
     write_keeping_reading(args.out, text)
     print(text)
+
+
+def _subset_size(text):
+    """``--feature-subset-size``: "auto", "none" (None) or a positive int."""
+    if text in ("auto", "none"):
+        return None if text == "none" else text
+    return int(text)
 
 
 def _goal_line(per_table, kind):

@@ -55,6 +55,15 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         pretrained model, loaded offline from the package.
     n_estimators : int, default=4
         Ensemble members; all but the first see randomly permuted class codes and feature order.
+    feature_subset_size : "auto", int or None, default="auto"
+        Widest table one pass of the backbone reads: each member splits wider tables (after its own feature
+        permutation, so members split differently) into the fewest even subsets of at most this many
+        columns, and averages their logits. ``"auto"``: the widest table the weights were pretrained on
+        (24 features for the embedded weights; a backbone that does not record it reads up to its limit).
+        Smaller values give more, narrower subsets: often more accurate, at a cost that grows with the
+        number of subsets. None: only the backbone's limit ``limits.max_features`` splits (the behaviour
+        before 0.2.0). Backbones that cannot split (the TabICL and TabPFN adapters) take
+        ``"auto"`` or None.
     max_context_rows : int, default=None
         Largest context; larger training sets are subsampled or split, as ``context`` says. None uses the
         backbone's ``limits.max_context_rows``.
@@ -133,6 +142,9 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         Bytes held by the cached context (0 with ``"low_memory"``).
     temperature_ : float
         The temperature applied to the probabilities (1.0 without ``calibration``).
+    feature_subset_size_ : int or None
+        ``feature_subset_size`` resolved: the widest feature subset of one pass (None: the backbone's limit, or a
+        backbone that reads every column at once).
 
     Examples
     --------
@@ -149,6 +161,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
     _parameter_constraints: dict = {
         "backbone": [str, callable],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "feature_subset_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
         "max_context_rows": [Interval(Integral, 2, None, closed="left"), None],
         "device": [StrOptions({"auto", "cpu", "cuda", "mps"}), str, torch.device],
         "random_state": ["random_state"],
@@ -163,6 +176,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         backbone="default",
         *,
         n_estimators=4,
+        feature_subset_size="auto",
         max_context_rows=None,
         context="subsample",
         device="auto",
@@ -173,6 +187,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
     ):
         self.backbone = backbone
         self.n_estimators = n_estimators
+        self.feature_subset_size = feature_subset_size
         self.max_context_rows = max_context_rows
         self.context = context
         self.device = device
@@ -229,6 +244,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         with self._fit_scope(device, seeds):
             backbone = get_backbone(self.backbone)
             self._check_backbone(backbone, Z.shape[1])
+            subset_size = self._set_feature_subsets(backbone)
             check_no_missing_labels(y)
             encoder, codes = encode_labels(y, len(Z), backbone.limits.max_classes)
             self.device_, self.classes_ = device, encoder.classes_
@@ -253,6 +269,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
             if self.calibration == "temperature":
                 temperature = self._fit_temperature(backbone, Z, codes, seed)
         self.temperature_ = temperature
+        self.feature_subset_size_ = subset_size
         self.context_X_, self.context_y_, self.local_contexts_ = Z[keep], codes[keep], local
         self._seed = seed
         self.backbone_ = backbone
@@ -373,6 +390,20 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
                 f"X has {n_features} features but the backbone takes at most {backbone.limits.max_features}; "
                 "select features first (e.g. sklearn.feature_selection.SelectKBest in a Pipeline)."
             )
+
+    def _set_feature_subsets(self, backbone: TabularBackbone) -> int | None:
+        """Set ``feature_subset_size`` (resolved) on a backbone that splits feature subsets; return it."""
+        if not hasattr(type(backbone), "feature_subset_size"):
+            if self.feature_subset_size not in ("auto", None):
+                raise ValueError(
+                    f"feature_subset_size={self.feature_subset_size!r} needs a backbone that splits tables into "
+                    f"feature subsets (the embedded ones); {type(backbone).__name__} reads every column at once. "
+                    "Use feature_subset_size='auto' or None."
+                )
+            return None
+        size = backbone.pretrained_max_features if self.feature_subset_size == "auto" else self.feature_subset_size
+        backbone.feature_subset_size = size
+        return size
 
     def _encode_rows(self, X, handle_unknown="missing") -> np.ndarray:
         """``X`` as the backbone reads it: encoded by the schema, high-cardinality columns recoded."""

@@ -125,6 +125,10 @@ class CausalMixFTClassifier(InContextClassifier):
     n_estimators : int, default=4
         Members of the inference ensemble (random class-code and feature permutations); validation during
         fine-tuning uses the first member (no permutation) only.
+    feature_subset_size : "auto", int or None, default="auto"
+        Widest table one pass of the backbone reads, in fine-tuning and prediction alike: wider tables are
+        split into even feature subsets whose logits are averaged; ``"auto"`` is the widest table the weights
+        were pretrained on. See :class:`~sklearn_causalmix.backbones.InContextClassifier`.
     max_context_rows : int, default=None
         Largest context of a fine-tuning view, at validation and at prediction (a larger table is subsampled or
         split, as ``context`` says); None uses the backbone's limit.
@@ -190,6 +194,8 @@ class CausalMixFTClassifier(InContextClassifier):
         Bytes held by the cached prediction context (0 with ``"low_memory"``).
     temperature_ : float
         The temperature applied to the probabilities (1.0 without ``calibration``).
+    feature_subset_size_ : int or None
+        ``feature_subset_size`` resolved: the widest feature subset of one pass (None: the backbone's limit).
     predictor_ : CausalMixFTClassifier
         Deprecated in 0.2, removed in 0.3: the estimator predicts itself (it used to hold an
         ``InContextClassifier``); this attribute returns the estimator.
@@ -288,6 +294,7 @@ class CausalMixFTClassifier(InContextClassifier):
         eval_every=10,
         scoring="neg_log_loss",
         n_estimators=4,
+        feature_subset_size="auto",
         max_context_rows=None,
         context="subsample",
         memory=None,
@@ -321,6 +328,7 @@ class CausalMixFTClassifier(InContextClassifier):
         self.eval_every = eval_every
         self.scoring = scoring
         self.n_estimators = n_estimators
+        self.feature_subset_size = feature_subset_size
         self.max_context_rows = max_context_rows
         self.context = context
         self.memory = memory

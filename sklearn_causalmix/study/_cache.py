@@ -12,7 +12,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-__all__ = ["dataset_fingerprint", "load_unit", "save_unit", "unit_key"]
+__all__ = ["dataset_fingerprint", "dataset_width", "load_unit", "save_unit", "unit_key"]
 
 logger = logging.getLogger("sklearn_causalmix.study")
 
@@ -20,7 +20,9 @@ _CACHE_FORMAT = 2
 
 #: Estimator parameters added after results were cached, with the value that reproduces the earlier numbers: at
 #: that value a parameter is left out of keys (so the cached units stay valid); any other value enters them.
-_KEY_NEUTRAL = {"context": "subsample", "feature_ids": "random"}
+#: ``feature_subset_size="auto"`` reproduces them on tables no wider than the weights' pretraining width; on
+#: wider ones the resolved width enters the key (``MethodSpec.table_fields``), so those units run again.
+_KEY_NEUTRAL = {"context": "subsample", "feature_ids": "random", "feature_subset_size": "auto"}
 
 
 def _canonical(obj):
@@ -76,14 +78,29 @@ def _protocol(unit, settings):
             "in_domain_fraction": settings.in_domain_fraction}
 
 
-def unit_key(unit, settings, fingerprint):
+def dataset_width(entry):
+    """Columns of a dataset entry (a packaged table's name, or a table with ``X``); None if unknown."""
+    if isinstance(entry, str):
+        from sklearn_causalmix.datasets import list_iid_datasets, list_shifted_datasets
+
+        for listing in (list_shifted_datasets(), list_iid_datasets()):
+            rows = listing.set_index("name")
+            if entry in rows.index:
+                return int(rows.loc[entry, "n_features"])
+        return None
+    X = getattr(entry, "X", None)
+    return None if X is None else int(np.shape(X)[1])
+
+
+def unit_key(unit, settings, fingerprint, n_features=None):
     """The cache key of ``unit``: a hash of its data, name, protocol and its method's fields.
 
     Keys of shift-protocol units are those of the versions before the i.i.d. protocol, so their
     cache entries stay valid.
 
     ``settings.spec(unit.method).cache_fields(settings)`` adds what the method depends on (the
-    model, its weights and ``max_steps``, the augmenter, the inner cross-validation).
+    model, its weights and ``max_steps``, the augmenter, the inner cross-validation), and
+    ``table_fields(settings, n_features)`` what depends on the table's width ``n_features``.
     """
     from sklearn_causalmix import __version__
 
@@ -94,6 +111,7 @@ def unit_key(unit, settings, fingerprint):
         "data": fingerprint,
         "protocol": _protocol(unit, settings),
         **settings.spec(unit.method).cache_fields(settings),
+        **settings.spec(unit.method).table_fields(settings, n_features),
     }
     return joblib.hash(_canonical(description))[:16]
 

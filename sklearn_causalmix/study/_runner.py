@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import (
 from sklearn_causalmix.evaluation import normalized_improvement
 from sklearn_causalmix.study._cache import (
     dataset_fingerprint,
+    dataset_width,
     load_unit,
     save_unit,
     unit_key,
@@ -77,7 +78,8 @@ def run_units(units, entries, settings, *, cache_dir, n_jobs, verbose, scheduler
     way the results come back to this process, which writes each to the cache as it arrives.
     """
     fingerprints = {name: dataset_fingerprint(entry) for name, entry in entries.items()}
-    keys = {unit: unit_key(unit, settings, fingerprints[unit.dataset]) for unit in units}
+    widths = {name: dataset_width(entry) for name, entry in entries.items()}
+    keys = {unit: unit_key(unit, settings, fingerprints[unit.dataset], widths[unit.dataset]) for unit in units}
     results = {}
     if cache_dir is not None:
         for unit in units:

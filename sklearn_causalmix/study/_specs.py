@@ -27,7 +27,7 @@ from sklearn_causalmix.study._estimators import (
     make_reference,
 )
 from sklearn_causalmix.study._fidelity import augmenter_fidelity
-from sklearn_causalmix.study._weights import weights_fingerprint
+from sklearn_causalmix.study._weights import feature_subset_width, weights_fingerprint
 
 __all__ = ["AugmentedSpec", "CVSpec", "FinetuneSpec", "MethodSpec", "NotApplicable",
            "ReferenceSpec", "ZeroShotSpec"]
@@ -150,6 +150,23 @@ class MethodSpec:
         """
         return {}
 
+    def table_fields(self, settings, n_features):
+        """What keys a unit's cache entry that depends on the table's width (none here).
+
+        Parameters
+        ----------
+        settings : StudySettings
+            The study's settings.
+        n_features : int or None
+            Columns of the dataset (None: unknown).
+
+        Returns
+        -------
+        fields : dict
+            Name to value.
+        """
+        return {}
+
     def build(self, unit, split, settings):
         """The unit's unfitted estimator and the extra columns of its result row.
 
@@ -201,6 +218,13 @@ class _ModelSpec(MethodSpec):
     def cache_fields(self, settings):
         return {"model": settings.model, "weights": weights_fingerprint(settings.model),
                 "max_steps": settings.max_steps}
+
+    def table_fields(self, settings, n_features):
+        # the model's feature-subset width, where it splits this table (key-neutral elsewhere, _cache._KEY_NEUTRAL)
+        width = feature_subset_width(settings.model)
+        if width is None or n_features is None or n_features <= width:
+            return {}
+        return {"feature_subset_size": width}
 
     @staticmethod
     def _optional(unit, settings):

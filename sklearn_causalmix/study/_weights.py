@@ -7,7 +7,7 @@ import json
 import logging
 import os
 
-__all__ = ["WeightsWatch", "weights_fingerprint"]
+__all__ = ["WeightsWatch", "feature_subset_width", "weights_fingerprint"]
 
 logger = logging.getLogger("sklearn_causalmix.study")
 
@@ -50,6 +50,38 @@ def weights_fingerprint(model):
     except OSError:
         return None
     return _file_digest(path, stat.st_mtime_ns, stat.st_size)
+
+
+def feature_subset_width(model):
+    """The widest feature subset one pass of ``model``'s backbone reads (``feature_subset_size`` resolved), or None.
+
+    None where the model has no such parameter, for ``feature_subset_size=None`` (only the backbone's limit
+    splits) and for backbones that read every column at once. ``"auto"`` is resolved by loading the backbone
+    (once per backbone).
+
+    Examples
+    --------
+    >>> from sklearn_causalmix import CausalMixFTClassifier
+    >>> from sklearn_causalmix.study._weights import feature_subset_width
+    >>> feature_subset_width(CausalMixFTClassifier()), feature_subset_width(CausalMixFTClassifier(feature_subset_size=8))
+    (24, 8)
+    """
+    params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
+    size = params.get("feature_subset_size")
+    if size == "auto":
+        try:
+            return _pretrained_width(params.get("backbone", "default"))
+        except TypeError:  # an unhashable backbone spec: load it each time
+            return _pretrained_width.__wrapped__(params.get("backbone", "default"))
+    return size
+
+
+@functools.lru_cache(maxsize=16)
+def _pretrained_width(backbone):
+    from sklearn_causalmix.backbones import get_backbone
+
+    model = get_backbone(backbone)
+    return model.pretrained_max_features if hasattr(type(model), "feature_subset_size") else None
 
 
 @functools.lru_cache(maxsize=16)

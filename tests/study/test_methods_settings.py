@@ -93,6 +93,26 @@ def test_cache_fields_name_what_each_family_depends_on(settings):
         **model_fields, "augmenter": AUGMENTERS["causalmix"], "cv": 4, "grid": [0.0, 1.0]}
 
 
+def test_the_feature_subset_width_keys_only_the_model_units_of_wider_tables():
+    from sklearn_causalmix import CausalMixFTClassifier
+    from sklearn_causalmix.study._cache import dataset_width, unit_key
+    from sklearn_causalmix.study import StudyUnit
+
+    wide = study_settings(methods=["logreg", "zero-shot", "finetune"], ratios=[0.0], seeds=[0],
+                          model=CausalMixFTClassifier(), augmenters=AUGMENTERS)
+    assert _weights.feature_subset_width(wide.model) == 24  # "auto": the shipped weights' pretraining width
+    assert wide.spec("zero-shot").table_fields(wide, 24) == {}
+    assert wide.spec("finetune").table_fields(wide, 50) == {"feature_subset_size": 24}
+    assert wide.spec("logreg").table_fields(wide, 50) == {}
+    assert dataset_width("loanapp") == 50 and dataset_width("penguins") == 6
+    unit = StudyUnit("t", 0, "zero-shot", None)
+    # "auto" leaves the keys of tables it does not split as they were before the parameter existed
+    assert unit_key(unit, wide, {"data_hash": "x"}, 24) == unit_key(unit, wide, {"data_hash": "x"}, None)
+    assert unit_key(unit, wide, {"data_hash": "x"}, 25) != unit_key(unit, wide, {"data_hash": "x"}, 24)
+    narrow = dataclasses.replace(wide, model=CausalMixFTClassifier(feature_subset_size=8))
+    assert unit_key(unit, narrow, {"data_hash": "x"}, 6) != unit_key(unit, wide, {"data_hash": "x"}, 6)
+
+
 def test_the_base_spec_has_no_estimator():
     spec = MethodSpec("bare", "no estimator", priority=0)
     with pytest.raises(NotImplementedError, match="MethodSpec does not implement build"):

@@ -2,9 +2,9 @@
 
 Both embedded architectures (:class:`~sklearn_causalmix.backbones.CausalMixPFN`, one token per cell, and
 :class:`~sklearn_causalmix.backbones.RowPFN`, one token per row) encode cells from the context rows only,
-tell features apart by random identity vectors, split tables wider than ``max_features`` into feature subsets
-whose logits are averaged, and cache the context's per-layer keys and values for prediction. This module holds
-that machinery once; each architecture implements three hooks on one feature subset: ``_forward_subset``
+tell features apart by random identity vectors, split tables wider than ``feature_subset_size`` (at most
+``max_features``) into feature subsets whose logits are averaged, and cache the context's per-layer keys and
+values for prediction. This module holds that machinery once; each architecture implements three hooks on one feature subset: ``_forward_subset``
 (training, one pass), ``_encode_subset`` (the context's cache) and ``_query_subset`` (queries against it).
 """
 
@@ -75,11 +75,34 @@ class PFNBase(TabularBackbone):
         Whether training mode, too, uses the fixed identity vectors of eval mode (fine-tuning the function
         that predicts, ``CausalMixFTClassifier(feature_ids="fixed")``) instead of fresh random ones
         (pretraining). False unless set.
+    feature_subset_size : int or None
+        Widest feature subset of one pass: wider tables are split into the fewest even subsets of at most
+        this many columns (always at most ``config.max_features``), whose logits are averaged. None (the
+        default, as in pretraining) means ``config.max_features``; the estimators set it from their
+        ``feature_subset_size`` parameter.
     """
 
     _FIXED_SEED = 1234
     feature_generator = None
     fixed_feature_ids = False
+    feature_subset_size = None
+
+    @property
+    def pretrained_max_features(self) -> int | None:
+        """The widest table of the prior these weights were pretrained on (from the weights' manifest), else None.
+
+        Examples
+        --------
+        >>> from sklearn_causalmix.backbones import get_backbone
+        >>> get_backbone("default").pretrained_max_features
+        24
+        """
+        prior = (getattr(self, "manifest", None) or {}).get("prior") or {}
+        widths = [prior.get("max_features")]
+        if prior.get("wide_fraction", 0) > 0:
+            widths.append(prior.get("max_wide_features"))
+        widths = [int(w) for w in widths if w]
+        return max(widths) if widths else None
 
     # ----------------------------------------------------------------------------------------- embedding
     def _feature_vectors(self, n_features: int, device, dtype) -> torch.Tensor:
@@ -117,7 +140,7 @@ class PFNBase(TabularBackbone):
         return tokens
 
     def _feature_subsets(self, n_features: int) -> list[torch.Tensor]:
-        m = self.config.max_features
+        m = min(self.feature_subset_size or self.config.max_features, self.config.max_features)
         if n_features <= m:
             return [torch.arange(n_features)]
         gen = torch.Generator(device="cpu").manual_seed(self._FIXED_SEED)
