@@ -168,14 +168,20 @@ class ValidationSuite:
 
         return multiclass_roc_auc(split.y_test, proba, labels=classes)
 
-    def score(self, model, *, n_estimators: int = 1) -> dict:
-        """Zero-shot ROC-AUC of ``model`` on every split (the model's train/eval mode is restored).
+    def score(self, model, *, n_estimators: int = 1, feature_subset_size=None) -> dict:
+        """Zero-shot ROC-AUC of ``model`` on every split (the model's train/eval mode and feature-subset width are
+        restored, so scoring a model in training never changes how it trains).
 
         Parameters
         ----------
         model : TabularBackbone
         n_estimators : int, default=1
             Ensemble members of the in-context prediction.
+        feature_subset_size : "auto", int or None, default=None
+            Of the in-context prediction (:class:`~sklearn_causalmix.backbones.InContextClassifier`). None, the
+            default, reads every table up to the backbone's limit in one pass, as pretraining does; ``"auto"``
+            would take the width from the manifest of the weights the model was loaded from, which for a run
+            started from other weights (``--init``) describes those, not the run's prior.
 
         Returns
         -------
@@ -186,11 +192,13 @@ class ValidationSuite:
         from sklearn_causalmix.backbones import InContextClassifier
 
         was_training = model.training
+        subset_size = getattr(model, "feature_subset_size", None)
         per_table: dict[str, list[float]] = {}
         try:
             for split in self.splits:
                 clf = InContextClassifier(
-                    backbone=lambda: model, n_estimators=n_estimators, device=model.device, random_state=0
+                    backbone=lambda: model, n_estimators=n_estimators, feature_subset_size=feature_subset_size,
+                    device=model.device, random_state=0,
                 )
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -199,6 +207,8 @@ class ValidationSuite:
                 per_table.setdefault(split.table, []).append(self._auc(split, proba, clf.classes_))
         finally:
             model.train(was_training)
+            if hasattr(type(model), "feature_subset_size"):
+                model.feature_subset_size = subset_size
         return _summary(per_table, self.groups)
 
     def reference(self, estimator) -> dict:

@@ -41,6 +41,21 @@ def test_scores_report_each_group_and_wide_tables_go_through_feature_subsets():
     assert all(0.5 < v <= 1.0 for v in scores["tables"].values())
 
 
+def test_scoring_never_changes_how_the_model_splits_features():
+    """Pretraining scores the live model: the classifier's feature-subset width must not stay set on it (a run
+    continued from the shipped weights, whose manifest says 24, would then train wide tasks in subsets)."""
+    from sklearn_causalmix.backbones import load_default_backbone
+
+    model = load_default_backbone()
+    suite = ValidationSuite(tables=["glass"], groups=("many_class",), seeds=(0,), max_train=60, max_test=40)
+    for width in (None, "auto", 4):
+        suite.score(model, feature_subset_size=width)
+        assert model.feature_subset_size is None
+    model.feature_subset_size = 7
+    suite.score(model)
+    assert model.feature_subset_size == 7
+
+
 def test_unknown_groups_are_refused():
     with pytest.raises(ValueError, match="Unknown validation groups \\['tall'\\]"):
         ValidationSuite(groups="tall")
