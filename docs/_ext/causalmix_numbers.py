@@ -184,18 +184,20 @@ def _steps_per_second(value):
     return f"{1 / float(value):.2f}"
 
 
-def _gain(comparison, metric, column, suite="iid", name="finetune_gain.md"):
-    """A cell of a fine-tuning gain file's summary over tables: ``comparison`` x ``metric``, in ``column``."""
-    summary = table(name, heading=f"{suite} suite: summary over tables", columns="comparison")
+def _gain(comparison, metric, column, suite="iid", name="finetune_gain.md", test=None):
+    """A cell of a fine-tuning gain file's summary over tables: ``comparison`` x ``metric``, in ``column``
+    (``test``: which test set of a suite that has several, e.g. the shifted suite's ``"shifted"``)."""
+    scope = f"{suite} suite" if test is None else f"{suite} suite, {test} test"
+    summary = table(name, heading=f"{scope}: summary over tables", columns="comparison")
     cells = summary.find(lambda c: c["comparison"] == comparison and c["metric"] == metric,
                          f"{name} {comparison!r} {metric!r}")
     return cells[summary.column(column)]
 
 
-def _gain_interval(comparison, metric, column, name="finetune_gain.md"):
+def _gain_interval(comparison, metric, column, name="finetune_gain.md", **where):
     """*Derived* wording of a ``mean [low, high]`` cell: ``mean (95% interval low to high)``."""
     value, low, high = re.fullmatch(r"(\S+) \[(\S+), (\S+)\]", _gain(comparison, metric, column,
-                                                                    name=name)).groups()
+                                                                    name=name, **where)).groups()
     return f"{value} (95% interval {low} to {high})"
 
 
@@ -298,6 +300,12 @@ MEASURED = {
     "finetune_gain_large.tables": ("finetune_gain_large.md", lambda: search("finetune_gain_large.md", r"then over the (\d+) tables")),
     "finetune_gain_large.auc_mean": ("finetune_gain_large.md", lambda: _gain_interval("new - zero-shot", "ΔROC-AUC", "mean", name="finetune_gain_large.md")),
     "finetune_gain_large.auc_median": ("finetune_gain_large.md", lambda: _gain("new - zero-shot", "ΔROC-AUC", "median", name="finetune_gain_large.md").split()[0]),
+    # finetune_gain_shifted.md: old and new recipe on the 17 shifted tables (shifted test)
+    "finetune_gain_shifted.tables": ("finetune_gain_shifted.md", lambda: _gain("new - zero-shot", "ΔROC-AUC", "tables", suite="shifted", test="shifted", name="finetune_gain_shifted.md")),
+    "finetune_gain_shifted.auc_mean": ("finetune_gain_shifted.md", lambda: _gain_interval("new - zero-shot", "ΔROC-AUC", "mean", suite="shifted", test="shifted", name="finetune_gain_shifted.md")),
+    "finetune_gain_shifted.wins": ("finetune_gain_shifted.md", lambda: _gain("new - zero-shot", "ΔROC-AUC", "win/tie/loss", suite="shifted", test="shifted", name="finetune_gain_shifted.md")),
+    "finetune_gain_shifted.ece_mean": ("finetune_gain_shifted.md", lambda: _gain_interval("new - zero-shot", "ΔECE", "mean", suite="shifted", test="shifted", name="finetune_gain_shifted.md")),
+    "finetune_gain_shifted.old_ece_mean": ("finetune_gain_shifted.md", lambda: _gain_interval("old - zero-shot", "ΔECE", "mean", suite="shifted", test="shifted", name="finetune_gain_shifted.md")),
     # finetune_gain_bagged.md: fine-tuning with bagged contexts, all i.i.d. tables at up to half the table
     "finetune_gain_bagged.auc_mean": ("finetune_gain_bagged.md", lambda: _gain_interval("new-bagged - zero-shot", "ΔROC-AUC", "mean", name="finetune_gain_bagged.md")),
     "finetune_gain_bagged.auc_median": ("finetune_gain_bagged.md", lambda: _gain_interval("new-bagged - zero-shot", "ΔROC-AUC", "median", name="finetune_gain_bagged.md")),
