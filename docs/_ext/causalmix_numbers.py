@@ -325,6 +325,12 @@ MEASURED = {
     "ratio_study.r1_detectable": ("ratio_study.md", lambda: _study_effect_cells("causalmix r=1")["detectable Δ"]),
     "ratio_study.r1_logloss": ("ratio_study.md", lambda: _study_effect("causalmix r=1", "log_loss_shifted")),
     "ratio_study.finetune_vs_zero_shot": ("ratio_study.md", lambda: _study_effect("finetune", baseline="zero-shot")),
+    # ratio_study_arms.md: the other augmenters at r = 0.5 against plain fine-tuning
+    "ratio_study_arms.runs": ("ratio_study_arms.md", lambda: search("ratio_study_arms.md", r"^- runs: (\d+)")),
+    "ratio_study_arms.noise_r05": ("ratio_study_arms.md", lambda: _study_effect("noise r=0.5", name="ratio_study_arms.md")),
+    "ratio_study_arms.smote_r05": ("ratio_study_arms.md", lambda: _study_effect("smote r=0.5", name="ratio_study_arms.md")),
+    "ratio_study_arms.copula_r05": ("ratio_study_arms.md", lambda: _study_effect("copula r=0.5", name="ratio_study_arms.md")),
+    "ratio_study_arms.noise_logloss": ("ratio_study_arms.md", lambda: _study_effect("noise r=0.5", metric="log_loss_shifted", name="ratio_study_arms.md")),
     # ratio_study_controls.md: the graph controls against CausalMixFT at the same ratio
     "ratio_study_controls.runs": ("ratio_study_controls.md", lambda: search("ratio_study_controls.md", r"^- runs: (\d+)")),
     "ratio_study_controls.random_graph_r05": ("ratio_study_controls.md", lambda: _study_effect("random-graph r=0.5", baseline="causalmix", name="ratio_study_controls.md")),
