@@ -161,8 +161,7 @@ def distractor_table(seeds, n_estimators, backbone="default", subset="auto", n_t
 
 def inference_speed(backbone="default", subset="auto", repeats=3):
     model = get_backbone(backbone).eval()
-    # the forward pass as the zero-shot model runs it, feature subsets included
-    InContextClassifier(backbone, feature_subset_size=subset)._set_feature_subsets(model)
+    model.use_feature_subsets(subset)  # the forward pass as the zero-shot model runs it, feature subsets included
     g = torch.Generator().manual_seed(0)
     Xc, Xq = torch.randn(1, 1000, 20, generator=g), torch.randn(1, 1000, 20, generator=g)
     yc = torch.randint(0, 2, (1, 1000), generator=g)

@@ -236,6 +236,31 @@ class TabularBackbone(nn.Module, abc.ABC):
         """The device the backbone's parameters live on."""
         return next(self.parameters()).device
 
+    def use_feature_subsets(self, size):
+        """Read tables wider than ``size`` as feature subsets; return the width in use (None: no such split).
+
+        This backbone reads every column at once, so it takes only ``"auto"`` and None; the embedded models
+        (:class:`~sklearn_causalmix.backbones.RowPFN`, :class:`~sklearn_causalmix.backbones.CausalMixPFN`)
+        override it.
+
+        Parameters
+        ----------
+        size : "auto", int or None
+            ``feature_subset_size`` of :class:`~sklearn_causalmix.backbones.InContextClassifier`.
+
+        Returns
+        -------
+        width : int or None
+            Widest feature subset of one pass; None here.
+        """
+        if size not in ("auto", None):
+            raise ValueError(
+                f"feature_subset_size={size!r} needs a backbone that splits tables into feature subsets (the "
+                f"embedded ones); {type(self).__name__} reads every column at once. Use feature_subset_size='auto' "
+                "or None."
+            )
+        return None
+
     def _check_n_classes(self, n_classes: int, what: str = "backbone") -> None:
         """Raise a ``ValueError`` unless ``1 <= n_classes <= limits.max_classes``; ``what`` names the model."""
         if not 1 <= n_classes <= self.limits.max_classes:

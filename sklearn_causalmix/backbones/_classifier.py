@@ -244,7 +244,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
         with self._fit_scope(device, seeds):
             backbone = get_backbone(self.backbone)
             self._check_backbone(backbone, Z.shape[1])
-            subset_size = self._set_feature_subsets(backbone)
+            subset_size = backbone.use_feature_subsets(self.feature_subset_size)
             check_no_missing_labels(y)
             encoder, codes = encode_labels(y, len(Z), backbone.limits.max_classes)
             self.device_, self.classes_ = device, encoder.classes_
@@ -390,20 +390,6 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
                 f"X has {n_features} features but the backbone takes at most {backbone.limits.max_features}; "
                 "select features first (e.g. sklearn.feature_selection.SelectKBest in a Pipeline)."
             )
-
-    def _set_feature_subsets(self, backbone: TabularBackbone) -> int | None:
-        """Set ``feature_subset_size`` (resolved) on a backbone that splits feature subsets; return it."""
-        if not hasattr(type(backbone), "feature_subset_size"):
-            if self.feature_subset_size not in ("auto", None):
-                raise ValueError(
-                    f"feature_subset_size={self.feature_subset_size!r} needs a backbone that splits tables into "
-                    f"feature subsets (the embedded ones); {type(backbone).__name__} reads every column at once. "
-                    "Use feature_subset_size='auto' or None."
-                )
-            return None
-        size = backbone.pretrained_max_features if self.feature_subset_size == "auto" else self.feature_subset_size
-        backbone.feature_subset_size = size
-        return size
 
     def _encode_rows(self, X, handle_unknown="missing") -> np.ndarray:
         """``X`` as the backbone reads it: encoded by the schema, high-cardinality columns recoded."""

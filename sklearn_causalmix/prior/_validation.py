@@ -207,8 +207,7 @@ class ValidationSuite:
                 per_table.setdefault(split.table, []).append(self._auc(split, proba, clf.classes_))
         finally:
             model.train(was_training)
-            if hasattr(type(model), "feature_subset_size"):
-                model.feature_subset_size = subset_size
+            model.use_feature_subsets(subset_size)
         return _summary(per_table, self.groups)
 
     def reference(self, estimator) -> dict:

@@ -52,16 +52,26 @@ def _canonical(obj):
     return repr(obj)
 
 
+def _packaged_row(name):
+    """``(listing, row)`` of a packaged table: its row of the shifted or else the i.i.d. listing; None if neither."""
+    from sklearn_causalmix.datasets import list_iid_datasets, list_shifted_datasets
+
+    for listing, rows in (("shifted", list_shifted_datasets()), ("iid", list_iid_datasets())):
+        rows = rows.set_index("name")
+        if name in rows.index:
+            return listing, rows.loc[name]
+    return None
+
+
 def dataset_fingerprint(entry):
     """What identifies a dataset entry: a packaged table's name and source, else a data hash."""
     if isinstance(entry, str):
-        from sklearn_causalmix.datasets import list_iid_datasets, list_shifted_datasets
-
-        shifted = list_shifted_datasets().set_index("name")
-        if entry in shifted.index:
-            row = shifted.loc[entry]
+        found = _packaged_row(entry)
+        if found is None:
+            raise KeyError(entry)
+        listing, row = found
+        if listing == "shifted":
             return {"table": entry, "package": row["package"], "n_rows": int(row["n_rows"])}
-        row = list_iid_datasets().set_index("name").loc[entry]
         return {"table": entry, "source": row["source"], "n_rows": int(row["n_rows"])}
     if getattr(entry, "domain", None) is None:
         return {"data_hash": joblib.hash((np.asarray(entry.X, dtype=object), np.asarray(entry.y)))}
@@ -81,13 +91,8 @@ def _protocol(unit, settings):
 def dataset_width(entry):
     """Columns of a dataset entry (a packaged table's name, or a table with ``X``); None if unknown."""
     if isinstance(entry, str):
-        from sklearn_causalmix.datasets import list_iid_datasets, list_shifted_datasets
-
-        for listing in (list_shifted_datasets(), list_iid_datasets()):
-            rows = listing.set_index("name")
-            if entry in rows.index:
-                return int(rows.loc[entry, "n_features"])
-        return None
+        found = _packaged_row(entry)
+        return None if found is None else int(found[1]["n_features"])
     X = getattr(entry, "X", None)
     return None if X is None else int(np.shape(X)[1])
 

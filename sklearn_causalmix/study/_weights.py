@@ -80,8 +80,7 @@ def feature_subset_width(model):
 def _pretrained_width(backbone):
     from sklearn_causalmix.backbones import get_backbone
 
-    model = get_backbone(backbone)
-    return model.pretrained_max_features if hasattr(type(model), "feature_subset_size") else None
+    return get_backbone(backbone).use_feature_subsets("auto")
 
 
 @functools.lru_cache(maxsize=16)

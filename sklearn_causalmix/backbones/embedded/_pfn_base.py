@@ -104,6 +104,28 @@ class PFNBase(TabularBackbone):
         widths = [int(w) for w in widths if w]
         return max(widths) if widths else None
 
+    def use_feature_subsets(self, size):
+        """Read tables wider than ``size`` as feature subsets; return the width in use.
+
+        Parameters
+        ----------
+        size : "auto", int or None
+            ``"auto"``: :attr:`pretrained_max_features`; None: ``config.max_features`` (as pretraining reads).
+
+        Returns
+        -------
+        width : int or None
+            The new :attr:`feature_subset_size`.
+
+        Examples
+        --------
+        >>> from sklearn_causalmix.backbones import get_backbone
+        >>> get_backbone("default").use_feature_subsets("auto")
+        24
+        """
+        self.feature_subset_size = self.pretrained_max_features if size == "auto" else size
+        return self.feature_subset_size
+
     # ----------------------------------------------------------------------------------------- embedding
     def _feature_vectors(self, n_features: int, device, dtype) -> torch.Tensor:
         shape = (n_features, self.config.feature_embed_dim)
