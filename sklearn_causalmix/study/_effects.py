@@ -166,6 +166,33 @@ def _fidelity_source(method):
     return method
 
 
+#: Result column of the fidelity -> its column in :func:`arm_profile_table`.
+_FIDELITY_LABELS = {"fidelity_detection_auc": "fidelity detection AUC",
+                    "fidelity_tstr_auc": "TSTR AUC", "fidelity_trtr_auc": "TRTR AUC",
+                    "fidelity_runs": "fidelity runs"}
+
+
+def _fidelity_means(runs):
+    """Per protocol and method, the fidelity columns' means over (dataset, seed) pairs, and their count.
+
+    The fidelity is one measurement per dataset, seed and augmenter, whatever the ratio: a pair
+    counts once however many of the method's ratios carry it (units cached before every ratio
+    recorded it carry it at one ratio only), and the count says over how many pairs a mean is.
+    """
+    columns = [column for column in _FIDELITY_LABELS if column in runs]
+    if not columns:
+        return {column: pd.Series(dtype=float) for column in _FIDELITY_LABELS}
+    values = runs[["protocol", "method", "dataset", "seed"]].assign(
+        **{column: pd.to_numeric(runs[column], errors="coerce") for column in columns})
+    pairs = values.groupby(["protocol", "method", "dataset", "seed"])[columns].first()
+    pairs = pairs.dropna(how="all")
+    means = pairs.groupby(level=["protocol", "method"])
+    out = {column: means[column].mean() if column in pairs else pd.Series(dtype=float)
+           for column in _FIDELITY_LABELS if column != "fidelity_runs"}
+    out["fidelity_runs"] = means.size()
+    return out
+
+
 def _table_means(rows, column):
     """Per dataset, the mean over seeds of ``column`` (finite values only)."""
     values = pd.to_numeric(rows[column], errors="coerce") if column in rows else pd.Series(
@@ -197,9 +224,12 @@ def arm_profile_table(results, *, test="shifted"):
       i.e. ``1 - val_test_gap``; its median over the runs that have
       one (at least 3 checkpoints with varying scores), and their number;
     - ``ECE after T``: the test's median ECE after temperature scaling;
-    - ``fidelity detection AUC``, ``TSTR AUC``, ``TRTR AUC``: the fidelity of the method's
-      augmenter (means over datasets and seeds; measured once per dataset, seed and augmenter,
-      so ``causalmix-query``, ``causalmix-context`` and ``causalmix-cv`` show ``causalmix``'s).
+    - ``fidelity detection AUC``, ``TSTR AUC``, ``TRTR AUC`` and ``fidelity runs``: the fidelity
+      of the method's augmenter, measured once per dataset, seed and augmenter (so
+      ``causalmix-query``, ``causalmix-context`` and ``causalmix-cv`` show ``causalmix``'s, and
+      every ratio of a method the same): means over the (dataset, seed) pairs that have it, and
+      how many pairs that is (runs taken from an older cache may lack it: compare fidelity
+      between arms only over equal counts).
 
     Parameters
     ----------
@@ -229,9 +259,7 @@ def arm_profile_table(results, *, test="shifted"):
     """
     main = _check_test(test)
     ok = scored_runs(results)
-    fidelity = {column: ok.groupby("method")[column].mean() if column in ok else pd.Series(
-        dtype=float) for column in ("fidelity_detection_auc", "fidelity_tstr_auc",
-                                    "fidelity_trtr_auc")}
+    fidelity = _fidelity_means(ok)
     rows = []
     for (protocol, run), group in ok.groupby(["protocol", "run"], sort=False):
         gains = _table_means(group, main.column("normalized_improvement"))
@@ -254,9 +282,9 @@ def arm_profile_table(results, *, test="shifted"):
             "val-test ρ": _median(rho), "ρ runs": len(rho),
             "ECE after T": _median(group.get(main.column("ece_shifted_ts"),
                                              pd.Series(dtype=float))),
-            "fidelity detection AUC": fidelity["fidelity_detection_auc"].get(source, np.nan),
-            "TSTR AUC": fidelity["fidelity_tstr_auc"].get(source, np.nan),
-            "TRTR AUC": fidelity["fidelity_trtr_auc"].get(source, np.nan),
+            **{label: fidelity[column].get((protocol, source), np.nan)
+               for column, label in _FIDELITY_LABELS.items() if column != "fidelity_runs"},
+            "fidelity runs": int(fidelity["fidelity_runs"].get((protocol, source), 0)),
         })
     table = pd.DataFrame(rows)
     if len(table):

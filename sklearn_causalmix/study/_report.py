@@ -257,7 +257,9 @@ def _effects_sections(results, main):
             "(1 - val_test_gap); median over runs. Fidelity: of the method's augmenter, once "
             f"per dataset and seed, against {main.fidelity_rows} (detection AUC 0.5 = "
             "indistinguishable; TSTR: trained on synthetic rows, tested on real ones; TRTR: "
-            "the same model cross-validated on the real rows).", "",
+            "the same model cross-validated on the real rows); means over the 'fidelity runs' "
+            "(dataset, seed) pairs that measured it: compare arms' fidelity over equal "
+            "counts.", "",
             markdown_table(profile.drop(columns="method")), ""]
     return lines + _paper_section(results, main)
 

@@ -141,6 +141,22 @@ def test_arm_profile_gain_spread_steps_fidelity_and_val_test_correlation():
     assert np.isnan(profile.loc["finetune", "val-test ρ"])
 
 
+def test_arm_profile_counts_each_dataset_seed_fidelity_once_whatever_ratio_carries_it():
+    # t0 measured at both ratios (a fresh run), t1 at r=0.5 only (units from an older cache):
+    # the mean is over the two (dataset, seed) pairs, the same for every ratio, and says so
+    rows = [("t0", 0.5, 0.6), ("t0", 1.0, 0.6), ("t1", 0.5, 0.9), ("t1", 1.0, NAN)]
+    results = pd.DataFrame(rows, columns=["dataset", "ratio", "fidelity_detection_auc"]).assign(
+        seed=0, method="causalmix", protocol="shift", error="", normalized_improvement=1.0)
+    results = pd.concat([results, results.iloc[:2].assign(
+        method="finetune", ratio=0.0, fidelity_detection_auc=NAN)])
+    profile = arm_profile_table(results).set_index("run")
+    assert profile.loc["causalmix r=0.5", "fidelity detection AUC"] == pytest.approx(0.75)
+    assert profile.loc["causalmix r=1", "fidelity detection AUC"] == pytest.approx(0.75)
+    assert profile.loc["causalmix r=1", "fidelity runs"] == 2
+    assert profile.loc["finetune", "fidelity runs"] == 0
+    assert np.isnan(profile.loc["finetune", "fidelity detection AUC"])
+
+
 def test_report_gives_the_paired_sections_and_says_when_table_sets_differ(tmp_path):
     from sklearn_causalmix.study import write_report
 
