@@ -222,6 +222,30 @@ def test_study_on_the_users_table_with_a_domain_runs_the_shift_protocol(tmp_path
     assert results["protocol"].tolist() == ["shift"] and results["auc_shifted"].notna().all()
 
 
+def test_keep_domain_makes_the_domain_column_a_feature_that_causalmix_do_intervenes_on(tmp_path):
+    common = ["--methods", "causalmix-do", "--ratios", "0.5", "--seeds", "0", "--n-train", "64",
+              "--max-steps", "2", "--augmenter-preset", "fast", "--quiet"]
+    # penguins: the source domain is the years 2007-2008, so do(year := ...) has two values
+    assert main(["study", "--datasets", "penguins", *common,
+                 "--output", str(tmp_path / "drop")]) == 0
+    dropped = pd.read_csv(tmp_path / "drop" / "results.csv")
+    assert dropped["auc_shifted"].isna().all()
+    assert dropped["note"].str.contains("'year', which is not a column of X").all()
+    assert main(["study", "--datasets", "penguins", *common, "--keep-domain",
+                 "--output", str(tmp_path / "keep")]) == 0
+    kept = pd.read_csv(tmp_path / "keep" / "results.csv")
+    assert kept["auc_shifted"].notna().all() and (kept["n_synthetic"] > 0).all()
+    report = (tmp_path / "keep" / "report.md").read_text()
+    assert "domains is a feature of X (--keep-domain)" in report
+    # a user's table: the source domain is one value of --domain, nothing to intervene on
+    assert main(["study", "--data", str(_user_csv(tmp_path)), "--target", "label", "--domain",
+                 "site", "--source", "north", *common, "--keep-domain",
+                 "--output", str(tmp_path / "user")]) == 0
+    user = pd.read_csv(tmp_path / "user" / "results.csv")
+    assert user["error"].isna().all() and user["auc_shifted"].isna().all()
+    assert user["note"].str.contains(r"\['site'\] take one value in the training rows").all()
+
+
 def test_both_protocols_write_one_report_each(tmp_path):
     out = tmp_path / "out"
     argv = ["study", "--quick", "--protocol", "both", "--datasets", "anes96", "wells",
@@ -250,6 +274,8 @@ def test_both_protocols_write_one_report_each(tmp_path):
     (["--data", "DATA", "--target", "label", "--datasets", "penguins"], "exclude each other"),
     (["--data", "missing.csv", "--target", "label"], "is not a file"),
     (["--n-folds", "1"], "--n-folds must be at least 2"),
+    (["--data", "DATA", "--target", "label", "--keep-domain"], "give --domain COL"),
+    (["--datasets", "penguins", "--protocol", "iid", "--keep-domain"], "has no domains"),
 ])
 def test_bad_protocol_and_data_arguments_exit_2(tmp_path, capsys, argv, message):
     data = str(_user_csv(tmp_path))

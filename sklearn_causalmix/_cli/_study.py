@@ -103,6 +103,8 @@ def _notes(results, model, ratios, options):
     if ratios:
         notes.append("per-method ratios: " + "; ".join(
             f"{m}: {', '.join(f'{r:g}' for r in rs)}" for m, rs in ratios.items()))
+    if options["keep_domain"]:
+        notes.append("the column that splits the domains is a feature of X (--keep-domain)")
     if options["augmenter_preset"] == "fast":
         notes.append("causalmix augmenter: CausalSCMAugmenter(discovery='pc', n_bootstrap=3, "
                      "n_graphs=2)")
@@ -233,6 +235,10 @@ def add_study_parser(sub) -> None:
                    help="column of --data that splits source and target domain (with --source)")
     p.add_argument("--source", default=None, metavar="VALUE",
                    help="value of --domain of the source-domain rows; all other rows are the target domain")
+    p.add_argument("--keep-domain", action="store_true",
+                   help="keep the column that splits the domains as a feature (out of its source "
+                        "range or at unseen levels in the shifted test), so causalmix-do can "
+                        "intervene on it; by default it is removed")
     p.add_argument("--datasets", nargs="+", metavar="NAME",
                    help="tables from `causalmix datasets`, or 'all' (default: all installed)")
     p.add_argument("--ratios", nargs="+", metavar="R", help="synthetic ratios in [0, 1] (default: 0 .25 .5 .75 1)")

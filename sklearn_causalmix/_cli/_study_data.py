@@ -52,9 +52,10 @@ def _domain(frame, domain, source):
     return np.where(is_source, 0, 1)
 
 
-def read_user_table(path, target, domain=None, source=None):
+def read_user_table(path, target, domain=None, source=None, *, keep_domain=False):
     """The Bunch of ``--data``: ``X``, ``y``, ``name`` (the file's stem) and, with ``--domain``,
-    ``domain`` (0 for the ``--source`` rows, 1 for all other rows).
+    ``domain`` (0 for the ``--source`` rows, 1 for all other rows) and ``domain_name``; the
+    ``--domain`` column is a feature of ``X`` only with ``keep_domain`` (``--keep-domain``).
 
     Rows with a missing label (or a missing domain) are dropped; ``n_dropped`` counts them.
 
@@ -76,10 +77,12 @@ def read_user_table(path, target, domain=None, source=None):
         if domain == target:
             raise BadArguments("--domain must be another column than --target.")
     kept = frame.dropna(subset=needed).reset_index(drop=True)
-    bunch = Bunch(X=kept.drop(columns=needed), y=kept[target].to_numpy(), name=Path(path).stem,
+    bunch = Bunch(X=kept.drop(columns=[target] if keep_domain else needed),
+                  y=kept[target].to_numpy(), name=Path(path).stem,
                   n_dropped=len(frame) - len(kept))
     if kept[target].nunique() < 2:
         raise BadArguments(f"--target {target!r} has fewer than two classes in the --data table.")
     if domain is not None:
         bunch.domain = _domain(kept, domain, source)
+        bunch.domain_name = domain
     return bunch

@@ -179,8 +179,23 @@ def study_options(args):
                                "--data FILE too.")
         options["protocol"] = args.protocol or "shift"
         _check_datasets(options, args)
+        if args.keep_domain:
+            options["datasets"] = _with_domain_feature(options["datasets"], options["protocol"])
+    options["keep_domain"] = bool(args.keep_domain)
     _check_values(options, args)
     return options
+
+
+def _with_domain_feature(names, protocol):
+    """``{name: Bunch}`` of the shifted tables loaded with their domain column as a feature."""
+    from sklearn_causalmix.datasets import list_shifted_datasets, load_shifted_dataset
+
+    if protocol == "iid":
+        raise BadArguments("--keep-domain keeps the column that splits the domains; the iid "
+                           "protocol has no domains. Use --protocol shift or both.")
+    shifted = set(list_shifted_datasets()["name"])
+    return {name: load_shifted_dataset(name, keep_domain=True) if name in shifted else name
+            for name in names}
 
 
 def _user_table(options, args):
@@ -196,7 +211,11 @@ def _user_table(options, args):
         raise BadArguments(f"--protocol {options['protocol']} needs --domain COL and --source "
                            "VALUE (which rows are the source domain); without them, --protocol "
                            "iid.")
-    table = read_user_table(args.data, args.target, args.domain, args.source)
+    if args.keep_domain and args.domain is None:
+        raise BadArguments("--keep-domain keeps the --domain column as a feature; give --domain "
+                           "COL and --source VALUE too.")
+    table = read_user_table(args.data, args.target, args.domain, args.source,
+                            keep_domain=args.keep_domain)
     options["datasets"] = {table.name: table}
 
 

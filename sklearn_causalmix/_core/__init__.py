@@ -1,7 +1,8 @@
 """The shared floor: what every stage of the package uses, in one private package.
 
 - the table: :class:`TableSchema` (column kinds, levels, ``check`` / ``encode`` / ``decode``, in
-  ``_schema``, ``_columns`` and ``_codec``) and :func:`largest_remainder` (integer allocations);
+  ``_schema``, ``_columns`` and ``_codec``), :func:`largest_remainder` (integer allocations) and
+  :func:`spread_values` (observed values spread over their range);
 - estimator rules: :func:`keep_state_on_failure` (all-or-nothing ``fit``), :func:`check_2d_table`,
   :class:`TabularClassifierMixin`, and the target checks (:func:`check_target`, :func:`encode_labels`, ...);
 - process-wide state, under one guard (``_process``): :func:`spawn_seeds`, :func:`fork_torch_rng`,
@@ -11,7 +12,7 @@ Any stage may import these names from ``sklearn_causalmix._core``; nothing here 
 is imported only inside the functions that need it.
 """
 
-from sklearn_causalmix._core._allocation import largest_remainder
+from sklearn_causalmix._core._allocation import largest_remainder, spread_values
 from sklearn_causalmix._core._codec import UnseenLevelWarning
 from sklearn_causalmix._core._columns import ColumnSpec
 from sklearn_causalmix._core._estimator import (
@@ -69,6 +70,7 @@ __all__ = [
     "restore_target",
     "set_thread_policy",
     "spawn_seeds",
+    "spread_values",
     "stacklevel_outside_package",
     "third_party_state",
     "thread_policy",

@@ -1,7 +1,8 @@
-"""Largest-remainder allocation: split a whole number of rows across groups in given proportions.
+"""Allocations: a whole number of rows across groups in given proportions, values over a range.
 
-One helper for every place that turns proportions into row counts (stratified context subsamples, synthetic
-rows per class, stratified hold-outs, low-data subsamples). Like :mod:`sklearn_causalmix._core` it is a
+:func:`largest_remainder` for every place that turns proportions into row counts (stratified context
+subsamples, synthetic rows per class, stratified hold-outs, low-data subsamples); :func:`spread_values`
+for the values interventions set a column to. Like :mod:`sklearn_causalmix._core` it is a
 private base module that any stage may import.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["largest_remainder"]
+__all__ = ["largest_remainder", "spread_values"]
 
 
 def largest_remainder(total, weights, *, minimum=0, maximum=None) -> np.ndarray:
@@ -72,3 +73,21 @@ def largest_remainder(total, weights, *, minimum=0, maximum=None) -> np.ndarray:
         excess = np.where(counts > minimum, counts - exact, -np.inf)
         counts[int(np.argmax(excess))] -= 1
     return counts.astype(int)
+
+
+def spread_values(observed, n_values):
+    """The observed numbers nearest to an even grid of ``n_values`` over their range, once each.
+
+    Examples
+    --------
+    >>> from sklearn_causalmix._core import spread_values
+    >>> spread_values([1997, 1998, 1999, 2001, 2002], 3)
+    [1997.0, 1999.0, 2002.0]
+    """
+    observed = np.unique(np.asarray(observed, dtype=float))
+    observed = observed[np.isfinite(observed)]
+    if not len(observed):
+        raise ValueError("No finite value to spread interventions over.")
+    grid = np.linspace(observed.min(), observed.max(), n_values)
+    nearest = observed[np.abs(observed[None, :] - grid[:, None]).argmin(axis=1)]
+    return [float(value) for value in dict.fromkeys(nearest.tolist())]

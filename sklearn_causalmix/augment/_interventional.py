@@ -9,10 +9,34 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval
 
-from sklearn_causalmix._core import largest_remainder, spawn_seeds
+from sklearn_causalmix._core import largest_remainder, spawn_seeds, spread_values
 from sklearn_causalmix.augment._base import BaseAugmenter
 
 __all__ = ["InterventionalAugmenter"]
+
+
+def _given_values(column, spec, given):
+    """``values[column]`` checked against the column's kind: finite numbers, or known levels."""
+    given = list(dict.fromkeys(np.atleast_1d(np.asarray(given, dtype=object)).tolist()))
+    if not given:
+        raise ValueError(f"values[{column!r}] is empty; give at least one value or leave the "
+                         "column out of values to use its observed range.")
+    if spec.is_categorical:
+        unknown = [value for value in given if value not in list(spec.categories)]
+        if unknown:
+            raise ValueError(
+                f"values[{column!r}] holds {unknown}, levels not seen in the training rows "
+                f"({list(spec.categories)}); the causal model has no mechanism for them. Use "
+                "seen levels only.")
+        return given
+    try:
+        numbers = np.asarray(given, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"values[{column!r}] must hold numbers for the numeric column "
+                         f"{column!r}; got {given}.") from None
+    if not np.isfinite(numbers).all():
+        raise ValueError(f"values[{column!r}] must be finite; got {given}.")
+    return [float(value) for value in numbers]
 
 
 class InterventionalAugmenter(BaseAugmenter):
@@ -47,6 +71,13 @@ class InterventionalAugmenter(BaseAugmenter):
         None: every feature the augmenter models.
     n_values : int, default=5
         Values per numeric column.
+    values : dict of str to array-like, default=None
+        The values to set a column of ``intervene_on`` to instead of the observed grid: levels
+        seen in the training rows for a categorical column, numbers the augmenter's rows can
+        hold for a numeric one (see ``interventions`` of
+        :meth:`CausalSCMAugmenter.sample <sklearn_causalmix.CausalSCMAugmenter.sample>`:
+        observed values of a discrete column, whole numbers in the observed range of an integer
+        one, any number for a float one). The other columns take the observed grid.
     synthetic_ratio : float in [0, 1], default=0.5
         Share of synthetic rows in the output of :meth:`fit_resample` (as for
         :class:`~sklearn_causalmix.CausalSCMAugmenter`).
@@ -102,13 +133,15 @@ class InterventionalAugmenter(BaseAugmenter):
         "augmenter": [HasMethods(["fit", "sample"]), None],
         "intervene_on": [str, "array-like", None],
         "n_values": [Interval(Integral, 1, None, closed="left")],
+        "values": [dict, None],
     }
 
-    def __init__(self, augmenter=None, *, intervene_on=None, n_values=5, synthetic_ratio=0.5,
-                 random_state=None):
+    def __init__(self, augmenter=None, *, intervene_on=None, n_values=5, values=None,
+                 synthetic_ratio=0.5, random_state=None):
         self.augmenter = augmenter
         self.intervene_on = intervene_on
         self.n_values = n_values
+        self.values = values
         self.synthetic_ratio = synthetic_ratio
         self.random_state = random_state
 
@@ -129,6 +162,11 @@ class InterventionalAugmenter(BaseAugmenter):
             y = pd.Series(y, name=table.target_name)
         self.augmenter_ = augmenter.fit(X, y)
         columns = self._columns(table.schema.names)
+        chosen = {str(name): values for name, values in (self.values or {}).items()}
+        stray = sorted(set(chosen) - set(columns))
+        if stray:
+            raise ValueError(f"values names {stray}, which are not among the columns intervened "
+                             f"on {columns}; name them in intervene_on or drop them from values.")
         self.interventions_ = [(column, value) for column in columns
                                for value in self._values(table, column)]
 
@@ -156,15 +194,16 @@ class InterventionalAugmenter(BaseAugmenter):
         return list(dict.fromkeys(wanted))
 
     def _values(self, table, column):
-        """The values ``column`` is set to: observed levels, or observed numbers over its range."""
+        """The values ``column`` is set to: the given ones, observed levels, or spread numbers."""
         j = [str(name) for name in table.schema.names].index(column)
         spec = table.schema.columns[j]
+        if self.values is not None and column in {str(name) for name in self.values}:
+            given = next(v for name, v in self.values.items() if str(name) == column)
+            return _given_values(column, spec, given)
         observed = np.unique(table.codes[~table.missing[:, j], j])
         if spec.is_categorical:
             return [spec.categories[int(code)] for code in observed]
-        grid = np.linspace(observed.min(), observed.max(), self.n_values)
-        nearest = observed[np.abs(observed[None, :] - grid[:, None]).argmin(axis=1)]
-        return [float(value) for value in dict.fromkeys(nearest.tolist())]
+        return spread_values(observed, self.n_values)
 
     def _sample(self, counts, rng):
         sizes = largest_remainder(int(np.sum(counts)), np.ones(len(self.interventions_)))

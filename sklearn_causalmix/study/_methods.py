@@ -46,7 +46,8 @@ METHODS = {
                       placement="context"),
         InterventionalSpec("causalmix-do", "CausalMixFT with rows drawn under do(shifting "
                            "variable := values spread over its source range); NaN with a note "
-                           "where that variable is not a column of X", priority=8,
+                           "where that variable is not a column of X (see --keep-domain) or "
+                           "takes one value in the training rows", priority=8,
                            augmenter_name="causalmix"),
         AugmentedSpec("noise", "fine-tuning with a share r of Gaussian-jitter rows", priority=6),
         AugmentedSpec("smote", "fine-tuning with a share r of SMOTE-style rows", priority=7),

@@ -4,6 +4,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from sklearn_causalmix import CausalSCMAugmenter
 from sklearn_causalmix.augment import InterventionalAugmenter
@@ -71,3 +72,51 @@ def test_bad_columns_are_refused_with_the_fix(chain):
         InterventionalAugmenter(scm, intervene_on="zz").fit(X, y)
     with pytest.raises(ValueError, match="Cannot intervene on \\['a_copy'\\].*source column"):
         InterventionalAugmenter(scm, intervene_on="a_copy").fit(X.assign(a_copy=X["a"]), y)
+
+
+def test_given_values_are_set_exactly_and_descendants_stay_in_their_range(chain):
+    X, y, scm = chain
+    # a (float) set 3 beyond its largest value; b = 2a + e follows it up to b's observed top
+    far = float(X["a"].max() + 3)
+    aug = InterventionalAugmenter(scm, intervene_on="a", values={"a": [far]},
+                                  random_state=0).fit(X, y)
+    assert aug.interventions_ == [("a", far)]
+    X_do, y_do = aug.sample(200)
+    assert (X_do["a"] == far).all()
+    assert X_do["b"].max() <= X["b"].max() and X_do["b"].mean() > X["b"].quantile(0.9)
+    assert y_do.mean() > 0.9
+    # columns left out of values keep the observed grid
+    both = InterventionalAugmenter(scm, intervene_on=["a", "b"], n_values=3,
+                                   values={"a": [far, far]}, random_state=0).fit(X, y)
+    assert [c for c, _ in both.interventions_] == ["a", "b", "b", "b"]
+
+
+def test_values_the_rows_cannot_hold_are_refused_not_snapped(chain):
+    X, y, scm = chain
+    rng = np.random.RandomState(1)
+    # an integer column (16 whole values) and a discrete one (3 values), as ages and years
+    X = X.assign(age=rng.randint(25, 41, len(X)), year=rng.choice([1997, 1998, 1999], len(X)))
+    fitted = clone(scm).set_params(random_state=0).fit(X, y)
+    assert (fitted.sample(20, interventions={"age": 33})[0]["age"] == 33).all()
+    with pytest.raises(ValueError, match=r"'age' := 50.*whole numbers within its observed "
+                                         r"range \[25, 40\].*Intervene with a value it takes"):
+        fitted.sample(20, interventions={"age": 50})
+    with pytest.raises(ValueError, match=r"'year' := 2000.*only its observed values"):
+        fitted.sample(20, interventions={"year": 2000})
+    with pytest.raises(ValueError, match=r"'year' := 2000"):
+        InterventionalAugmenter(scm, intervene_on="year", values={"year": [2000]},
+                                random_state=0).fit(X, y).sample(10)
+
+
+def test_bad_given_values_are_refused_with_the_fix(chain):
+    X, y, scm = chain
+    with pytest.raises(ValueError, match=r"levels not seen in the training rows.*seen levels"):
+        InterventionalAugmenter(scm, intervene_on="c", values={"c": ["u", "zz"]}).fit(X, y)
+    with pytest.raises(ValueError, match=r"values names \['b'\].*intervene_on"):
+        InterventionalAugmenter(scm, intervene_on="a", values={"b": [0.0]}).fit(X, y)
+    with pytest.raises(ValueError, match=r"values\['a'\] must hold numbers"):
+        InterventionalAugmenter(scm, intervene_on="a", values={"a": ["low"]}).fit(X, y)
+    with pytest.raises(ValueError, match=r"values\['a'\] must be finite"):
+        InterventionalAugmenter(scm, intervene_on="a", values={"a": [np.inf]}).fit(X, y)
+    with pytest.raises(ValueError, match=r"values\['a'\] is empty"):
+        InterventionalAugmenter(scm, intervene_on="a", values={"a": []}).fit(X, y)

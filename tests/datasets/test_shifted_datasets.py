@@ -98,6 +98,22 @@ def test_dropna_records_the_dropped_rows(name):
     np.testing.assert_array_equal(complete.domain, full.domain[keep])
 
 
+@pytest.mark.parametrize("name", ["penguins", "health_insurance"])
+def test_keep_domain_keeps_the_domain_column_and_nothing_else_changes(name):
+    data = load_shifted_dataset(name)
+    kept = load_shifted_dataset(name, keep_domain=True)
+    column = data.domain_name
+    assert column not in data.X.columns and column in kept.X.columns
+    pd.testing.assert_frame_equal(kept.X.drop(columns=column), data.X)
+    np.testing.assert_array_equal(kept.domain, data.domain)
+    np.testing.assert_array_equal(kept.y, data.y)
+    # the column separates the domains, as it defines them
+    source, target = (set(kept.X.loc[kept.domain == d, column].dropna()) for d in (0, 1))
+    assert source and target and not source & target
+    assert f"{column} (defines the domain) among them" in kept.description
+    assert f"{column} (defines the domain)" in data.description.split("Removed from X:")[1]
+
+
 def test_as_frame_false():
     _needs(SPECS[0])
     data = load_shifted_dataset("nhis_insurance", as_frame=False)
