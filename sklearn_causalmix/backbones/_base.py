@@ -144,6 +144,9 @@ class TabularBackbone(nn.Module, abc.ABC):
     """
 
     limits: BackboneLimits
+    #: Whether the backbone reads tables wider than ``limits.max_features`` (as feature subsets, see
+    #: :meth:`use_feature_subsets`); the estimators refuse wider tables, with the way out, when it does not.
+    splits_wide_tables: bool = False
 
     @abc.abstractmethod
     def forward(

@@ -384,8 +384,7 @@ class InContextClassifier(TabularClassifierMixin, ClassifierMixin, BaseEstimator
 
     @staticmethod
     def _check_backbone(backbone: TabularBackbone, n_features: int) -> None:
-        # Wide tables are split into feature subsets by backbones that support it (the embedded one does).
-        if n_features > backbone.limits.max_features and not getattr(backbone, "handles_wide_tables", True):
+        if n_features > backbone.limits.max_features and not backbone.splits_wide_tables:
             raise ValueError(
                 f"X has {n_features} features but the backbone takes at most {backbone.limits.max_features}; "
                 "select features first (e.g. sklearn.feature_selection.SelectKBest in a Pipeline)."

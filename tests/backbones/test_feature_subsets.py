@@ -83,6 +83,11 @@ def test_a_backbone_that_reads_every_column_at_once_refuses_a_width():
     assert InContextClassifier(Whole, device="cpu").fit(X, y).feature_subset_size_ is None
     with pytest.raises(ValueError, match="feature_subset_size=4 needs a backbone that splits"):
         InContextClassifier(Whole, feature_subset_size=4, device="cpu").fit(X, y)
+    # nor can it read a table wider than its limit: refused before any forward pass, with the fix
+    wide, y_wide = _table(n_features=Whole().limits.max_features + 1)
+    assert not Whole.splits_wide_tables and _tiny_row_model().splits_wide_tables
+    with pytest.raises(ValueError, match="select features first"):
+        InContextClassifier(Whole, device="cpu").fit(wide, y_wide)
 
 
 def test_the_width_is_validated():

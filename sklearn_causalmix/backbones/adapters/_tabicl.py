@@ -145,8 +145,6 @@ class TabICLAdapter(TabularBackbone):
     torch.Size([1, 5, 2])
     """
 
-    handles_wide_tables = False
-
     def __init__(self, model, config, *, softmax_temperature=0.9, outlier_threshold=4.0,
                  max_context_rows=10_000, max_features=2000):
         super().__init__()

@@ -138,8 +138,6 @@ class TabPFNV2Adapter(TabularBackbone):
     torch.Size([1, 5, 2])
     """
 
-    handles_wide_tables = False
-
     def __init__(self, model, checkpoint, *, softmax_temperature=0.9, outlier_removal_std=12.0,
                  max_context_rows=10_000, max_features=500):
         super().__init__()

@@ -83,6 +83,7 @@ class PFNBase(TabularBackbone):
     """
 
     _FIXED_SEED = 1234
+    splits_wide_tables = True
     feature_generator = None
     fixed_feature_ids = False
     feature_subset_size = None
