@@ -17,6 +17,10 @@ pure-noise columns beside it (at a random position; 512 training and 2,000 test 
 with one ensemble member, with ``--n-estimators`` members and by the random forest: how well the model finds
 the one column that matters.
 
+Calibration: the expected calibration error (top-label ECE, 15 bins) and log-loss of the same predictions,
+and of the zero-shot model with ``calibration="temperature"`` (one temperature fitted on out-of-fold
+predictions of the training rows), as medians per table group.
+
 Speed: one forward pass with 1,000 context rows x 1,000 query rows x 20 features (best of 3).
 
 Usage::
@@ -44,6 +48,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 
 from sklearn_causalmix.backbones import (
@@ -55,7 +60,7 @@ from sklearn_causalmix.backbones import (
     get_backbone,
 )
 from sklearn_causalmix.datasets import list_shifted_datasets, load_shifted_dataset
-from sklearn_causalmix.evaluation import multiclass_roc_auc
+from sklearn_causalmix.evaluation import expected_calibration_error, multiclass_roc_auc
 from sklearn_causalmix.prior import ValidationSuite
 from sklearn_causalmix.study._data import make_split
 from sklearn_causalmix.study._methods import make_reference
@@ -65,6 +70,8 @@ from _results import write_keeping_reading  # benchmarks/ is the script's folder
 
 MODELS = ["zero-shot", "logreg", "rf", "hgb"]
 REFERENCES = MODELS[1:]
+#: Models of the calibration table: the zero-shot model with a fitted temperature beside the others.
+CALIBRATED = ["zero-shot", "zero-shot +T", *REFERENCES]
 BUNDLED = {"breast_cancer": load_breast_cancer, "wine": load_wine, "iris": load_iris, "digits": load_digits}
 
 
@@ -85,17 +92,28 @@ def backbone_param(name, weights):
 
 
 def evaluate(X_train, y_train, X_test, y_test, seed, n_estimators, backbone="default", subset="auto"):
+    """ROC-AUC of every model (``MODELS``), ECE and log-loss of every model of ``CALIBRATED``."""
     row = {}
-    for name in MODELS:
+    for name in CALIBRATED:
         model = (
             InContextClassifier(backbone, n_estimators=n_estimators, feature_subset_size=subset, device="cpu",
-                                random_state=seed)
-            if name == "zero-shot"
+                                calibration="temperature" if name.endswith("+T") else None, random_state=seed)
+            if name.startswith("zero-shot")
             else make_reference(name, X_train, seed)
         )
         model.fit(X_train, y_train)
-        row[name] = auc(y_test, model.predict_proba(X_test), model.classes_)
+        proba = model.predict_proba(X_test)
+        row[name] = auc(y_test, proba, model.classes_)
+        row[f"ECE {name}"] = expected_calibration_error(y_test, proba, labels=model.classes_)
+        row[f"log-loss {name}"] = log_loss(y_test, proba, labels=model.classes_)
     return row
+
+
+def calibration_table(df):
+    """Median ECE and log-loss per table group (tables averaged over seeds first) of every calibrated model."""
+    columns = [f"{metric} {name}" for metric in ("ECE", "log-loss") for name in CALIBRATED]
+    per_table = df.groupby(["test", "table"], sort=False)[columns].mean()
+    return per_table.groupby(level="test", sort=False).median().reset_index()
 
 
 def bundled_splits(seed):
@@ -255,6 +273,12 @@ def main(argv=None):
         "",
         markdown_table(table),
         "",
+        "## Calibration", "",
+        "Median over the tables of each group (each table's mean over the seeds) of the top-label ECE (15 bins) "
+        "and the log-loss on the test rows; 'zero-shot +T' is the zero-shot model with "
+        "`calibration='temperature'` (one temperature fitted on out-of-fold predictions of the training rows).",
+        "",
+        markdown_table(calibration_table(df)), "",
         *([] if distractors is None else [
             "## Distractor columns", "",
             "One informative column (log-normal; the label is a logistic function of its log) among k pure-noise "
