@@ -30,6 +30,7 @@ NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?")
 #: Values computed from a file's values rather than copied from it (a ratio, a count, a unit).
 DERIVED = {
     "augmenter.auto_slowdown",
+    "context_length.auc_4096",
     "finetune.seconds_per_step",
     "ratio_study.methods",
     "ratio_study.seeds",

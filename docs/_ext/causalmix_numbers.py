@@ -201,6 +201,13 @@ def _gain_interval(comparison, metric, column, name="finetune_gain.md", **where)
     return f"{value} (95% interval {low} to {high})"
 
 
+def _context_effect(context):
+    """'+0.0109 [+0.0068, +0.0151]': the mean ROC-AUC difference against a 1,024-row context, with its interval."""
+    cells = table("context_length.md", heading="Against a 1,024-row context", columns="Δ mean").find(
+        lambda c: c["context"] == context and c["metric"] == "auc", f"context {context}")
+    return f"{float(cells['Δ mean']):+.4f} [{float(cells['CI low']):+.4f}, {float(cells['CI high']):+.4f}]"
+
+
 def _study_median(method, ratio, column):
     """A median of ratio_study.md's 'Medians over datasets x seeds' table (``ratio`` "" for none)."""
     medians = table("ratio_study.md", heading="Medians over datasets", columns="median")
@@ -311,6 +318,10 @@ MEASURED = {
     "finetune_gain_bagged.auc_median": ("finetune_gain_bagged.md", lambda: _gain_interval("new-bagged - zero-shot", "ΔROC-AUC", "median", name="finetune_gain_bagged.md")),
     "finetune_gain_bagged.wins": ("finetune_gain_bagged.md", lambda: _gain("new-bagged - zero-shot", "ΔROC-AUC", "win/tie/loss", name="finetune_gain_bagged.md")),
     "finetune_gain_large.churn": ("finetune_gain_large.md", lambda: table("finetune_gain_large.md", heading="iid suite: ROC-AUC per table", columns="new - zero-shot").cell("churn", "new - zero-shot")),
+    # context_length.md: zero-shot with longer contexts than the pretraining episodes
+    "context_length.auc_4096": ("context_length.md", lambda: _context_effect("4096")),
+    "context_length.time_4096": ("context_length.md", lambda: table("context_length.md", heading="Predict time", columns="predict_s").cell("context 4096", "predict_s")),
+    "context_length.time_1024": ("context_length.md", lambda: table("context_length.md", heading="Predict time", columns="predict_s").cell("context 1024", "predict_s")),
     # ratio_study.md: medians over tables x seeds, and the weights it ran with
     "ratio_study.weights": ("ratio_study.md", _study_weights),
     "ratio_study.date": ("ratio_study.md", lambda: search("ratio_study.md", r"Written by hand on (\d{4}-\d{2}-\d{2})")),
