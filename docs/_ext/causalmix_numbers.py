@@ -342,6 +342,12 @@ MEASURED = {
     "ratio_study_arms.smote_r05": ("ratio_study_arms.md", lambda: _study_effect("smote r=0.5", name="ratio_study_arms.md")),
     "ratio_study_arms.copula_r05": ("ratio_study_arms.md", lambda: _study_effect("copula r=0.5", name="ratio_study_arms.md")),
     "ratio_study_arms.noise_logloss": ("ratio_study_arms.md", lambda: _study_effect("noise r=0.5", metric="log_loss_shifted", name="ratio_study_arms.md")),
+    # ratio_study_ctgan.md: the paper's GAN control at r = 0.5
+    "ratio_study_ctgan.runs": ("ratio_study_ctgan.md", lambda: search("ratio_study_ctgan.md", r"^- runs: (\d+)")),
+    "ratio_study_ctgan.ctgan_r05": ("ratio_study_ctgan.md", lambda: _study_effect("ctgan r=0.5", name="ratio_study_ctgan.md")),
+    "ratio_study_ctgan.ece": ("ratio_study_ctgan.md", lambda: _study_effect("ctgan r=0.5", metric="ece_shifted", name="ratio_study_ctgan.md")),
+    "ratio_study_ctgan.detection": ("ratio_study_ctgan.md", lambda: _study_profile_cell("ctgan r=0.5", "fidelity detection AUC", "ratio_study_ctgan.md")),
+    "ratio_study_ctgan.tstr": ("ratio_study_ctgan.md", lambda: _study_profile_cell("ctgan r=0.5", "TSTR AUC", "ratio_study_ctgan.md")),
     # ratio_study_controls.md: the graph controls against CausalMixFT at the same ratio
     "ratio_study_controls.runs": ("ratio_study_controls.md", lambda: search("ratio_study_controls.md", r"^- runs: (\d+)")),
     "ratio_study_controls.random_graph_r05": ("ratio_study_controls.md", lambda: _study_effect("random-graph r=0.5", baseline="causalmix", name="ratio_study_controls.md")),
