@@ -45,6 +45,7 @@ DERIVED = {
     "ratio_study_arms.copula_r05",
     "ratio_study_arms.noise_logloss",
     "ratio_study_ctgan.ctgan_r05",
+    "ratio_study_domain_feature.do_r05",
     "ratio_study_ctgan.ece",
     "ratio_study_controls.random_graph_r05",
     "ratio_study_controls.independence_r1",

@@ -342,6 +342,9 @@ MEASURED = {
     "ratio_study_arms.smote_r05": ("ratio_study_arms.md", lambda: _study_effect("smote r=0.5", name="ratio_study_arms.md")),
     "ratio_study_arms.copula_r05": ("ratio_study_arms.md", lambda: _study_effect("copula r=0.5", name="ratio_study_arms.md")),
     "ratio_study_arms.noise_logloss": ("ratio_study_arms.md", lambda: _study_effect("noise r=0.5", metric="log_loss_shifted", name="ratio_study_arms.md")),
+    # ratio_study_domain_feature.md: the domain column kept as a feature; interventional rows
+    "ratio_study_domain_feature.do_r05": ("ratio_study_domain_feature.md", lambda: _study_effect("causalmix-do r=0.5", name="ratio_study_domain_feature.md")),
+    "ratio_study_domain_feature.do_tables": ("ratio_study_domain_feature.md", lambda: _study_effect_cells("causalmix-do r=0.5", name="ratio_study_domain_feature.md")["tables"]),
     # ratio_study_ctgan.md: the paper's GAN control at r = 0.5
     "ratio_study_ctgan.runs": ("ratio_study_ctgan.md", lambda: search("ratio_study_ctgan.md", r"^- runs: (\d+)")),
     "ratio_study_ctgan.ctgan_r05": ("ratio_study_ctgan.md", lambda: _study_effect("ctgan r=0.5", name="ratio_study_ctgan.md")),
