@@ -1,4 +1,5 @@
-"""Writing a benchmark's results file without losing the reading written into it by hand."""
+"""Shared by the benchmark scripts: writing a results file without losing the reading written into it by
+hand, and the ``--feature-subset-size`` option."""
 
 from __future__ import annotations
 
@@ -63,3 +64,11 @@ def write_section(path, header: str, text: str) -> None:
         return
     end = old.find("\n## ", start + len(header))
     path.write_text(old[:start] + text + (old[end + 1:] if end >= 0 else ""))
+
+
+def feature_subset_size_arg(text: str):
+    """``--feature-subset-size``: "auto", "none" (None) or a positive int (argparse ``type=``)."""
+    text = text.lower()
+    if text in ("auto", "none"):
+        return None if text == "none" else text
+    return int(text)

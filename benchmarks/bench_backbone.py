@@ -66,7 +66,7 @@ from sklearn_causalmix.study._data import make_split
 from sklearn_causalmix.study._methods import make_reference
 from sklearn_causalmix.study._report import markdown_table
 
-from _results import write_keeping_reading  # benchmarks/ is the script's folder
+from _results import feature_subset_size_arg, write_keeping_reading  # benchmarks/ is the script's folder
 
 MODELS = ["zero-shot", "logreg", "rf", "hgb"]
 REFERENCES = MODELS[1:]
@@ -199,7 +199,7 @@ def main(argv=None):
     parser.add_argument("--weights", default=None, help="local checkpoint of --backbone tabicl / tabpfn-v2")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--n-estimators", type=int, default=4)
-    parser.add_argument("--feature-subset-size", default="auto", type=_subset_size,
+    parser.add_argument("--feature-subset-size", default="auto", type=feature_subset_size_arg,
                         help="the zero-shot model's feature_subset_size: auto (default), none or an int")
     parser.add_argument("--quick", action="store_true", help="4 shifted tables, seed 0, no other tables")
     parser.add_argument("--out", default=None, help="default: results/backbone.md (backbone-NAME.md)")
@@ -288,13 +288,6 @@ def main(argv=None):
     ])
     write_keeping_reading(args.out, text)
     print(text)
-
-
-def _subset_size(text):
-    """``--feature-subset-size``: "auto", "none" (None) or a positive int."""
-    if text in ("auto", "none"):
-        return None if text == "none" else text
-    return int(text)
 
 
 def _goal_line(per_table, kind):

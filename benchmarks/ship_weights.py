@@ -26,6 +26,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from _results import feature_subset_size_arg  # benchmarks/ is the script's folder
+
 WEIGHTS = Path(__file__).resolve().parents[1] / "sklearn_causalmix" / "backbones" / "embedded" / "weights"
 
 
@@ -35,7 +37,7 @@ def main(argv=None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="score both, change nothing")
     parser.add_argument("--groups", nargs="+", default=["default"],
                         help="ValidationSuite table groups (default: default); none may fall")
-    parser.add_argument("--feature-subset-size", default="auto",
+    parser.add_argument("--feature-subset-size", default="auto", type=feature_subset_size_arg,
                         help="'auto' (default: as the classifiers read tables), 'none' or a width")
     parser.add_argument("--earlier-command", action="append", default=[],
                         help="a command of the run that its manifest does not list (repeatable; oldest first)")
@@ -46,9 +48,7 @@ def main(argv=None) -> int:
     from sklearn_causalmix.backbones import file_sha256, load_default_backbone, load_weights
     from sklearn_causalmix.prior import ValidationSuite
 
-    width = {"auto": "auto", "none": None}.get(args.feature_subset_size.lower(), None)
-    if width is None and args.feature_subset_size.lower() != "none":
-        width = int(args.feature_subset_size)
+    width = args.feature_subset_size
     candidate, shipped = load_weights(args.manifest), load_default_backbone()
     suite = ValidationSuite(groups=tuple(args.groups), seeds=(0, 1))
     new = suite.score(candidate, feature_subset_size=width)

@@ -168,7 +168,7 @@ class InterventionalAugmenter(BaseAugmenter):
             raise ValueError(f"values names {stray}, which are not among the columns intervened "
                              f"on {columns}; name them in intervene_on or drop them from values.")
         self.interventions_ = [(column, value) for column in columns
-                               for value in self._values(table, column)]
+                               for value in self._values(table, column, chosen)]
 
     def _columns(self, names):
         """The columns to intervene on, checked against the columns the fitted augmenter models."""
@@ -193,13 +193,12 @@ class InterventionalAugmenter(BaseAugmenter):
                 "their source column instead.")
         return list(dict.fromkeys(wanted))
 
-    def _values(self, table, column):
-        """The values ``column`` is set to: the given ones, observed levels, or spread numbers."""
+    def _values(self, table, column, chosen):
+        """The values ``column`` is set to: those ``chosen`` for it, observed levels, or spread numbers."""
         j = [str(name) for name in table.schema.names].index(column)
         spec = table.schema.columns[j]
-        if self.values is not None and column in {str(name) for name in self.values}:
-            given = next(v for name, v in self.values.items() if str(name) == column)
-            return _given_values(column, spec, given)
+        if column in chosen:
+            return _given_values(column, spec, chosen[column])
         observed = np.unique(table.codes[~table.missing[:, j], j])
         if spec.is_categorical:
             return [spec.categories[int(code)] for code in observed]

@@ -168,29 +168,27 @@ def _fidelity_source(method):
 
 #: Result column of the fidelity -> its column in :func:`arm_profile_table`.
 _FIDELITY_LABELS = {"fidelity_detection_auc": "fidelity detection AUC",
-                    "fidelity_tstr_auc": "TSTR AUC", "fidelity_trtr_auc": "TRTR AUC",
-                    "fidelity_runs": "fidelity runs"}
+                    "fidelity_tstr_auc": "TSTR AUC", "fidelity_trtr_auc": "TRTR AUC"}
 
 
 def _fidelity_means(runs):
-    """Per protocol and method, the fidelity columns' means over (dataset, seed) pairs, and their count.
+    """``(means, counts)`` per protocol and method over the (dataset, seed) pairs that measured fidelity.
 
-    The fidelity is one measurement per dataset, seed and augmenter, whatever the ratio: a pair
-    counts once however many of the method's ratios carry it (units cached before every ratio
-    recorded it carry it at one ratio only), and the count says over how many pairs a mean is.
+    ``means`` maps each fidelity column to its means, ``counts`` gives the number of pairs. The
+    fidelity is one measurement per dataset, seed and augmenter, whatever the ratio: a pair counts
+    once however many of the method's ratios carry it (units cached before every ratio recorded it
+    carry it at one ratio only).
     """
     columns = [column for column in _FIDELITY_LABELS if column in runs]
     if not columns:
-        return {column: pd.Series(dtype=float) for column in _FIDELITY_LABELS}
+        return {column: pd.Series(dtype=float) for column in _FIDELITY_LABELS}, pd.Series(dtype=int)
     values = runs[["protocol", "method", "dataset", "seed"]].assign(
         **{column: pd.to_numeric(runs[column], errors="coerce") for column in columns})
     pairs = values.groupby(["protocol", "method", "dataset", "seed"])[columns].first()
-    pairs = pairs.dropna(how="all")
-    means = pairs.groupby(level=["protocol", "method"])
-    out = {column: means[column].mean() if column in pairs else pd.Series(dtype=float)
-           for column in _FIDELITY_LABELS if column != "fidelity_runs"}
-    out["fidelity_runs"] = means.size()
-    return out
+    by_method = pairs.dropna(how="all").groupby(level=["protocol", "method"])
+    means = {column: by_method[column].mean() if column in columns else pd.Series(dtype=float)
+             for column in _FIDELITY_LABELS}
+    return means, by_method.size()
 
 
 def _table_means(rows, column):
@@ -259,7 +257,7 @@ def arm_profile_table(results, *, test="shifted"):
     """
     main = _check_test(test)
     ok = scored_runs(results)
-    fidelity = _fidelity_means(ok)
+    fidelity, fidelity_runs = _fidelity_means(ok)
     rows = []
     for (protocol, run), group in ok.groupby(["protocol", "run"], sort=False):
         gains = _table_means(group, main.column("normalized_improvement"))
@@ -283,8 +281,8 @@ def arm_profile_table(results, *, test="shifted"):
             "ECE after T": _median(group.get(main.column("ece_shifted_ts"),
                                              pd.Series(dtype=float))),
             **{label: fidelity[column].get((protocol, source), np.nan)
-               for column, label in _FIDELITY_LABELS.items() if column != "fidelity_runs"},
-            "fidelity runs": int(fidelity["fidelity_runs"].get((protocol, source), 0)),
+               for column, label in _FIDELITY_LABELS.items()},
+            "fidelity runs": int(fidelity_runs.get((protocol, source), 0)),
         })
     table = pd.DataFrame(rows)
     if len(table):
